@@ -1,0 +1,39 @@
+/* Per-vCPU CPUID, derived from what KVM supports. No KVM calls here. */
+#ifndef HUSK_ARCH_CPUID_H
+#define HUSK_ARCH_CPUID_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+/* A feature to withhold from the guest: bits cleared in one register of a leaf. */
+struct cpuid_mask {
+	uint32_t function;
+	enum cpuid_reg reg;
+	uint32_t clear;
+};
+
+#define CPUID_ANY_INDEX UINT32_MAX
+
+/* Bits used by the masks and by the per-vCPU fix-ups. */
+#define CPUID_1_ECX_CX16        (1u << 13)
+#define CPUID_1_ECX_POPCNT      (1u << 23)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_ECX_XSAVE       (1u << 26)
+#define CPUID_1_ECX_OSXSAVE     (1u << 27)
+#define CPUID_1_ECX_HYPERVISOR  (1u << 31)
+#define CPUID_1_EDX_HTT         (1u << 28)
+#define CPUID_7_EBX_SMAP        (1u << 20)
+#define CPUID_KVM_FEATURES      0x40000001u
+#define CPUID_KVM_PV_SEND_IPI   (1u << 11)
+
+/*
+ * Turn KVM's supported CPUID into the one for vCPU vcpu_id of nvcpus:
+ * APIC ids, the hypervisor bit, topology, then the masks.
+ */
+void cpuid_fixup(struct kvm_cpuid2 *c, unsigned vcpu_id, unsigned nvcpus,
+		 const struct cpuid_mask *masks, size_t nmasks);
+
+#endif

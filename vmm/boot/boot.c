@@ -1,0 +1,82 @@
+#include "boot/boot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86_64/cpu_boot.h"
+#include "arch/x86_64/memmap.h"
+#include "arch/x86_64/mptable.h"
+#include "boot/boot_image.h"
+#include "boot/bootparams.h"
+#include "boot/cmdline.h"
+#include "file_map.h"
+#include "log.h"
+
+static int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
+			      const struct kvm_flavour *fl)
+{
+	cmdline_init(c);
+	int r = cmdline_append(c, BOOT_BASE_CMDLINE);
+	if (!r)
+		r = cmdline_append(c, fl->cmdline);
+	if (!r && cfg->cmdline)
+		r = cmdline_append(c, cfg->cmdline);
+	return r;
+}
+
+int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
+		 const struct kvm_flavour *fl, uint64_t *entry)
+{
+	struct file_map kernel = { 0 }, initrd = { 0 };
+	struct boot_image k;
+	struct boot_args args = { .cmdline_gpa = MM_CMDLINE };
+	struct cmdline *cl = NULL;
+	struct boot_params *bp;
+	int r;
+
+	if ((r = file_map_open(&kernel, cfg->kernel, "kernel")) < 0)
+		return r;
+	if ((r = boot_load_kernel(gm, kernel.data, kernel.size, &k)) < 0) {
+		log_err("boot", "%s is not a kernel husk-vmm can boot", cfg->kernel);
+		goto out;
+	}
+	if (cfg->initrd) {
+		if ((r = file_map_open(&initrd, cfg->initrd, "initramfs")) < 0)
+			goto out;
+		if ((r = boot_place_initrd(gm, &k, initrd.size, &args.initrd_gpa)) < 0)
+			goto out;
+		if ((r = gm_write(gm, args.initrd_gpa, initrd.data, initrd.size)) < 0)
+			goto out;
+		args.initrd_size = initrd.size;
+	}
+
+	cl = malloc(sizeof(*cl));
+	if (!cl) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = boot_build_cmdline(cl, cfg, fl)) < 0)
+		goto out;
+	args.cmdline_len = (uint32_t)cl->len;
+	if ((r = gm_write(gm, MM_CMDLINE, cl->buf, cl->len + 1)) < 0)
+		goto out;
+
+	bp = gm_gpa_to_hva(gm, MM_ZERO_PAGE, sizeof(*bp));
+	if (!bp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = bp_build(bp, gm, &k, &args)) < 0)
+		goto out;
+	if ((r = x86_write_boot_tables(gm)) < 0)
+		goto out;
+	if ((r = mptable_write(gm, cfg->vcpus)) < 0)
+		goto out;
+	*entry = k.entry;
+out:
+	free(cl);
+	file_map_close(&initrd);
+	file_map_close(&kernel);
+	return r;
+}

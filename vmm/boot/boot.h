@@ -1,0 +1,21 @@
+/* Everything that goes into guest RAM before the first instruction runs. */
+#ifndef HUSK_BOOT_BOOT_H
+#define HUSK_BOOT_BOOT_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "guest_mem.h"
+#include "kvm/flavour.h"
+
+/* The command line every husk guest gets, before the flavour's and the user's. */
+#define BOOT_BASE_CMDLINE "console=ttyS0 reboot=k panic=-1"
+
+/*
+ * Load the kernel and initramfs named in cfg, and write the command line,
+ * boot_params, boot page tables and MP table. *entry gets the 64-bit entry.
+ */
+int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
+		 const struct kvm_flavour *fl, uint64_t *entry);
+
+#endif

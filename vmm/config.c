@@ -1,0 +1,163 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+void config_usage(FILE *f)
+{
+	fputs("usage: husk-vmm --kernel IMAGE [options]\n"
+	      "Boot a Linux kernel (ELF vmlinux or bzImage) in a KVM micro-VM.\n\n"
+	      "  --kernel PATH        kernel image (ELF vmlinux or bzImage)\n"
+	      "  --initrd PATH        initramfs (uncompressed newc cpio)\n"
+	      "  --cmdline STRING     appended to the kernel command line\n"
+	      "  --mem SIZE           guest RAM, e.g. 128M or 1G (default 128M)\n"
+	      "  --cpus N             vCPUs (default 1)\n"
+	      "  --console PATH       serial console output file (default stdout)\n"
+	      "  --timings PATH       write boot timing points as one JSON line\n"
+	      "                       at exit ('-' for stderr)\n"
+	      "  --kvm-device PATH    KVM device (default /dev/kvm)\n"
+	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n"
+	      "  --help, --version\n\n"
+	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
+	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
+	      "128+N when husk-vmm is ended by signal N.\n", f);
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end != '\0')
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int config_parse_count(const char *s, unsigned *out)
+{
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION };
+
+int config_parse(struct vmm_config *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "timings", required_argument, NULL, OPT_TIMINGS },
+		{ "kvm-device", required_argument, NULL, OPT_KVM_DEVICE },
+		{ "kvm-flavour", required_argument, NULL, OPT_FLAVOUR },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	memset(c, 0, sizeof(*c));
+	c->mem_bytes = CONFIG_DEFAULT_MEM;
+	c->vcpus = 1;
+	c->kvm_device = "/dev/kvm";
+	optind = 1;
+	opterr = 0;
+
+	for (;;) {
+		int o = getopt_long(argc, argv, "", opts, NULL);
+		if (o == -1)
+			break;
+		switch (o) {
+		case OPT_KERNEL: c->kernel = optarg; break;
+		case OPT_INITRD: c->initrd = optarg; break;
+		case OPT_CMDLINE: c->cmdline = optarg; break;
+		case OPT_CONSOLE: c->console = optarg; break;
+		case OPT_TIMINGS: c->timings = optarg; break;
+		case OPT_KVM_DEVICE: c->kvm_device = optarg; break;
+		case OPT_HELP: c->help = true; return 0;
+		case OPT_VERSION: c->version = true; return 0;
+		case OPT_MEM:
+			if (config_parse_size(optarg, &c->mem_bytes) < 0) {
+				log_err("config", "--mem '%s' is not a size (e.g. 128M, 1G)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_CPUS:
+			if (config_parse_count(optarg, &c->vcpus) < 0) {
+				log_err("config", "--cpus '%s' is not a number", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_FLAVOUR:
+			if (!strcmp(optarg, "auto"))
+				c->flavour = FLAVOUR_AUTO;
+			else if (!strcmp(optarg, "hardware"))
+				c->flavour = FLAVOUR_HARDWARE;
+			else if (!strcmp(optarg, "pvm"))
+				c->flavour = FLAVOUR_PVM;
+			else {
+				log_err("config", "--kvm-flavour must be auto, hardware or pvm");
+				return -EINVAL;
+			}
+			break;
+		case ':':
+			log_err("config", "option %s needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			log_err("config", "unknown option '%s' (see --help)", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_err("config", "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!c->kernel) {
+		log_err("config", "--kernel is required");
+		return -EINVAL;
+	}
+	if (c->mem_bytes < (32ULL << 20) || c->mem_bytes > CONFIG_MAX_MEM) {
+		log_err("config", "--mem must be between 32M and 1T");
+		return -EINVAL;
+	}
+	if (c->vcpus < 1 || c->vcpus > CONFIG_MAX_VCPUS) {
+		log_err("config", "--cpus must be between 1 and %d", CONFIG_MAX_VCPUS);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* husk-vmm's configuration: plain data, parsed from argv, checked before any VM exists. */
+#ifndef HUSK_VMM_CONFIG_H
+#define HUSK_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum flavour_choice { FLAVOUR_AUTO, FLAVOUR_HARDWARE, FLAVOUR_PVM };
+
+struct vmm_config {
+	const char *kernel;
+	const char *initrd;         /* NULL: none */
+	const char *cmdline;        /* appended to the built-in line */
+	uint64_t mem_bytes;
+	unsigned vcpus;
+	const char *console;        /* NULL or "-": stdout */
+	const char *timings;        /* NULL: off; "-": stderr */
+	const char *kvm_device;
+	enum flavour_choice flavour;
+	bool help, version;
+};
+
+#define CONFIG_DEFAULT_MEM   (128ULL << 20)
+#define CONFIG_MAX_MEM       (1ULL << 40)
+#define CONFIG_MAX_VCPUS     254
+
+/* Parse argv; -EINVAL (with a message on stderr) on bad input. */
+int config_parse(struct vmm_config *c, int argc, char **argv);
+
+/* Parse a size like 128M, 1G, 65536; -EINVAL if malformed or it overflows. */
+int config_parse_size(const char *s, uint64_t *out);
+
+void config_usage(FILE *f);
+
+#endif

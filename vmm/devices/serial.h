@@ -1,0 +1,48 @@
+/*
+ * A 16550A UART, transmit side: what the guest writes goes to a host fd a
+ * line at a time. Registers the guest writes are masked to their width; no
+ * value it writes can make the device misbehave.
+ */
+#ifndef HUSK_DEVICES_SERIAL_H
+#define HUSK_DEVICES_SERIAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/iobus.h"
+
+#define SERIAL_COM1_BASE 0x3f8
+#define SERIAL_COM1_IRQ  4
+#define SERIAL_PORTS     8
+#define SERIAL_LINE_MAX  512
+
+struct serial_hooks {
+	void (*irq)(void *ctx, int level);
+	void (*first_byte)(void *ctx);
+	/* A complete output line (or a full buffer), before it is written out. */
+	void (*line)(void *ctx, const char *line, size_t len);
+};
+
+struct serial {
+	pthread_mutex_t lock;
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+	bool thri_pending;
+	int irq_level;
+	bool any_byte;
+	int out_fd;
+	const struct serial_hooks *hooks;
+	void *ctx;
+	size_t line_len;
+	char line[SERIAL_LINE_MAX];
+};
+
+extern const struct io_device_ops serial_io_ops;
+
+void serial_init(struct serial *s, int out_fd, const struct serial_hooks *hooks, void *ctx);
+/* Write out what is buffered (at VM exit). */
+void serial_flush(struct serial *s);
+void serial_destroy(struct serial *s);
+
+#endif

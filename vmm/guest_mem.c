@@ -1,0 +1,94 @@
+#include "guest_mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86_64/memmap.h"
+
+int gm_init(struct guest_mem *gm, uint64_t size)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->memfd = -1;
+	if (size < MM_MIN_RAM)
+		return -EINVAL;
+
+	/* A shared memfd, so that a vhost-user back end can map guest RAM. */
+	gm->memfd = memfd_create("husk-guest-ram", MFD_CLOEXEC);
+	if (gm->memfd < 0) {
+		int e = -errno;
+		fprintf(stderr, "mem: memfd_create: %s\n", strerror(errno));
+		return e;
+	}
+	if (ftruncate(gm->memfd, (off_t)size) < 0) {
+		int e = -errno;
+		fprintf(stderr, "mem: cannot size guest RAM to %llu bytes: %s\n",
+			(unsigned long long)size, strerror(errno));
+		close(gm->memfd);
+		gm->memfd = -1;
+		return e;
+	}
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		       gm->memfd, 0);
+	if (p == MAP_FAILED) {
+		int e = -errno;
+		fprintf(stderr, "mem: cannot map %llu bytes of guest RAM: %s\n",
+			(unsigned long long)size, strerror(errno));
+		close(gm->memfd);
+		gm->memfd = -1;
+		return e;
+	}
+	gm->base = p;
+	gm->size = size;
+
+	uint64_t low = size < MM_GAP_START ? size : MM_GAP_START;
+	gm->regions[0] = (struct gm_region){ .gpa = 0, .size = low, .hva = gm->base };
+	gm->nregions = 1;
+	if (size > low) {
+		gm->regions[1] = (struct gm_region){
+			.gpa = MM_GAP_END, .size = size - low, .hva = gm->base + low };
+		gm->nregions = 2;
+	}
+	return 0;
+}
+
+void gm_destroy(struct guest_mem *gm)
+{
+	if (gm->base)
+		munmap(gm->base, gm->size);
+	if (gm->memfd >= 0)
+		close(gm->memfd);
+	gm->base = NULL;
+	gm->memfd = -1;
+	gm->nregions = 0;
+}
+
+void *gm_gpa_to_hva(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < gm->nregions; i++) {
+		const struct gm_region *r = &gm->regions[i];
+		if (gpa < r->gpa)
+			continue;
+		uint64_t off = gpa - r->gpa;
+		if (off > r->size || len > r->size - off)
+			continue;
+		return r->hva + off;
+	}
+	return NULL;
+}
+
+uint64_t gm_low_end(const struct guest_mem *gm)
+{
+	return gm->nregions ? gm->regions[0].size : 0;
+}
+
+int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *dst = gm_gpa_to_hva(gm, gpa, len);
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}

@@ -1,0 +1,40 @@
+#include "kvm/flavour.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+/*
+ * kvm_pvm emulates guest kernel mode and cannot emulate xsave, cmpxchg16b,
+ * popcnt or stac/clac; a guest vCPU sending a PV IPI hangs SMP bring-up.
+ * Some CPUID masks are ignored by kvm_pvm, hence the command line too.
+ * "pvm_compat" turns on our kernel patches (kernel-config/patches).
+ */
+static const struct cpuid_mask pvm_masks[] = {
+	{ 1, CPUID_ECX, CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
+			CPUID_1_ECX_CX16 | CPUID_1_ECX_POPCNT |
+			CPUID_1_ECX_TSC_DEADLINE },
+	{ 7, CPUID_EBX, CPUID_7_EBX_SMAP },
+	{ CPUID_KVM_FEATURES, CPUID_EAX, CPUID_KVM_PV_SEND_IPI },
+};
+
+static const struct kvm_flavour flavours[] = {
+	[FLAVOUR_HARDWARE] = { .name = "hardware", .cmdline = "" },
+	[FLAVOUR_PVM] = {
+		.name = "pvm",
+		.cmdline = "noxsave clearcpuid=cx16,popcnt,smap pvm_compat",
+		.masks = pvm_masks,
+		.nmasks = sizeof(pvm_masks) / sizeof(pvm_masks[0]),
+	},
+};
+
+const struct kvm_flavour *flavour_detect(enum flavour_choice choice, const char *sysfs_root)
+{
+	if (choice == FLAVOUR_AUTO) {
+		char path[PATH_MAX];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/module/kvm_pvm", sysfs_root);
+		choice = stat(path, &st) == 0 ? FLAVOUR_PVM : FLAVOUR_HARDWARE;
+	}
+	return &flavours[choice];
+}

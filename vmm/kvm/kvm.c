@@ -1,0 +1,150 @@
+#include "kvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/x86_64/memmap.h"
+#include "log.h"
+
+#define KVM_TSS_ADDR          0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+#define KVM_MAX_CPUID_ENTRIES 256
+
+static const struct { int cap; const char *name; } kvm_required[] = {
+	{ KVM_CAP_IRQCHIP, "IRQCHIP" },
+	{ KVM_CAP_PIT2, "PIT2" },
+	{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
+	{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
+	{ KVM_CAP_IRQFD, "IRQFD" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
+	{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
+};
+
+int kvm_open(struct kvm *k, const char *path)
+{
+	memset(k, 0, sizeof(*k));
+	k->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (k->fd < 0) {
+		int e = -errno;
+		if (errno == ENOENT)
+			log_err("kvm", "%s does not exist: this host has no KVM (load kvm_intel, "
+				"kvm_amd or kvm_pvm, or enable nested virtualization)", path);
+		else
+			log_err("kvm", "cannot open %s: %s", path, strerror(errno));
+		return e;
+	}
+	int version = ioctl(k->fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		log_err("kvm", "%s speaks KVM API %d, husk-vmm needs %d", path, version,
+			KVM_API_VERSION);
+		kvm_close(k);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < sizeof(kvm_required) / sizeof(kvm_required[0]); i++) {
+		if (ioctl(k->fd, KVM_CHECK_EXTENSION, kvm_required[i].cap) <= 0) {
+			log_err("kvm", "KVM lacks the %s capability", kvm_required[i].name);
+			kvm_close(k);
+			return -ENOTSUP;
+		}
+	}
+	k->vcpu_mmap_size = ioctl(k->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int max = ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		max = ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	k->max_vcpus = max > 0 ? (unsigned)max : 1;
+
+	k->supported_cpuid = calloc(1, sizeof(*k->supported_cpuid) +
+				       KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	if (!k->supported_cpuid) {
+		kvm_close(k);
+		return -ENOMEM;
+	}
+	k->supported_cpuid->nent = KVM_MAX_CPUID_ENTRIES;
+	if (ioctl(k->fd, KVM_GET_SUPPORTED_CPUID, k->supported_cpuid) < 0) {
+		int e = -errno;
+		log_err("kvm", "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		kvm_close(k);
+		return e;
+	}
+	return 0;
+}
+
+void kvm_close(struct kvm *k)
+{
+	free(k->supported_cpuid);
+	k->supported_cpuid = NULL;
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}
+
+static int vm_ioctl(struct vm *vm, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(vm->fd, req, arg) < 0) {
+		int e = -errno;
+		log_err("kvm", "%s: %s", what, strerror(errno));
+		return e;
+	}
+	return 0;
+}
+
+int vm_create(struct kvm *k, struct vm *vm, uint64_t ram)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->mem.memfd = -1;
+	vm->fd = ioctl(k->fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		int e = -errno;
+		log_err("kvm", "KVM_CREATE_VM: %s", strerror(errno));
+		return e;
+	}
+	int r = gm_init(&vm->mem, ram);
+	if (r < 0)
+		goto fail;
+	if ((r = vm_ioctl(vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR,
+			  "KVM_SET_TSS_ADDR")) < 0)
+		goto fail;
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    (r = vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap, "KVM_SET_IDENTITY_MAP_ADDR")) < 0)
+		goto fail;
+	if ((r = vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP")) < 0)
+		goto fail;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if ((r = vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2")) < 0)
+		goto fail;
+	for (unsigned i = 0; i < vm->mem.nregions; i++) {
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.regions[i].gpa,
+			.memory_size = vm->mem.regions[i].size,
+			.userspace_addr = (uintptr_t)vm->mem.regions[i].hva,
+		};
+		if ((r = vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region,
+				  "KVM_SET_USER_MEMORY_REGION")) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	vm_destroy(vm);
+	return r;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	gm_destroy(&vm->mem);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+}
+
+int vm_irq_line(struct vm *vm, unsigned irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+	return vm_ioctl(vm, KVM_IRQ_LINE, &l, "KVM_IRQ_LINE");
+}

@@ -1,0 +1,32 @@
+/* The KVM system fd, the VM fd and guest memory slots. */
+#ifndef HUSK_KVM_KVM_H
+#define HUSK_KVM_KVM_H
+
+#include <linux/kvm.h>
+
+#include "guest_mem.h"
+
+struct kvm {
+	int fd;
+	int vcpu_mmap_size;
+	unsigned max_vcpus;
+	struct kvm_cpuid2 *supported_cpuid;
+};
+
+struct vm {
+	int fd;
+	struct guest_mem mem;
+};
+
+/* Open the KVM device and check every capability husk-vmm relies on. */
+int kvm_open(struct kvm *k, const char *path);
+void kvm_close(struct kvm *k);
+
+/* Create a VM with ram bytes of memory, in-kernel irqchip and PIT. */
+int vm_create(struct kvm *k, struct vm *vm, uint64_t ram);
+void vm_destroy(struct vm *vm);
+
+/* Set the level of an interrupt line of the in-kernel IO-APIC/PIC. */
+int vm_irq_line(struct vm *vm, unsigned irq, int level);
+
+#endif

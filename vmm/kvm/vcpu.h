@@ -1,0 +1,49 @@
+/* vCPUs: creation, boot state, and the run loop that hands exits to the VMM. */
+#ifndef HUSK_KVM_VCPU_H
+#define HUSK_KVM_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm/flavour.h"
+#include "kvm/kvm.h"
+
+/* What the run loop asks of the rest of the VMM. */
+struct vcpu_exit_ops {
+	/* Port I/O: data holds size bytes, written by the guest or to fill on a read. */
+	void (*pio)(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned size);
+	void (*mmio)(void *ctx, uint64_t addr, bool is_write, uint8_t *data, unsigned len);
+	/* The first KVM_RUN of any vCPU is about to happen. */
+	void (*first_run)(void *ctx);
+	/* The VM must end: status 0 for a guest power-off or reboot. */
+	void (*stop)(void *ctx, int status, const char *reason);
+};
+
+struct vcpu {
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	struct vm *vm;
+	pthread_t thread;
+	bool started;
+	const struct vcpu_exit_ops *ops;
+	void *ctx;
+	volatile int *stopping;     /* shared: set once the VM is ending */
+};
+
+int vcpu_create(struct kvm *k, struct vm *vm, unsigned id, struct vcpu *v);
+void vcpu_destroy(struct vcpu *v);
+
+/* CPUID, MSRs, LAPIC LINTs for every vCPU; registers for the boot vCPU (id 0). */
+int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
+	       const struct kvm_flavour *fl, uint64_t entry, uint64_t boot_params);
+
+/* Start the vCPU's thread running the guest. */
+int vcpu_start(struct vcpu *v);
+
+/* Make a running vCPU leave KVM_RUN (the VM is ending), then join it. */
+void vcpu_kick_and_join(struct vcpu *v);
+
+#endif

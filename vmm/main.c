@@ -1,0 +1,62 @@
+/* husk-vmm: boot a Linux guest in a KVM micro-VM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "timing.h"
+#include "vmm.h"
+
+#ifndef HUSK_VERSION
+#define HUSK_VERSION "0.0.0"
+#endif
+
+static void write_timings(const struct vmm_config *cfg, const struct timing *t)
+{
+	char line[512];
+	int n = timing_json(t, line, sizeof(line));
+	if (n < 0)
+		return;
+	if (!strcmp(cfg->timings, "-")) {
+		fputs(line, stderr);
+		return;
+	}
+	FILE *f = fopen(cfg->timings, "we");
+	if (!f) {
+		fprintf(stderr, "husk-vmm: timings: cannot write %s: %s\n", cfg->timings,
+			strerror(errno));
+		return;
+	}
+	fputs(line, f);
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	struct timing t;
+	struct vmm_config cfg;
+
+	timing_init(&t);
+	timing_mark(&t, TIMING_PROCESS_START);
+
+	if (config_parse(&cfg, argc, argv) < 0) {
+		fprintf(stderr, "Try 'husk-vmm --help'.\n");
+		exit(1);
+	}
+	if (cfg.help) {
+		config_usage(stdout);
+		exit(0);
+	}
+	if (cfg.version) {
+		printf("husk-vmm %s\n", HUSK_VERSION);
+		exit(0);
+	}
+
+	int status = vmm_run(&cfg, &t);
+	if (cfg.timings)
+		write_timings(&cfg, &t);
+	exit(status < 0 ? 1 : status);
+}

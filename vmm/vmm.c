@@ -1,0 +1,307 @@
+/*
+ * The start-up order, written out once: flavour, KVM, VM and RAM, guest
+ * image, devices, vCPUs; then wait for the end and take it all down.
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arch/x86_64/memmap.h"
+#include "boot/boot.h"
+#include "devices/i8042.h"
+#include "devices/iobus.h"
+#include "devices/serial.h"
+#include "husk/agent.h"
+#include "kvm/flavour.h"
+#include "kvm/kvm.h"
+#include "kvm/vcpu.h"
+#include "log.h"
+
+struct vmm {
+	const struct vmm_config *cfg;
+	const struct kvm_flavour *flavour;
+	struct timing *timing;
+	struct kvm kvm;
+	struct vm vm;
+	struct vcpu *vcpus;
+	unsigned nvcpus;
+	struct iobus iobus;
+	struct serial serial;
+	struct i8042 i8042;
+	int console_fd;
+	int stop_efd;
+	volatile int stopping;
+	pthread_mutex_t stop_lock;
+	bool stop_requested;
+	int status;
+	char reason[512];
+};
+
+/* --- what the vCPU threads and devices call ----------------------------- */
+
+static void vmm_request_stop(struct vmm *m, int status, const char *reason)
+{
+	pthread_mutex_lock(&m->stop_lock);
+	if (!m->stop_requested) {
+		m->stop_requested = true;
+		m->status = status;
+		snprintf(m->reason, sizeof(m->reason), "%s", reason);
+		m->stopping = 1;
+		uint64_t one = 1;
+		if (write(m->stop_efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow from one write; nothing to do */
+		}
+	}
+	pthread_mutex_unlock(&m->stop_lock);
+}
+
+static void vmm_pio(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+{
+	struct vmm *m = ctx;
+	iobus_access(&m->iobus, port, is_write, data, size);
+}
+
+static void vmm_mmio(void *ctx, uint64_t addr, bool is_write, uint8_t *data, unsigned len)
+{
+	(void)ctx;
+	(void)addr;
+	if (!is_write)
+		memset(data, 0xff, len); /* nothing is mapped there yet */
+}
+
+static void vmm_first_run(void *ctx)
+{
+	struct vmm *m = ctx;
+	timing_mark(m->timing, TIMING_FIRST_KVM_RUN);
+}
+
+static void vmm_vcpu_stop(void *ctx, int status, const char *reason)
+{
+	vmm_request_stop(ctx, status, reason);
+}
+
+static const struct vcpu_exit_ops vmm_exit_ops = {
+	.pio = vmm_pio,
+	.mmio = vmm_mmio,
+	.first_run = vmm_first_run,
+	.stop = vmm_vcpu_stop,
+};
+
+static void vmm_serial_irq(void *ctx, int level)
+{
+	struct vmm *m = ctx;
+	vm_irq_line(&m->vm, SERIAL_COM1_IRQ, level);
+}
+
+static void vmm_serial_first_byte(void *ctx)
+{
+	struct vmm *m = ctx;
+	timing_mark(m->timing, TIMING_FIRST_CONSOLE_BYTE);
+}
+
+static void vmm_serial_line(void *ctx, const char *line, size_t len)
+{
+	struct vmm *m = ctx;
+	size_t n = sizeof(HUSK_AGENT_READY_MARKER) - 1;
+	if (len >= n && memcmp(line, HUSK_AGENT_READY_MARKER, n) == 0)
+		timing_mark(m->timing, TIMING_AGENT_READY);
+}
+
+static const struct serial_hooks vmm_serial_hooks = {
+	.irq = vmm_serial_irq,
+	.first_byte = vmm_serial_first_byte,
+	.line = vmm_serial_line,
+};
+
+static void vmm_i8042_reset(void *ctx)
+{
+	vmm_request_stop(ctx, 0, "guest reboot");
+}
+
+/* --- start-up and tear-down --------------------------------------------- */
+
+static int vmm_check_memory(const struct vmm_config *cfg)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && psz > 0 && cfg->mem_bytes > (uint64_t)pages * (uint64_t)psz) {
+		log_err("config", "--mem %llu MiB is more than this host's %llu MiB of RAM",
+			(unsigned long long)(cfg->mem_bytes >> 20),
+			(unsigned long long)(((uint64_t)pages * (uint64_t)psz) >> 20));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vmm_open_console(struct vmm *m)
+{
+	if (!m->cfg->console || !strcmp(m->cfg->console, "-")) {
+		m->console_fd = STDOUT_FILENO;
+		return 0;
+	}
+	m->console_fd = open(m->cfg->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (m->console_fd < 0) {
+		int e = -errno;
+		log_err("console", "cannot open %s: %s", m->cfg->console, strerror(errno));
+		return e;
+	}
+	return 0;
+}
+
+static int vmm_setup_devices(struct vmm *m)
+{
+	int r = vmm_open_console(m);
+	if (r < 0)
+		return r;
+	serial_init(&m->serial, m->console_fd, &vmm_serial_hooks, m);
+	m->i8042 = (struct i8042){ .reset = vmm_i8042_reset, .ctx = m };
+	r = iobus_register(&m->iobus, SERIAL_COM1_BASE, SERIAL_PORTS, &serial_io_ops, &m->serial);
+	if (!r)
+		r = iobus_register(&m->iobus, I8042_BASE, I8042_PORTS, &i8042_io_ops, &m->i8042);
+	if (r < 0)
+		log_err("devices", "cannot register port I/O: %s", strerror(-r));
+	return r;
+}
+
+static int vmm_setup_vcpus(struct vmm *m, uint64_t entry)
+{
+	if (m->cfg->vcpus > m->kvm.max_vcpus) {
+		log_err("config", "--cpus %u is more than KVM allows here (%u)", m->cfg->vcpus,
+			m->kvm.max_vcpus);
+		return -EINVAL;
+	}
+	m->vcpus = calloc(m->cfg->vcpus, sizeof(*m->vcpus));
+	if (!m->vcpus)
+		return -ENOMEM;
+	for (unsigned i = 0; i < m->cfg->vcpus; i++) {
+		struct vcpu *v = &m->vcpus[i];
+		int r = vcpu_create(&m->kvm, &m->vm, i, v);
+		if (r < 0)
+			return r;
+		m->nvcpus++;
+		v->ops = &vmm_exit_ops;
+		v->ctx = m;
+		v->stopping = &m->stopping;
+		r = vcpu_setup(&m->kvm, v, m->cfg->vcpus, m->flavour, entry, MM_ZERO_PAGE);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Wait until a vCPU or device asks the VM to end, or a signal arrives. */
+static void vmm_wait(struct vmm *m, int sigfd)
+{
+	struct pollfd pfd[2] = { { .fd = m->stop_efd, .events = POLLIN },
+				 { .fd = sigfd, .events = POLLIN } };
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			vmm_request_stop(m, 1, "poll failed");
+			return;
+		}
+		if (pfd[0].revents)
+			return;
+		if (pfd[1].revents) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				char why[64];
+				snprintf(why, sizeof(why), "stopped by signal %u", si.ssi_signo);
+				vmm_request_stop(m, 128 + (int)si.ssi_signo, why);
+				return;
+			}
+		}
+	}
+}
+
+static void vmm_teardown(struct vmm *m)
+{
+	m->stopping = 1;
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		vcpu_kick_and_join(&m->vcpus[i]);
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		vcpu_destroy(&m->vcpus[i]);
+	free(m->vcpus);
+	if (m->console_fd >= 0) {
+		serial_destroy(&m->serial);
+		if (m->console_fd != STDOUT_FILENO)
+			close(m->console_fd);
+	}
+	vm_destroy(&m->vm);
+	kvm_close(&m->kvm);
+	if (m->stop_efd >= 0)
+		close(m->stop_efd);
+	pthread_mutex_destroy(&m->stop_lock);
+}
+
+int vmm_run(const struct vmm_config *cfg, struct timing *t)
+{
+	struct vmm m = { .cfg = cfg, .timing = t, .console_fd = -1, .stop_efd = -1 };
+	uint64_t entry = 0;
+	sigset_t stop_sigs, old_sigs;
+	int sigfd = -1, r;
+
+	m.kvm.fd = -1;
+	m.vm.fd = -1;
+	m.vm.mem.memfd = -1;
+	pthread_mutex_init(&m.stop_lock, NULL);
+
+	m.flavour = flavour_detect(cfg->flavour, "/sys");
+	if ((r = vmm_check_memory(cfg)) < 0)
+		goto out;
+	if ((r = kvm_open(&m.kvm, cfg->kvm_device)) < 0)
+		goto out;
+	if ((r = vm_create(&m.kvm, &m.vm, cfg->mem_bytes)) < 0)
+		goto out;
+	if ((r = boot_prepare(&m.vm.mem, cfg, m.flavour, &entry)) < 0)
+		goto out;
+	if ((r = vmm_setup_devices(&m)) < 0)
+		goto out;
+	if ((r = vmm_setup_vcpus(&m, entry)) < 0)
+		goto out;
+
+	m.stop_efd = eventfd(0, EFD_CLOEXEC);
+	/* Signals that end the VM go to a signalfd; vCPU threads inherit the mask. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+	sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
+	if (m.stop_efd < 0 || sigfd < 0) {
+		r = -errno;
+		log_err("vmm", "cannot create eventfd/signalfd: %s", strerror(errno));
+		goto out_sig;
+	}
+
+	for (unsigned i = 0; i < m.nvcpus; i++)
+		if ((r = vcpu_start(&m.vcpus[i])) < 0) {
+			vmm_request_stop(&m, 1, "vCPU thread failed to start");
+			break;
+		}
+	vmm_wait(&m, sigfd);
+	vmm_teardown(&m);
+	if (m.status != 0)
+		log_err("vmm", "%s", m.reason);
+	r = m.status;
+	close(sigfd);
+	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+	return r;
+
+out_sig:
+	if (sigfd >= 0)
+		close(sigfd);
+	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+out:
+	vmm_teardown(&m);
+	return r;
+}
