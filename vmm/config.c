@@ -22,6 +22,7 @@ void config_usage(FILE *f)
 	      "                       at exit ('-' for stderr)\n"
 	      "  --kvm-device PATH    KVM device (default /dev/kvm)\n"
 	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n"
+	      "  --print-cmdline      print the kernel command line and exit\n"
 	      "  --help, --version\n\n"
 	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
 	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
@@ -47,8 +48,8 @@ int config_parse_size(const char *s, uint64_t *out)
 	case 't': case 'T': shift = 40; end++; break;
 	default: return -EINVAL;
 	}
-	if (*end == 'i' || *end == 'B')
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (shift && end[0] == 'i' && end[1] == 'B')
+		end += 2; /* 128MiB */
 	if (*end != '\0')
 		return -EINVAL;
 	if (shift && v > (UINT64_MAX >> shift))
@@ -72,7 +73,7 @@ static int config_parse_count(const char *s, unsigned *out)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE };
 
 int config_parse(struct vmm_config *c, int argc, char **argv)
 {
@@ -88,6 +89,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "kvm-flavour", required_argument, NULL, OPT_FLAVOUR },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "print-cmdline", no_argument, NULL, OPT_PRINT_CMDLINE },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -99,7 +101,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 	opterr = 0;
 
 	for (;;) {
-		int o = getopt_long(argc, argv, "", opts, NULL);
+		int o = getopt_long(argc, argv, ":", opts, NULL);
 		if (o == -1)
 			break;
 		switch (o) {
@@ -111,6 +113,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		case OPT_KVM_DEVICE: c->kvm_device = optarg; break;
 		case OPT_HELP: c->help = true; return 0;
 		case OPT_VERSION: c->version = true; return 0;
+		case OPT_PRINT_CMDLINE: c->print_cmdline = true; break;
 		case OPT_MEM:
 			if (config_parse_size(optarg, &c->mem_bytes) < 0) {
 				log_err("config", "--mem '%s' is not a size (e.g. 128M, 1G)", optarg);
@@ -147,7 +150,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		log_err("config", "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (!c->kernel) {
+	if (!c->kernel && !c->print_cmdline) {
 		log_err("config", "--kernel is required");
 		return -EINVAL;
 	}

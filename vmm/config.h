@@ -18,7 +18,7 @@ struct vmm_config {
 	const char *timings;        /* NULL: off; "-": stderr */
 	const char *kvm_device;
 	enum flavour_choice flavour;
-	bool help, version;
+	bool help, version, print_cmdline;
 };
 
 #define CONFIG_DEFAULT_MEM   (128ULL << 20)

@@ -84,11 +84,26 @@ uint64_t gm_low_end(const struct guest_mem *gm)
 	return gm->nregions ? gm->regions[0].size : 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void gm_prefault(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	uint8_t *p = gm_gpa_to_hva(gm, gpa, len);
+	if (!p || !len)
+		return;
+	uintptr_t start = (uintptr_t)p & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)p + len + 4095) & ~(uintptr_t)4095;
+	madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
 {
 	void *dst = gm_gpa_to_hva(gm, gpa, len);
 	if (!dst)
 		return -EFAULT;
+	gm_prefault(gm, gpa, len);
 	memcpy(dst, src, len);
 	return 0;
 }

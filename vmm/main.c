@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot/boot.h"
 #include "config.h"
+#include "kvm/flavour.h"
 #include "timing.h"
 #include "vmm.h"
 
@@ -52,6 +54,14 @@ int main(int argc, char **argv)
 	}
 	if (cfg.version) {
 		printf("husk-vmm %s\n", HUSK_VERSION);
+		exit(0);
+	}
+
+	if (cfg.print_cmdline) {
+		struct cmdline cl;
+		if (boot_build_cmdline(&cl, &cfg, flavour_detect(cfg.flavour, "/sys")) < 0)
+			exit(1);
+		printf("%s\n", cl.buf);
 		exit(0);
 	}
 

@@ -13,7 +13,7 @@
 #include "file_map.h"
 #include "log.h"
 
-static int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
+int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
 			      const struct kvm_flavour *fl)
 {
 	cmdline_init(c);

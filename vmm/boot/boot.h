@@ -4,12 +4,17 @@
 
 #include <stdint.h>
 
+#include "boot/cmdline.h"
 #include "config.h"
 #include "guest_mem.h"
 #include "kvm/flavour.h"
 
 /* The command line every husk guest gets, before the flavour's and the user's. */
 #define BOOT_BASE_CMDLINE "console=ttyS0 reboot=k panic=-1"
+
+/* The whole kernel command line: base, the flavour's additions, the user's. */
+int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
+		       const struct kvm_flavour *fl);
 
 /*
  * Load the kernel and initramfs named in cfg, and write the command line,

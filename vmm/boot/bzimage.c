@@ -64,6 +64,7 @@ int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 			(unsigned long long)(span >> 20));
 		return -ENOMEM;
 	}
+	gm_prefault(gm, MM_KERNEL_START, payload);
 	memcpy(dst, img + setup_size, payload);
 
 	memset(out, 0, sizeof(*out));

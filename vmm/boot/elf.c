@@ -53,6 +53,7 @@ int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 				(unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz);
 			return -ENOMEM;
 		}
+		gm_prefault(gm, ph.p_paddr, ph.p_memsz);
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		if (ph.p_paddr < lo)

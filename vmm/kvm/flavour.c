@@ -8,6 +8,11 @@
  * kvm_pvm emulates guest kernel mode and cannot emulate xsave, cmpxchg16b,
  * popcnt or stac/clac; a guest vCPU sending a PV IPI hangs SMP bring-up.
  * Some CPUID masks are ignored by kvm_pvm, hence the command line too.
+ * Guest kernel code runs emulated there (about 1000 times slower than on
+ * hardware), so two costly boot steps are skipped: patching lock prefixes
+ * for one CPU (noreplace-smp, about 3 s) and write-protecting kernel
+ * rodata (rodata=off, about 5 s). The latter weakens the guest kernel's
+ * self-protection, not the VM boundary; on hardware KVM it stays on.
  * "pvm_compat" turns on our kernel patches (kernel-config/patches).
  */
 static const struct cpuid_mask pvm_masks[] = {
@@ -22,7 +27,7 @@ static const struct kvm_flavour flavours[] = {
 	[FLAVOUR_HARDWARE] = { .name = "hardware", .cmdline = "" },
 	[FLAVOUR_PVM] = {
 		.name = "pvm",
-		.cmdline = "noxsave clearcpuid=cx16,popcnt,smap pvm_compat",
+		.cmdline = "noxsave clearcpuid=cx16,popcnt,smap noreplace-smp rodata=off pvm_compat",
 		.masks = pvm_masks,
 		.nmasks = sizeof(pvm_masks) / sizeof(pvm_masks[0]),
 	},

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 struct insn_pattern {
-	uint8_t prefix;   /* mandatory prefix (66, f2, f3) or 0 */
+	uint8_t prefix;   /* mandatory prefix (66, f2, f3), or 0 for none */
 	uint8_t op[3];    /* opcode bytes */
 	uint8_t oplen;
 	int8_t modrm_reg; /* -1: any */
@@ -72,7 +72,9 @@ const char *x86_insn_name(const uint8_t *code, size_t len)
 	}
 	for (size_t p = 0; p < sizeof(insn_patterns) / sizeof(insn_patterns[0]); p++) {
 		const struct insn_pattern *ip = &insn_patterns[p];
-		if (ip->prefix && ip->prefix != mandatory)
+		/* 0f-escaped opcodes mean another instruction under another prefix */
+		if (ip->op[0] == 0x0f ? ip->prefix != mandatory
+				      : (ip->prefix && ip->prefix != mandatory))
 			continue;
 		if (i + ip->oplen > len)
 			continue;
