@@ -22,7 +22,14 @@ void config_usage(FILE *f)
 	      "                       at exit ('-' for stderr)\n"
 	      "  --kvm-device PATH    KVM device (default /dev/kvm)\n"
 	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n"
-	      "  --print-cmdline      print the kernel command line and exit\n"
+	      "  --disk PATH[,ro]     a virtio-blk disk backed by a raw image (repeatable)\n"
+	      "  --no-rng             no virtio-rng entropy device\n"
+	      "  --vsock-uds PATH     a virtio-vsock device bridged to Unix sockets:\n"
+	      "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
+	      "                       connects to host port P reach PATH_P\n"
+	      "  --vsock-cid N        the guest's vsock CID (default 3)\n"
+	      "  --print-cmdline      print the kernel command line (without the\n"
+	      "                       devices' entries) and exit\n"
 	      "  --help, --version\n\n"
 	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
 	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
@@ -73,7 +80,7 @@ static int config_parse_count(const char *s, unsigned *out)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID };
 
 int config_parse(struct vmm_config *c, int argc, char **argv)
 {
@@ -90,6 +97,10 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "print-cmdline", no_argument, NULL, OPT_PRINT_CMDLINE },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
+		{ "vsock-uds", required_argument, NULL, OPT_VSOCK_UDS },
+		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -97,6 +108,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->vcpus = 1;
 	c->kvm_device = "/dev/kvm";
+	c->vsock_cid = 3;
 	optind = 1;
 	opterr = 0;
 
@@ -114,6 +126,24 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		case OPT_HELP: c->help = true; return 0;
 		case OPT_VERSION: c->version = true; return 0;
 		case OPT_PRINT_CMDLINE: c->print_cmdline = true; break;
+		case OPT_NO_RNG: c->no_rng = true; break;
+		case OPT_VSOCK_UDS: c->vsock_uds = optarg; break;
+		case OPT_VSOCK_CID: {
+			unsigned cid;
+			if (config_parse_count(optarg, &cid) < 0 || cid < 3) {
+				log_err("config", "--vsock-cid '%s': a number from 3 up", optarg);
+				return -EINVAL;
+			}
+			c->vsock_cid = cid;
+			break;
+		}
+		case OPT_DISK:
+			if (c->ndisks == CONFIG_MAX_DISKS) {
+				log_err("config", "at most %d --disk options", CONFIG_MAX_DISKS);
+				return -EINVAL;
+			}
+			c->disks[c->ndisks++] = optarg;
+			break;
 		case OPT_MEM:
 			if (config_parse_size(optarg, &c->mem_bytes) < 0) {
 				log_err("config", "--mem '%s' is not a size (e.g. 128M, 1G)", optarg);

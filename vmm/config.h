@@ -6,6 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define CONFIG_DEFAULT_MEM   (128ULL << 20)
+#define CONFIG_MAX_MEM       (1ULL << 40)
+#define CONFIG_MAX_VCPUS     254
+#define CONFIG_MAX_DISKS     8
+
 enum flavour_choice { FLAVOUR_AUTO, FLAVOUR_HARDWARE, FLAVOUR_PVM };
 
 struct vmm_config {
@@ -18,12 +23,14 @@ struct vmm_config {
 	const char *timings;        /* NULL: off; "-": stderr */
 	const char *kvm_device;
 	enum flavour_choice flavour;
+	const char *disks[CONFIG_MAX_DISKS]; /* "PATH" or "PATH,ro" */
+	unsigned ndisks;
+	bool no_rng;
+	const char *vsock_uds;      /* NULL: no vsock device */
+	uint64_t vsock_cid;
 	bool help, version, print_cmdline;
 };
 
-#define CONFIG_DEFAULT_MEM   (128ULL << 20)
-#define CONFIG_MAX_MEM       (1ULL << 40)
-#define CONFIG_MAX_VCPUS     254
 
 /* Parse argv; -EINVAL (with a message on stderr) on bad input. */
 int config_parse(struct vmm_config *c, int argc, char **argv);

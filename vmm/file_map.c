@@ -38,7 +38,7 @@ int file_map_open(struct file_map *f, const char *path, const char *what)
 		close(fd);
 		return -ENOEXEC;
 	}
-	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	e = -errno;
 	close(fd);
 	if (p == MAP_FAILED) {

@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 
 	if (cfg.print_cmdline) {
 		struct cmdline cl;
-		if (boot_build_cmdline(&cl, &cfg, flavour_detect(cfg.flavour, "/sys")) < 0)
+		if (boot_build_cmdline(&cl, &cfg, flavour_detect(cfg.flavour, "/sys"), NULL) < 0)
 			exit(1);
 		printf("%s\n", cl.buf);
 		exit(0);

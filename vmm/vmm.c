@@ -17,9 +17,14 @@
 
 #include "arch/x86_64/memmap.h"
 #include "boot/boot.h"
+#include "devices/devmgr.h"
 #include "devices/i8042.h"
 #include "devices/iobus.h"
 #include "devices/serial.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_rng.h"
+#include "devices/vsock.h"
+#include "event_loop.h"
 #include "husk/agent.h"
 #include "kvm/flavour.h"
 #include "kvm/kvm.h"
@@ -37,6 +42,16 @@ struct vmm {
 	struct iobus iobus;
 	struct serial serial;
 	struct i8042 i8042;
+	struct event_loop el;
+	bool el_ready;
+	struct devmgr dm;
+	struct virtio_mmio rng_transport;
+	struct virtio_rng rng;
+	struct virtio_mmio blk_transport[CONFIG_MAX_DISKS];
+	struct virtio_blk blk[CONFIG_MAX_DISKS];
+	unsigned nblk;
+	struct virtio_mmio vsock_transport;
+	struct vsock *vsock;
 	int console_fd;
 	int stop_efd;
 	volatile int stopping;
@@ -72,10 +87,9 @@ static void vmm_pio(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsi
 
 static void vmm_mmio(void *ctx, uint64_t addr, bool is_write, uint8_t *data, unsigned len)
 {
-	(void)ctx;
-	(void)addr;
-	if (!is_write)
-		memset(data, 0xff, len); /* nothing is mapped there yet */
+	struct vmm *m = ctx;
+	if (!devmgr_mmio(&m->dm, addr, is_write, data, len) && !is_write)
+		memset(data, 0xff, len); /* nothing is mapped there */
 }
 
 static void vmm_first_run(void *ctx)
@@ -166,9 +180,37 @@ static int vmm_setup_devices(struct vmm *m)
 	r = iobus_register(&m->iobus, SERIAL_COM1_BASE, SERIAL_PORTS, &serial_io_ops, &m->serial);
 	if (!r)
 		r = iobus_register(&m->iobus, I8042_BASE, I8042_PORTS, &i8042_io_ops, &m->i8042);
-	if (r < 0)
+	if (r < 0) {
 		log_err("devices", "cannot register port I/O: %s", strerror(-r));
-	return r;
+		return r;
+	}
+
+	if ((r = el_init(&m->el)) < 0)
+		return r;
+	m->el_ready = true;
+	devmgr_init(&m->dm, &m->vm, &m->el);
+	if (!m->cfg->no_rng &&
+	    (r = devmgr_add(&m->dm, &m->rng_transport, &virtio_rng_ops, &m->rng)) < 0)
+		return r;
+	for (unsigned i = 0; i < m->cfg->ndisks; i++) {
+		if ((r = virtio_blk_open(&m->blk[i], m->cfg->disks[i])) < 0)
+			return r;
+		m->nblk++;
+		r = devmgr_add(&m->dm, &m->blk_transport[i], virtio_blk_ops_for(&m->blk[i]),
+			       &m->blk[i]);
+		if (r < 0)
+			return r;
+	}
+	if (m->cfg->vsock_uds) {
+		m->vsock = malloc(sizeof(*m->vsock));
+		if (!m->vsock)
+			return -ENOMEM;
+		if ((r = vsock_init(m->vsock, m->cfg->vsock_cid, m->cfg->vsock_uds, &m->el)) < 0)
+			return r;
+		if ((r = devmgr_add(&m->dm, &m->vsock_transport, &vsock_ops, m->vsock)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int vmm_setup_vcpus(struct vmm *m, uint64_t entry)
@@ -231,6 +273,18 @@ static void vmm_teardown(struct vmm *m)
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	free(m->vcpus);
+	if (m->el_ready)
+		el_stop(&m->el); /* no device work runs after this */
+	if (m->vsock) {
+		vsock_destroy(m->vsock);
+		free(m->vsock);
+	}
+	if (m->el_ready) {
+		devmgr_destroy(&m->dm);
+		el_destroy(&m->el);
+	}
+	for (unsigned i = 0; i < m->nblk; i++)
+		virtio_blk_close(&m->blk[i]);
 	if (m->console_fd >= 0) {
 		serial_destroy(&m->serial);
 		if (m->console_fd != STDOUT_FILENO)
@@ -248,12 +302,32 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	struct vmm m = { .cfg = cfg, .timing = t, .console_fd = -1, .stop_efd = -1 };
 	uint64_t entry = 0;
 	sigset_t stop_sigs, old_sigs;
+	struct cmdline *devices = NULL;
+	bool ran = false;
 	int sigfd = -1, r;
 
 	m.kvm.fd = -1;
 	m.vm.fd = -1;
 	m.vm.mem.memfd = -1;
 	pthread_mutex_init(&m.stop_lock, NULL);
+
+	/*
+	 * Signals that end the VM go to a signalfd from the start, so that the
+	 * teardown always runs (no socket or file is left behind); the vCPU and
+	 * event threads inherit the mask.
+	 */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+	sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
+	m.stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (m.stop_efd < 0 || sigfd < 0) {
+		r = -errno;
+		log_err("vmm", "cannot create eventfd/signalfd: %s", strerror(errno));
+		goto out;
+	}
 
 	m.flavour = flavour_detect(cfg->flavour, "/sys");
 	if ((r = vmm_check_memory(cfg)) < 0)
@@ -262,46 +336,40 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 		goto out;
 	if ((r = vm_create(&m.kvm, &m.vm, cfg->mem_bytes)) < 0)
 		goto out;
-	if ((r = boot_prepare(&m.vm.mem, cfg, m.flavour, &entry)) < 0)
-		goto out;
 	if ((r = vmm_setup_devices(&m)) < 0)
+		goto out;
+	devices = malloc(sizeof(*devices));
+	if (!devices) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cmdline_init(devices);
+	if ((r = devmgr_cmdline(&m.dm, devices)) < 0)
+		goto out;
+	if ((r = boot_prepare(&m.vm.mem, cfg, m.flavour, devices->buf, &entry)) < 0)
 		goto out;
 	if ((r = vmm_setup_vcpus(&m, entry)) < 0)
 		goto out;
-
-	m.stop_efd = eventfd(0, EFD_CLOEXEC);
-	/* Signals that end the VM go to a signalfd; vCPU threads inherit the mask. */
-	sigemptyset(&stop_sigs);
-	sigaddset(&stop_sigs, SIGINT);
-	sigaddset(&stop_sigs, SIGTERM);
-	sigaddset(&stop_sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
-	sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
-	if (m.stop_efd < 0 || sigfd < 0) {
-		r = -errno;
-		log_err("vmm", "cannot create eventfd/signalfd: %s", strerror(errno));
-		goto out_sig;
-	}
+	if ((r = el_start(&m.el)) < 0)
+		goto out;
 
 	for (unsigned i = 0; i < m.nvcpus; i++)
-		if ((r = vcpu_start(&m.vcpus[i])) < 0) {
+		if (vcpu_start(&m.vcpus[i]) < 0) {
 			vmm_request_stop(&m, 1, "vCPU thread failed to start");
 			break;
 		}
 	vmm_wait(&m, sigfd);
+	ran = true;
+out:
+	free(devices);
 	vmm_teardown(&m);
-	if (m.status != 0)
-		log_err("vmm", "%s", m.reason);
-	r = m.status;
-	close(sigfd);
-	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
-	return r;
-
-out_sig:
+	if (ran) {
+		if (m.status != 0)
+			log_err("vmm", "%s", m.reason);
+		r = m.status;
+	}
 	if (sigfd >= 0)
 		close(sigfd);
 	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
-out:
-	vmm_teardown(&m);
 	return r;
 }

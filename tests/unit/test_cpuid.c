@@ -118,9 +118,10 @@ START_TEST(pvm_masks_clear_exactly_their_bits)
 	ck_assert_uint_eq(c->entries[L1].ecx,
 			  (orig->entries[L1].ecx | CPUID_1_ECX_HYPERVISOR) & ~l1_clear);
 	ck_assert_uint_eq(c->entries[L1].edx, orig->entries[L1].edx | CPUID_1_EDX_HTT);
-	ck_assert_uint_eq(c->entries[L7_0].ebx, orig->entries[L7_0].ebx & ~CPUID_7_EBX_SMAP);
+	ck_assert_uint_eq(c->entries[L7_0].ebx,
+			  orig->entries[L7_0].ebx & ~(CPUID_7_EBX_SMAP | CPUID_7_EBX_ERMS));
 	ck_assert_uint_eq(c->entries[L7_0].ecx, orig->entries[L7_0].ecx);
-	ck_assert_uint_eq(c->entries[L7_0].edx, orig->entries[L7_0].edx);
+	ck_assert_uint_eq(c->entries[L7_0].edx, orig->entries[L7_0].edx & ~CPUID_7_EDX_FSRM);
 	ck_assert_uint_eq(c->entries[L7_0].eax, orig->entries[L7_0].eax);
 	ck_assert_uint_eq(c->entries[LKVM1].eax, 0xffffffffu & ~CPUID_KVM_PV_SEND_IPI);
 	ck_assert_uint_eq(c->entries[LKVM1].edx, orig->entries[LKVM1].edx);
@@ -142,13 +143,27 @@ START_TEST(pvm_masks_clear_exactly_their_bits)
 }
 END_TEST
 
+START_TEST(mask_hits_only_its_subleaf)
+{
+	static const struct cpuid_mask masks[] = {
+		{ 0xb, CPUID_EBX, 0xffffffff, 1 },
+	};
+	struct kvm_cpuid2 *c = table(), *orig = table();
+	cpuid_fixup(c, 0, 1, masks, 1);
+	ck_assert_uint_eq(c->entries[LB_1].ebx, 0);
+	ck_assert_uint_eq(c->entries[LB_0].ebx, orig->entries[LB_0].ebx);
+	free(c);
+	free(orig);
+}
+END_TEST
+
 START_TEST(mask_hits_only_its_register)
 {
 	static const struct cpuid_mask masks[] = {
-		{ 0x80000001, CPUID_EDX, 0x00000800 },
-		{ 0x80000001, CPUID_EAX, 0xffffffff },  /* already 0: stays 0 */
-		{ 0x12345678, CPUID_EBX, 0xffffffff },  /* leaf not in the table */
-		{ 0, CPUID_ECX, 0x0000000f },
+		{ 0x80000001, CPUID_EDX, 0x00000800, 0 },
+		{ 0x80000001, CPUID_EAX, 0xffffffff, 0 },  /* already 0: stays 0 */
+		{ 0x12345678, CPUID_EBX, 0xffffffff, 0 },  /* leaf not in the table */
+		{ 0, CPUID_ECX, 0x0000000f, 0 },
 	};
 	struct kvm_cpuid2 *c = table(), *orig = table();
 	cpuid_fixup(c, 0, 1, masks, sizeof(masks) / sizeof(masks[0]));
@@ -191,6 +206,7 @@ static Suite *cpuid_suite(void)
 	tcase_add_test(tc, last_vcpu_id);
 	tcase_add_test(tc, pvm_masks_clear_exactly_their_bits);
 	tcase_add_test(tc, mask_hits_only_its_register);
+	tcase_add_test(tc, mask_hits_only_its_subleaf);
 	tcase_add_test(tc, hardware_has_no_masks_and_empty_table_is_fine);
 	suite_add_tcase(s, tc);
 	return s;

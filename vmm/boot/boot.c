@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "arch/x86_64/cpu_boot.h"
 #include "arch/x86_64/memmap.h"
@@ -13,20 +14,45 @@
 #include "file_map.h"
 #include "log.h"
 
+#define BOOT_RNG_SEED_BYTES 32
+
 int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
-			      const struct kvm_flavour *fl)
+			      const struct kvm_flavour *fl, const char *devices)
 {
 	cmdline_init(c);
 	int r = cmdline_append(c, BOOT_BASE_CMDLINE);
 	if (!r)
 		r = cmdline_append(c, fl->cmdline);
+	if (!r && devices)
+		r = cmdline_append(c, devices);
 	if (!r && cfg->cmdline)
 		r = cmdline_append(c, cfg->cmdline);
 	return r;
 }
 
+/*
+ * Seed the guest kernel's RNG from the host's through setup_data, so that
+ * it need not gather entropy, which is slow where its code runs emulated
+ * (the guest kernel is built with RANDOM_TRUST_BOOTLOADER).
+ */
+static int boot_write_rng_seed(const struct guest_mem *gm, struct boot_params *bp)
+{
+	struct setup_data *sd = gm_gpa_to_hva(gm, MM_SETUP_DATA, sizeof(*sd) + BOOT_RNG_SEED_BYTES);
+	if (!sd)
+		return -ENOMEM;
+	memset(sd, 0, sizeof(*sd));
+	sd->type = SETUP_RNG_SEED;
+	sd->len = BOOT_RNG_SEED_BYTES;
+	if (getrandom(sd->data, BOOT_RNG_SEED_BYTES, 0) != BOOT_RNG_SEED_BYTES) {
+		log_err("boot", "getrandom failed: no seed for the guest");
+		return -EIO;
+	}
+	bp->hdr.setup_data = MM_SETUP_DATA;
+	return 0;
+}
+
 int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
-		 const struct kvm_flavour *fl, uint64_t *entry)
+		 const struct kvm_flavour *fl, const char *devices, uint64_t *entry)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
 	struct boot_image k;
@@ -56,7 +82,7 @@ int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = boot_build_cmdline(cl, cfg, fl)) < 0)
+	if ((r = boot_build_cmdline(cl, cfg, fl, devices)) < 0)
 		goto out;
 	args.cmdline_len = (uint32_t)cl->len;
 	if ((r = gm_write(gm, MM_CMDLINE, cl->buf, cl->len + 1)) < 0)
@@ -68,6 +94,8 @@ int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
 		goto out;
 	}
 	if ((r = bp_build(bp, gm, &k, &args)) < 0)
+		goto out;
+	if ((r = boot_write_rng_seed(gm, bp)) < 0)
 		goto out;
 	if ((r = x86_write_boot_tables(gm)) < 0)
 		goto out;

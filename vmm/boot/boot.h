@@ -12,15 +12,18 @@
 /* The command line every husk guest gets, before the flavour's and the user's. */
 #define BOOT_BASE_CMDLINE "console=ttyS0 reboot=k panic=-1"
 
-/* The whole kernel command line: base, the flavour's additions, the user's. */
+/*
+ * The whole kernel command line: base, the flavour's additions, the
+ * devices' entries (may be NULL), then the user's.
+ */
 int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
-		       const struct kvm_flavour *fl);
+		       const struct kvm_flavour *fl, const char *devices);
 
 /*
  * Load the kernel and initramfs named in cfg, and write the command line,
  * boot_params, boot page tables and MP table. *entry gets the 64-bit entry.
  */
 int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
-		 const struct kvm_flavour *fl, uint64_t *entry);
+		 const struct kvm_flavour *fl, const char *devices, uint64_t *entry);
 
 #endif

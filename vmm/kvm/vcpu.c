@@ -78,19 +78,19 @@ static int vcpu_setup_cpuid(struct kvm *k, struct vcpu *v, unsigned nvcpus,
 
 static int vcpu_setup_msrs(struct vcpu *v)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[16];
-	} msrs;
-	memset(&msrs, 0, sizeof(msrs));
-	msrs.hdr.nmsrs = (uint32_t)x86_boot_msrs(msrs.e, 16);
-	int n = ioctl(v->fd, KVM_SET_MSRS, &msrs);
-	if (n < 0 || (uint32_t)n != msrs.hdr.nmsrs) {
-		log_err("vcpu", "vcpu%u: KVM_SET_MSRS set %d of %u MSRs", v->id, n,
-			msrs.hdr.nmsrs);
-		return -EIO;
+	enum { MAX_MSRS = 16 };
+	struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + MAX_MSRS * sizeof(struct kvm_msr_entry));
+	if (!msrs)
+		return -ENOMEM;
+	msrs->nmsrs = (uint32_t)x86_boot_msrs(msrs->entries, MAX_MSRS);
+	int n = ioctl(v->fd, KVM_SET_MSRS, msrs);
+	int r = 0;
+	if (n < 0 || (uint32_t)n != msrs->nmsrs) {
+		log_err("vcpu", "vcpu%u: KVM_SET_MSRS set %d of %u MSRs", v->id, n, msrs->nmsrs);
+		r = -EIO;
 	}
-	return 0;
+	free(msrs);
+	return r;
 }
 
 int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,

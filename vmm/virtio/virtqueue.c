@@ -221,3 +221,9 @@ bool vq_has_avail(const struct virtqueue *vq)
 		return false;
 	return vq_load16(vq->avail + AVAIL_IDX, __ATOMIC_ACQUIRE) != vq->last_avail_idx;
 }
+
+void vq_unpop(struct virtqueue *vq)
+{
+	if (vq->ready && !vq->broken)
+		vq->last_avail_idx--;
+}

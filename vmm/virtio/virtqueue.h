@@ -133,6 +133,12 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
 /* Whether the guest wants an interrupt for used buffers (no EVENT_IDX). */
 bool vq_should_interrupt(const struct virtqueue *vq);
 
+/*
+ * Give back the chain the last vq_pop returned, unused: the next vq_pop
+ * returns it again. Only right after a successful vq_pop.
+ */
+void vq_unpop(struct virtqueue *vq);
+
 /* Whether vq_pop would find a chain now (false when broken or not ready). */
 bool vq_has_avail(const struct virtqueue *vq);
 

@@ -35,8 +35,12 @@ void cpuid_fixup(struct kvm_cpuid2 *c, unsigned vcpu_id, unsigned nvcpus,
 		default:
 			break;
 		}
-		for (size_t m = 0; m < nmasks; m++)
-			if (masks[m].function == e->function)
-				*cpuid_reg_ptr(e, masks[m].reg) &= ~masks[m].clear;
+		for (size_t m = 0; m < nmasks; m++) {
+			if (masks[m].function != e->function)
+				continue;
+			if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) && e->index != masks[m].index)
+				continue;
+			*cpuid_reg_ptr(e, masks[m].reg) &= ~masks[m].clear;
+		}
 	}
 }

@@ -8,14 +8,17 @@
 
 enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
-/* A feature to withhold from the guest: bits cleared in one register of a leaf. */
+/*
+ * A feature to withhold from the guest: bits cleared in one register of a
+ * leaf; for leaves with subleaves (KVM_CPUID_FLAG_SIGNIFCANT_INDEX), only in
+ * subleaf `index`.
+ */
 struct cpuid_mask {
 	uint32_t function;
 	enum cpuid_reg reg;
 	uint32_t clear;
+	uint32_t index;
 };
-
-#define CPUID_ANY_INDEX UINT32_MAX
 
 /* Bits used by the masks and by the per-vCPU fix-ups. */
 #define CPUID_1_ECX_CX16        (1u << 13)
@@ -25,7 +28,9 @@ struct cpuid_mask {
 #define CPUID_1_ECX_OSXSAVE     (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR  (1u << 31)
 #define CPUID_1_EDX_HTT         (1u << 28)
+#define CPUID_7_EBX_ERMS        (1u << 9)
 #define CPUID_7_EBX_SMAP        (1u << 20)
+#define CPUID_7_EDX_FSRM        (1u << 4)
 #define CPUID_KVM_FEATURES      0x40000001u
 #define CPUID_KVM_PV_SEND_IPI   (1u << 11)
 

@@ -2,6 +2,7 @@
  * The guest physical memory map, in one place.
  *
  *   0x00000000  first page: left zero (real-mode IVT / BDA)
+ *   0x00006000  setup_data: the RNG seed for the guest kernel
  *   0x00007000  boot_params ("zero page")
  *   0x00008000  initial stack for the 64-bit entry (grows down)
  *   0x00009000  PML4, 0x0000a000 PDPT, 0x0000b000 PD: identity map of 1 GiB
@@ -17,6 +18,7 @@
 #ifndef HUSK_ARCH_MEMMAP_H
 #define HUSK_ARCH_MEMMAP_H
 
+#define MM_SETUP_DATA      0x6000ULL
 #define MM_ZERO_PAGE       0x7000ULL
 #define MM_BOOT_STACK      0x8ff0ULL
 #define MM_PML4            0x9000ULL

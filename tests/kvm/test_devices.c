@@ -1,0 +1,276 @@
+/*
+ * KVM tests of the virtio devices, in one boot of the test guest
+ * (tests/kvm/guest): it mounts an ext4 image from virtio-blk and writes a
+ * file; connects over vsock to a host listener, sends patterned data and
+ * checks the echo; then serves an echo listener on vsock port 1234 for the
+ * host's tests: 64 MiB through one connection, 16 connections at once, a
+ * reader that pauses for seconds, bad handshakes. Skipped (77) only where
+ * /dev/kvm does not exist.
+ */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vmm_run.h"
+
+#define BIG_BYTES   (64u << 20)
+#define GUEST_BYTES (64u << 20)
+#define BOOT_TIMEOUT 300
+
+static char dir[] = "/tmp/husk-dev-XXXXXX";
+static char uds[80], uds5000[90], disk[80];
+
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 13));
+}
+
+static int uds_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect %s: %s", path,
+		      strerror(errno));
+	return fd;
+}
+
+/* Read one line (up to '\n') byte by byte, so that no stream byte is taken. */
+static void read_line(int fd, char *line, size_t max)
+{
+	size_t n = 0;
+	while (n + 1 < max) {
+		ssize_t r = read(fd, line + n, 1);
+		if (r <= 0)
+			break;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = '\0';
+}
+
+/* CONNECT to the guest's port; the reply line is returned in reply. */
+static int vsock_connect(uint32_t port, char *reply, size_t max)
+{
+	char req[32];
+	int fd = uds_connect(uds);
+	int n = snprintf(req, sizeof(req), "CONNECT %u\n", port);
+	ck_assert_int_eq(write(fd, req, (size_t)n), n);
+	read_line(fd, reply, max);
+	return fd;
+}
+
+struct writer {
+	int fd;
+	uint64_t bytes;
+	int ok;
+};
+
+static void *write_pattern(void *arg)
+{
+	struct writer *w = arg;
+	static __thread uint8_t buf[65536];
+	w->ok = 1;
+	for (uint64_t off = 0; off < w->bytes;) {
+		size_t n = w->bytes - off < sizeof(buf) ? (size_t)(w->bytes - off) : sizeof(buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(off + i);
+		for (size_t done = 0; done < n;) {
+			ssize_t r = write(w->fd, buf + done, n - done);
+			if (r <= 0) {
+				w->ok = 0;
+				return NULL;
+			}
+			done += (size_t)r;
+		}
+		off += n;
+	}
+	return NULL;
+}
+
+/* Bytes read back that match the pattern, stopping at the first mismatch or EOF. */
+static uint64_t read_pattern(int fd, uint64_t bytes, unsigned pause_s)
+{
+	static __thread uint8_t buf[65536];
+	uint64_t got = 0;
+	if (pause_s)
+		sleep(pause_s);
+	while (got < bytes) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i] != pattern(got + (uint64_t)i))
+				return got + (uint64_t)i;
+		got += (uint64_t)r;
+	}
+	return got;
+}
+
+/* Echo `bytes` through the guest's port 1234 and check every byte. */
+static void echo_through_guest(uint64_t bytes, unsigned pause_s)
+{
+	char reply[64];
+	int fd = vsock_connect(1234, reply, sizeof(reply));
+	ck_assert_msg(strncmp(reply, "OK ", 3) == 0, "handshake reply '%s'", reply);
+	struct writer w = { .fd = fd, .bytes = bytes };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, write_pattern, &w), 0);
+	uint64_t got = read_pattern(fd, bytes, pause_s);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(w.ok, 1);
+	ck_assert_msg(got == bytes, "%llu of %llu bytes came back intact",
+		      (unsigned long long)got, (unsigned long long)bytes);
+	close(fd);
+}
+
+/* The host end of the guest's connect(VMADDR_CID_HOST, 5000): echo until EOF. */
+static void *host_listener(void *arg)
+{
+	int lfd = *(int *)arg;
+	int c = accept(lfd, NULL, NULL);
+	static uint8_t buf[65536];
+	if (c < 0)
+		return NULL;
+	for (;;) {
+		ssize_t n = read(c, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(c, buf + off, (size_t)(n - off));
+			if (w <= 0)
+				goto out;
+			off += w;
+		}
+	}
+	shutdown(c, SHUT_WR);
+out:
+	close(c);
+	return NULL;
+}
+
+static struct vmm_run vm;
+static pthread_t listener;
+static int lfd = -1;
+
+START_TEST(devices_in_one_boot)
+{
+	/* an ext4 image for virtio-blk */
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "truncate -s 16M %s && mkfs.ext4 -q -F %s", disk, disk);
+	ck_assert_int_eq(system(cmd), 0);
+
+	/* the host listener the guest connects to */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memcpy(sa.sun_path, uds5000, strlen(uds5000) + 1);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	ck_assert_int_eq(pthread_create(&listener, NULL, host_listener, &lfd), 0);
+
+	char guest_bytes[128], blk[200];
+	snprintf(guest_bytes, sizeof(guest_bytes), "quiet husktest=blk,vsock-connect,vsock-echo "
+		 "husktest_bytes=%u", GUEST_BYTES);
+	snprintf(blk, sizeof(blk), "%s", disk);
+	const char *args[] = { "--kernel", HUSK_GUEST_DIR "/vmlinux", "--initrd",
+			       HUSK_GUEST_DIR "/test-initramfs.cpio", "--disk", blk,
+			       "--vsock-uds", uds, "--cmdline", guest_bytes, NULL };
+	vmm_start(&vm, args);
+
+	/* guest: blk, then its own connection to the host, then its listener */
+	ck_assert_msg(vmm_wait_console(&vm, "husk-test: listening", BOOT_TIMEOUT + 600),
+		      "the guest never listened; console: %s", slurp(vm.console));
+	char *out = slurp(vm.console);
+	ck_assert_msg(strstr(out, "husk-test: blk ok"), "console: %s", out);
+	ck_assert_msg(strstr(out, "husk-test: vsock connect ok"), "console: %s", out);
+	free(out);
+	pthread_join(listener, NULL);
+
+	/* host to guest and back: 64 MiB through one connection */
+	echo_through_guest(BIG_BYTES, 0);
+
+	/* a reader that pauses for seconds loses nothing */
+	echo_through_guest(4u << 20, 5);
+
+	/* 16 connections at once */
+	int fds[16];
+	struct writer w[16];
+	pthread_t t[16];
+	char reply[64];
+	for (int i = 0; i < 16; i++) {
+		fds[i] = vsock_connect(1234, reply, sizeof(reply));
+		ck_assert_msg(strncmp(reply, "OK ", 3) == 0, "connection %d: '%s'", i, reply);
+		w[i] = (struct writer){ .fd = fds[i], .bytes = 256u << 10 };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, write_pattern, &w[i]), 0);
+	}
+	for (int i = 0; i < 16; i++) {
+		ck_assert_int_eq(read_pattern(fds[i], 256u << 10, 0), 256u << 10);
+		pthread_join(t[i], NULL);
+		close(fds[i]);
+	}
+
+	/* nobody listens on port 999: the connection is closed, the VMM lives on */
+	int fd = vsock_connect(999, reply, sizeof(reply));
+	ck_assert_str_eq(reply, "");
+	close(fd);
+	/* a malformed handshake gets an error and a close */
+	fd = uds_connect(uds);
+	ck_assert_int_eq(write(fd, "HELLO 1234\n", 11), 11);
+	read_line(fd, reply, sizeof(reply));
+	ck_assert_msg(strncmp(reply, "ERROR", 5) == 0, "reply '%s'", reply);
+	close(fd);
+	echo_through_guest(64u << 10, 0);
+
+	/* SIGTERM ends the VM; its socket is gone afterwards */
+	kill(vm.pid, SIGTERM);
+	vmm_wait(&vm, 60);
+	ck_assert_int_eq(vm.status, 128 + SIGTERM);
+	struct stat st;
+	ck_assert_msg(stat(uds, &st) < 0 && errno == ENOENT, "%s left behind", uds);
+
+	/* the file the guest wrote is in the image */
+	snprintf(cmd, sizeof(cmd), "debugfs -R 'cat /hello.txt' %s 2>/dev/null | "
+		 "grep -qx 'written by the guest'", disk);
+	ck_assert_msg(system(cmd) == 0, "hello.txt is not in the image");
+}
+END_TEST
+
+int main(void)
+{
+	if (access("/dev/kvm", F_OK) != 0) {
+		fprintf(stderr, "SKIP: /dev/kvm does not exist on this host\n");
+		return 77;
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
+	snprintf(uds5000, sizeof(uds5000), "%s_5000", uds);
+	snprintf(disk, sizeof(disk), "%s/disk.img", dir);
+
+	Suite *s = suite_create("devices");
+	TCase *tc = tcase_create("devices");
+	tcase_set_timeout(tc, BOOT_TIMEOUT + 1800);
+	tcase_add_test(tc, devices_in_one_boot);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_VERBOSE);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	vmm_run_free(&vm);
+	unlink(uds5000);
+	unlink(disk);
+	rmdir(dir);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,626 @@
+/* virtio-mmio transport: the driver handshake against a tiny fake device, and hostile registers. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "guest_mem.h"
+#include "virtio/mmio.h"
+#include "virtio/virtqueue.h"
+#include "unit.h"
+
+#define MiB   (1ULL << 20)
+#define RAM   (64 * MiB)
+#define QMAX  16
+#define BUF   0x100000ULL
+
+/* Register offsets, as a driver would spell them. */
+enum {
+	MAGIC = 0x000, VERSION = 0x004, DEVICE_ID = 0x008, VENDOR_ID = 0x00c,
+	DEV_FEAT = 0x010, DEV_FEAT_SEL = 0x014, DRV_FEAT = 0x020, DRV_FEAT_SEL = 0x024,
+	QSEL = 0x030, QNUM_MAX = 0x034, QNUM = 0x038, QREADY = 0x044, QNOTIFY = 0x050,
+	INT_STATUS = 0x060, INT_ACK = 0x064, STATUS = 0x070,
+	QDESC_LO = 0x080, QDESC_HI = 0x084, QDRV_LO = 0x090, QDRV_HI = 0x094,
+	QDEV_LO = 0x0a0, QDEV_HI = 0x0a4, CONFIG_GEN = 0x0fc, CONFIG = 0x100,
+};
+
+#define FAKE_FEATURES ((1ULL << 0) | (1ULL << 35))
+
+/* A device that answers every kick by returning all available chains. */
+struct fake {
+	int activates, notifies, resets, fail_activate;
+	unsigned last_queue;
+	uint64_t features;
+	const struct virtio_queues *q;
+	uint8_t cfg[12];
+};
+
+static void fake_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
+{
+	memcpy(data, ((struct fake *)dev)->cfg + off, len);
+}
+
+static void fake_config_write(void *dev, uint32_t off, const uint8_t *data, unsigned len)
+{
+	memcpy(((struct fake *)dev)->cfg + off, data, len);
+}
+
+static int fake_activate(void *dev, uint64_t features, const struct virtio_queues *q)
+{
+	struct fake *f = dev;
+	f->activates++;
+	f->features = features;
+	f->q = q;
+	return f->fail_activate ? -EIO : 0;
+}
+
+static void fake_queue_notify(void *dev, unsigned queue)
+{
+	static struct vq_chain ch;
+	struct fake *f = dev;
+	struct virtqueue *vq = &f->q->vq[queue];
+	int r;
+
+	f->notifies++;
+	f->last_queue = queue;
+	while ((r = vq_pop(vq, &ch)) == 1)
+		vq_push(vq, ch.head, ch.writable);
+	if (r < 0)
+		f->q->queue_broken(f->q->transport, queue);
+	else
+		f->q->notify_used(f->q->transport, queue);
+}
+
+static void fake_reset(void *dev)
+{
+	struct fake *f = dev;
+	f->resets++;
+	f->q = NULL;
+}
+
+static const struct virtio_device_ops fake_ops = {
+	.name = "fake",
+	.device_id = 42,
+	.num_queues = 2,
+	.queue_max_size = QMAX,
+	.features = FAKE_FEATURES,
+	.config_size = 12,
+	.config_read = fake_config_read,
+	.config_write = fake_config_write,
+	.activate = fake_activate,
+	.queue_notify = fake_queue_notify,
+	.reset = fake_reset,
+};
+
+static struct guest_mem gm;
+static struct virtio_mmio t;
+static struct fake dev;
+static int irqs;
+
+static void raise_irq(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+static uint32_t rd(uint64_t off)
+{
+	uint8_t d[4] = { 0xee, 0xee, 0xee, 0xee };
+	virtio_mmio_read(&t, off, d, 4);
+	return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	uint8_t d[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	virtio_mmio_write(&t, off, d, 4);
+}
+
+/* A Low/High register pair. */
+static void wr64(uint64_t lo_off, uint64_t v)
+{
+	wr(lo_off, (uint32_t)v);
+	wr(lo_off + 4, (uint32_t)(v >> 32));
+}
+
+static void *hva(uint64_t gpa)
+{
+	void *p = gm_gpa_to_hva(&gm, gpa, 1);
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+/* Queue q's rings live at 0x10000 * (q + 1). */
+static uint64_t ring_desc(unsigned q) { return 0x10000ULL * (q + 1); }
+static uint64_t ring_avail(unsigned q) { return ring_desc(q) + 0x1000; }
+static uint64_t ring_used(unsigned q) { return ring_desc(q) + 0x2000; }
+
+static void setup_queue(unsigned q, uint32_t num)
+{
+	wr(QSEL, q);
+	ck_assert_uint_eq(rd(QREADY), 0);
+	ck_assert_uint_eq(rd(QNUM_MAX), QMAX);
+	wr(QNUM, num);
+	wr64(QDESC_LO, ring_desc(q));
+	wr64(QDRV_LO, ring_avail(q));
+	wr64(QDEV_LO, ring_used(q));
+	wr(QREADY, 1);
+}
+
+static void negotiate(uint64_t features)
+{
+	wr(STATUS, 0);
+	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	for (unsigned sel = 0; sel < 2; sel++) {
+		wr(DRV_FEAT_SEL, sel);
+		wr(DRV_FEAT, (uint32_t)(features >> (32 * sel)));
+	}
+	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+}
+
+#define ALL_OK (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+		VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
+
+/* The whole Linux-style bring-up with both queues. */
+static void bring_up(void)
+{
+	negotiate(FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+	setup_queue(0, QMAX);
+	ck_assert_uint_eq(rd(QREADY), 1);
+	setup_queue(1, 8);
+	ck_assert_uint_eq(rd(QREADY), 1);
+	int before = dev.activates;
+	wr(STATUS, ALL_OK);
+	ck_assert_int_eq(dev.activates, before + 1);
+	if (!dev.fail_activate)
+		ck_assert_uint_eq(rd(STATUS), ALL_OK);
+}
+
+/* After a reset the guest starts its rings over and brings the device up again. */
+static void restart(void)
+{
+	for (unsigned q = 0; q < 2; q++)
+		memset(hva(ring_avail(q)), 0, 64);
+	bring_up();
+}
+
+/* The guest offers one chain on queue q: a 16-byte read, then a 32-byte write. */
+static void offer_chain(unsigned q, uint16_t head)
+{
+	uint8_t *d = hva(ring_desc(q));
+	struct virtq_desc a = { BUF, 16, VIRTQ_DESC_F_NEXT, (uint16_t)((head + 1) % 8) };
+	struct virtq_desc b = { BUF + 0x100, 32, VIRTQ_DESC_F_WRITE, 0 };
+	memcpy(d + 16 * head, &a, 16);
+	memcpy(d + 16 * a.next, &b, 16);
+	uint16_t *avail = hva(ring_avail(q));
+	unsigned size = q == 0 ? QMAX : 8;
+	avail[2 + avail[1] % size] = head;
+	avail[1]++;
+}
+
+static uint16_t used_idx(unsigned q)
+{
+	return ((uint16_t *)hva(ring_used(q)))[1];
+}
+
+static void setup(void)
+{
+	ck_assert_int_eq(gm_init(&gm, RAM), 0);
+	memset(&dev, 0, sizeof(dev));
+	memcpy(dev.cfg, "abcdefghijkl", 12);
+	irqs = 0;
+	ck_assert_int_eq(virtio_mmio_init(&t, &gm, &fake_ops, &dev, raise_irq, &irqs), 0);
+}
+
+static void teardown(void)
+{
+	virtio_mmio_destroy(&t);
+	gm_destroy(&gm);
+}
+
+START_TEST(identity_registers)
+{
+	ck_assert_uint_eq(rd(MAGIC), 0x74726976);
+	ck_assert_uint_eq(rd(VERSION), 2);
+	ck_assert_uint_eq(rd(DEVICE_ID), 42);
+	ck_assert_uint_eq(rd(VENDOR_ID), VIRTIO_MMIO_VENDOR_ID);
+	wr(DEV_FEAT_SEL, 0);
+	ck_assert_uint_eq(rd(DEV_FEAT), 1);
+	wr(DEV_FEAT_SEL, 1);
+	ck_assert_uint_eq(rd(DEV_FEAT), (1u << 0) | (1u << 3)); /* VERSION_1, bit 35 */
+	wr(DEV_FEAT_SEL, 2);
+	ck_assert_uint_eq(rd(DEV_FEAT), 0);
+	wr(DEV_FEAT_SEL, 0xffffffff);
+	ck_assert_uint_eq(rd(DEV_FEAT), 0);
+	ck_assert_uint_eq(rd(STATUS), 0);
+	ck_assert_uint_eq(rd(INT_STATUS), 0);
+	ck_assert_uint_eq(rd(CONFIG_GEN), 0);
+	/* read-only registers ignore writes; write-only ones read 0 */
+	wr(MAGIC, 0);
+	wr(DEVICE_ID, 7);
+	ck_assert_uint_eq(rd(MAGIC), 0x74726976);
+	ck_assert_uint_eq(rd(DEVICE_ID), 42);
+	wr(QNUM, 8);
+	ck_assert_uint_eq(rd(QNUM), 0);
+	ck_assert_uint_eq(rd(0x1fc), 0);
+}
+END_TEST
+
+START_TEST(handshake_notify_and_interrupt)
+{
+	bring_up();
+	ck_assert_uint_eq(dev.features, FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
+	ck_assert_ptr_nonnull(dev.q);
+	ck_assert_uint_eq(dev.q->num, 2);
+	ck_assert(dev.q->vq[0].ready);
+	ck_assert_uint_eq(dev.q->vq[1].size, 8);
+
+	offer_chain(0, 0);
+	wr(QNOTIFY, 0);
+	ck_assert_int_eq(dev.notifies, 1);
+	ck_assert_uint_eq(dev.last_queue, 0);
+	ck_assert_uint_eq(used_idx(0), 1);
+	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_VRING);
+	ck_assert_int_eq(irqs, 1);
+	wr(INT_ACK, VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(rd(INT_STATUS), 0);
+
+	/* the event-thread path */
+	offer_chain(1, 2);
+	virtio_mmio_notify(&t, 1);
+	ck_assert_int_eq(dev.notifies, 2);
+	ck_assert_uint_eq(dev.last_queue, 1);
+	ck_assert_uint_eq(used_idx(1), 1);
+	ck_assert_int_eq(irqs, 2);
+
+	/* the guest asked for no interrupts */
+	wr(INT_ACK, 0xffffffff);
+	((uint16_t *)hva(ring_avail(0)))[0] = VRING_AVAIL_F_NO_INTERRUPT;
+	offer_chain(0, 4);
+	wr(QNOTIFY, 0);
+	ck_assert_uint_eq(used_idx(0), 2);
+	ck_assert_int_eq(irqs, 2);
+	ck_assert_uint_eq(rd(INT_STATUS), 0);
+
+	/* DRIVER_OK again does not activate twice */
+	wr(STATUS, ALL_OK);
+	ck_assert_int_eq(dev.activates, 1);
+	/* queue layout is frozen while the device runs */
+	wr(QSEL, 0);
+	wr(QREADY, 0);
+	ck_assert_uint_eq(rd(QREADY), 1);
+	wr(QNUM, 2);
+	ck_assert_uint_eq(dev.q->vq[0].size, QMAX);
+}
+END_TEST
+
+START_TEST(reset_by_status_zero)
+{
+	bring_up();
+	offer_chain(0, 0);
+	wr(QNOTIFY, 0);
+	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_VRING);
+	int before = dev.resets;
+	wr(STATUS, 0);
+	ck_assert_int_eq(dev.resets, before + 1);
+	ck_assert_ptr_null(dev.q);
+	ck_assert_uint_eq(rd(STATUS), 0);
+	ck_assert_uint_eq(rd(INT_STATUS), 0);
+	wr(QSEL, 0);
+	ck_assert_uint_eq(rd(QREADY), 0);
+	ck_assert_uint_eq(t.driver_features, 0);
+	/* no longer active: kicks are dropped */
+	wr(QNOTIFY, 0);
+	ck_assert_int_eq(dev.notifies, 1);
+
+	/* and it comes back up from scratch */
+	restart();
+	ck_assert_int_eq(dev.activates, 2);
+	offer_chain(0, 1);
+	wr(QNOTIFY, 0);
+	ck_assert_int_eq(dev.notifies, 2);
+}
+END_TEST
+
+START_TEST(feature_negotiation_refusals)
+{
+	/* a feature that was not offered */
+	negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << 1));
+	ck_assert_uint_eq(rd(STATUS), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	/* DRIVER_OK without FEATURES_OK: not taken, no activation */
+	setup_queue(0, QMAX);
+	wr(STATUS, ALL_OK & ~(uint32_t)VIRTIO_STATUS_FEATURES_OK);
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_DRIVER_OK, 0);
+	ck_assert_int_eq(dev.activates, 0);
+
+	/* no VERSION_1 */
+	negotiate(FAKE_FEATURES);
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_FEATURES_OK, 0);
+
+	/* a subset is fine, and is what activate sees */
+	negotiate((1ULL << VIRTIO_F_VERSION_1));
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+	/* features are frozen after FEATURES_OK */
+	wr(DRV_FEAT_SEL, 0);
+	wr(DRV_FEAT, 1);
+	wr(DRV_FEAT_SEL, 7);
+	wr(DRV_FEAT, 0xffffffff);
+	wr(STATUS, ALL_OK);
+	ck_assert_int_eq(dev.activates, 1);
+	ck_assert_uint_eq(dev.features, 1ULL << VIRTIO_F_VERSION_1);
+	/* the driver cannot set DEVICE_NEEDS_RESET */
+	wr(STATUS, ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK);
+}
+END_TEST
+
+START_TEST(notify_before_driver_ok_and_bad_queue)
+{
+	negotiate(FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
+	setup_queue(0, QMAX);
+	offer_chain(0, 0);
+	wr(QNOTIFY, 0);
+	virtio_mmio_notify(&t, 0);
+	ck_assert_int_eq(dev.notifies, 0);
+	ck_assert_uint_eq(used_idx(0), 0);
+
+	wr(STATUS, ALL_OK); /* queue 1 never set up */
+	ck_assert_int_eq(dev.activates, 1);
+	wr(QNOTIFY, 1);
+	wr(QNOTIFY, 2);
+	wr(QNOTIFY, 0xffffffff);
+	virtio_mmio_notify(&t, 99);
+	ck_assert_int_eq(dev.notifies, 0);
+	wr(QNOTIFY, 0);
+	ck_assert_int_eq(dev.notifies, 1);
+	ck_assert_uint_eq(used_idx(0), 1);
+}
+END_TEST
+
+START_TEST(queue_select_out_of_range)
+{
+	negotiate(FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
+	uint32_t sels[] = { 2, 8, 0x10000, 0xffffffff };
+	for (unsigned i = 0; i < 4; i++) {
+		wr(QSEL, sels[i]);
+		ck_assert_uint_eq(rd(QNUM_MAX), 0);
+		ck_assert_uint_eq(rd(QREADY), 0);
+		wr(QNUM, 8);
+		wr(QDESC_LO, 0x10000);
+		wr(QDRV_LO, 0x11000);
+		wr(QDEV_LO, 0x12000);
+		wr(QREADY, 1);
+		ck_assert_uint_eq(rd(QREADY), 0);
+	}
+	for (unsigned q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
+		ck_assert(!t.vq[q].ready);
+	/* queue 0's staging was not touched */
+	ck_assert_uint_eq(t.qregs[0].num, 0);
+}
+END_TEST
+
+START_TEST(queue_setup_checks)
+{
+	negotiate(FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
+	setup_queue(0, QMAX * 2);   /* above QueueNumMax */
+	ck_assert_uint_eq(rd(QREADY), 0);
+	setup_queue(0, 12);         /* not a power of two */
+	ck_assert_uint_eq(rd(QREADY), 0);
+	setup_queue(0, 0);
+	ck_assert_uint_eq(rd(QREADY), 0);
+	setup_queue(0, 0x10010);    /* 16 in the low bits */
+	ck_assert_uint_eq(rd(QREADY), 0);
+
+	wr(QNUM, QMAX);
+	wr(QDESC_HI, 1);            /* 4 GiB up: no RAM there */
+	wr(QREADY, 1);
+	ck_assert_uint_eq(rd(QREADY), 0);
+	wr(QDESC_HI, 0);
+	wr(QDEV_LO, (uint32_t)ring_used(0) + 2); /* misaligned */
+	wr(QREADY, 1);
+	ck_assert_uint_eq(rd(QREADY), 0);
+	wr(QDEV_LO, (uint32_t)(RAM - 8));        /* runs off the end of RAM */
+	wr(QREADY, 1);
+	ck_assert_uint_eq(rd(QREADY), 0);
+	wr(QDEV_LO, (uint32_t)ring_used(0));
+	wr(QREADY, 2);                           /* only 0 and 1 mean anything */
+	ck_assert_uint_eq(rd(QREADY), 0);
+	wr(QREADY, 1);
+	ck_assert_uint_eq(rd(QREADY), 1);
+
+	/* a ready queue's layout cannot change; QueueReady 0 takes it down */
+	wr(QNUM, 4);
+	ck_assert_uint_eq(t.vq[0].size, QMAX);
+	wr(QREADY, 0);
+	ck_assert_uint_eq(rd(QREADY), 0);
+	wr(QNUM, 4);
+	wr(QREADY, 1);
+	ck_assert_uint_eq(rd(QREADY), 1);
+	ck_assert_uint_eq(t.vq[0].size, 4);
+}
+END_TEST
+
+START_TEST(broken_chain_needs_reset)
+{
+	bring_up();
+	/* a descriptor pointing outside RAM */
+	struct virtq_desc bad = { RAM - 4, 64, 0, 0 };
+	memcpy(hva(ring_desc(0)), &bad, 16);
+	uint16_t *avail = hva(ring_avail(0));
+	avail[2] = 0;
+	avail[1] = 1;
+	wr(QNOTIFY, 0);
+	ck_assert(t.vq[0].broken);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_int_eq(irqs, 1);
+	ck_assert_uint_eq(used_idx(0), 0);
+
+	/* more kicks: no new interrupt, the other queue carries on */
+	wr(QNOTIFY, 0);
+	ck_assert_int_eq(irqs, 1);
+	offer_chain(1, 0);
+	wr(QNOTIFY, 1);
+	ck_assert_uint_eq(used_idx(1), 1);
+	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_CONFIG | VIRTIO_MMIO_INT_VRING);
+	ck_assert_int_eq(irqs, 2);
+
+	/* the driver resets and starts over */
+	wr(STATUS, 0);
+	ck_assert_uint_eq(rd(STATUS), 0);
+	ck_assert(!t.vq[0].broken);
+	restart();
+	offer_chain(0, 0);
+	wr(QNOTIFY, 0);
+	ck_assert_uint_eq(used_idx(0), 1);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK);
+}
+END_TEST
+
+START_TEST(activation_failure_needs_reset)
+{
+	dev.fail_activate = 1;
+	bring_up();
+	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_int_eq(irqs, 1);
+	wr(QNOTIFY, 0);
+	ck_assert_int_eq(dev.notifies, 0);
+	/* not retried by rewriting the status, only after a reset */
+	wr(STATUS, ALL_OK);
+	ck_assert_int_eq(dev.activates, 1);
+	ck_assert_int_eq(irqs, 1);
+	dev.fail_activate = 0;
+	restart();
+	ck_assert_int_eq(dev.activates, 2);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK);
+}
+END_TEST
+
+START_TEST(odd_access_sizes)
+{
+	uint8_t d[8];
+	unsigned bad_sizes[] = { 1, 2, 3, 8 };
+	for (unsigned i = 0; i < 4; i++) {
+		memset(d, 0xee, sizeof(d));
+		virtio_mmio_read(&t, MAGIC, d, bad_sizes[i]);
+		for (unsigned j = 0; j < bad_sizes[i]; j++)
+			ck_assert_uint_eq(d[j], 0);
+	}
+	/* unaligned 4-byte register access */
+	ck_assert_uint_eq(rd(MAGIC + 1), 0);
+	ck_assert_uint_eq(rd(STATUS + 2), 0);
+	/* narrow writes to registers are dropped */
+	d[0] = VIRTIO_STATUS_ACKNOWLEDGE;
+	virtio_mmio_write(&t, STATUS, d, 1);
+	virtio_mmio_write(&t, STATUS, d, 2);
+	ck_assert_uint_eq(rd(STATUS), 0);
+	wr(STATUS + 1, 1);
+	ck_assert_uint_eq(rd(STATUS), 0);
+	/* beyond the window */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_WINDOW), 0);
+	ck_assert_uint_eq(rd(~0ULL - 1), 0);
+	wr(VIRTIO_MMIO_WINDOW + STATUS, 1);
+	ck_assert_uint_eq(rd(STATUS), 0);
+}
+END_TEST
+
+START_TEST(config_space_access)
+{
+	uint8_t d[8];
+	unsigned sizes[] = { 1, 2, 4, 8 };
+	for (unsigned i = 0; i < 4; i++) {
+		memset(d, 0, sizeof(d));
+		virtio_mmio_read(&t, CONFIG + 4, d, sizes[i]);
+		ck_assert_mem_eq(d, "efghijkl", sizes[i]);
+	}
+	/* 3 bytes, or running past config_size: zeros, and writes dropped */
+	memset(d, 0xee, sizeof(d));
+	virtio_mmio_read(&t, CONFIG, d, 3);
+	ck_assert_mem_eq(d, "\0\0\0", 3);
+	memset(d, 0xee, sizeof(d));
+	virtio_mmio_read(&t, CONFIG + 8, d, 8);
+	ck_assert_mem_eq(d, "\0\0\0\0\0\0\0\0", 8);
+	virtio_mmio_read(&t, CONFIG + 12, d, 1);
+	ck_assert_uint_eq(d[0], 0);
+	virtio_mmio_read(&t, CONFIG + 0xff, d, 1);
+	ck_assert_uint_eq(d[0], 0);
+	virtio_mmio_write(&t, CONFIG + 8, (const uint8_t *)"XXXXXXXX", 8);
+	virtio_mmio_write(&t, CONFIG + 12, (const uint8_t *)"X", 1);
+	virtio_mmio_write(&t, CONFIG, (const uint8_t *)"XXX", 3);
+	ck_assert_mem_eq(dev.cfg, "abcdefghijkl", 12);
+
+	virtio_mmio_write(&t, CONFIG + 10, (const uint8_t *)"YZ", 2);
+	ck_assert_mem_eq(dev.cfg, "abcdefghijYZ", 12);
+	virtio_mmio_read(&t, CONFIG + 8, d, 4);
+	ck_assert_mem_eq(d, "ijYZ", 4);
+}
+END_TEST
+
+START_TEST(config_change_interrupt)
+{
+	ck_assert_uint_eq(rd(CONFIG_GEN), 0);
+	virtio_mmio_config_changed(&t);
+	ck_assert_uint_eq(rd(CONFIG_GEN), 1);
+	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_int_eq(irqs, 1);
+	wr(INT_ACK, VIRTIO_MMIO_INT_VRING); /* acknowledging another bit keeps it */
+	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	wr(INT_ACK, VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_uint_eq(rd(INT_STATUS), 0);
+}
+END_TEST
+
+/* Bad device descriptions are refused at init; the table is never written. */
+#define FAKE_CBS .activate = fake_activate, .queue_notify = fake_queue_notify, .reset = fake_reset
+static const struct virtio_device_ops bad_ops[] = {
+	{ .name = "qmax", .num_queues = 1, .queue_max_size = 24, FAKE_CBS },
+	{ .name = "qmax", .num_queues = 1, .queue_max_size = VQ_SIZE_MAX * 2, FAKE_CBS },
+	{ .name = "nq", .num_queues = 0, .queue_max_size = 8, FAKE_CBS },
+	{ .name = "nq", .num_queues = VIRTIO_MMIO_MAX_QUEUES + 1, .queue_max_size = 8, FAKE_CBS },
+	{ .name = "cfg", .num_queues = 1, .queue_max_size = 8, .config_size = 4, FAKE_CBS },
+	{ .name = "cfg", .num_queues = 1, .queue_max_size = 8, .config_size = 0x101,
+	  .config_read = fake_config_read, FAKE_CBS },
+	{ .name = "reset", .num_queues = 1, .queue_max_size = 8,
+	  .activate = fake_activate, .queue_notify = fake_queue_notify },
+};
+
+START_TEST(bad_device_descriptions)
+{
+	struct virtio_mmio x;
+	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &bad_ops[_i], &dev, raise_irq, &irqs), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &fake_ops, &dev, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, &gm, NULL, &dev, raise_irq, &irqs), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, NULL, &fake_ops, &dev, raise_irq, &irqs), -EINVAL);
+	virtio_mmio_destroy(&x);
+}
+END_TEST
+
+static Suite *virtio_mmio_suite(void)
+{
+	Suite *su = suite_create("virtio_mmio");
+	TCase *tc = tcase_create("transport");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, identity_registers);
+	tcase_add_test(tc, handshake_notify_and_interrupt);
+	tcase_add_test(tc, reset_by_status_zero);
+	tcase_add_test(tc, feature_negotiation_refusals);
+	tcase_add_test(tc, notify_before_driver_ok_and_bad_queue);
+	tcase_add_test(tc, queue_select_out_of_range);
+	tcase_add_test(tc, queue_setup_checks);
+	tcase_add_test(tc, broken_chain_needs_reset);
+	tcase_add_test(tc, activation_failure_needs_reset);
+	tcase_add_test(tc, odd_access_sizes);
+	tcase_add_test(tc, config_space_access);
+	tcase_add_test(tc, config_change_interrupt);
+	tcase_add_loop_test(tc, bad_device_descriptions, 0,
+			    (int)(sizeof(bad_ops) / sizeof(bad_ops[0])));
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	return unit_run(virtio_mmio_suite());
+}

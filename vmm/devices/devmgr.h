@@ -1,0 +1,63 @@
+/*
+ * The device manager: hands each virtio-mmio device an MMIO window and an
+ * IRQ from one allocator, wires its interrupt to a KVM irqfd and each of
+ * its queue notifications to a KVM ioeventfd served by the event loop, and
+ * writes the virtio_mmio.device= entries of the kernel command line.
+ */
+#ifndef HUSK_DEVICES_DEVMGR_H
+#define HUSK_DEVICES_DEVMGR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot/cmdline.h"
+#include "event_loop.h"
+#include "kvm/kvm.h"
+#include "virtio/mmio.h"
+
+#define DEVMGR_MAX_DEVICES 16
+#define DEVMGR_WINDOW      0x1000ULL
+#define DEVMGR_FIRST_IRQ   5     /* 4 is the UART's */
+#define DEVMGR_LAST_IRQ    23    /* IO-APIC pins */
+
+struct devmgr_slot;
+
+struct devmgr_notify {
+	struct devmgr_slot *slot;
+	unsigned queue;
+	int fd;
+};
+
+struct devmgr_slot {
+	struct virtio_mmio *t;
+	uint64_t base;
+	unsigned irq;
+	int irqfd;
+	struct devmgr_notify notify[VIRTIO_MMIO_MAX_QUEUES];
+};
+
+struct devmgr {
+	struct vm *vm;
+	struct event_loop *el;
+	unsigned n;
+	struct devmgr_slot slots[DEVMGR_MAX_DEVICES];
+};
+
+void devmgr_init(struct devmgr *dm, struct vm *vm, struct event_loop *el);
+
+/*
+ * Set up transport t for a device (ops, dev) and give it a window and an
+ * IRQ. The transport must stay where it is until devmgr_destroy().
+ */
+int devmgr_add(struct devmgr *dm, struct virtio_mmio *t, const struct virtio_device_ops *ops,
+	       void *dev);
+
+/* An MMIO exit: true if a device window took it. */
+bool devmgr_mmio(struct devmgr *dm, uint64_t addr, bool is_write, uint8_t *data, unsigned len);
+
+/* Append "virtio_mmio.device=4K@ADDR:IRQ" for every device. */
+int devmgr_cmdline(const struct devmgr *dm, struct cmdline *c);
+
+void devmgr_destroy(struct devmgr *dm);
+
+#endif

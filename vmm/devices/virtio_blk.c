@@ -1,0 +1,245 @@
+/*
+ * virtio-blk. A request is a chain: a 16-byte header the guest wrote
+ * (type, sector), data buffers, and one status byte the device writes.
+ * Every request is checked against the image: anything outside it gets
+ * VIRTIO_BLK_S_IOERR, unknown types VIRTIO_BLK_S_UNSUPP.
+ */
+#include "devices/virtio_blk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "virtio/chain_io.h"
+
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_BLK_F_RO    5
+#define VIRTIO_BLK_F_FLUSH 9
+
+#define VIRTIO_BLK_T_IN     0
+#define VIRTIO_BLK_T_OUT    1
+#define VIRTIO_BLK_T_FLUSH  4
+#define VIRTIO_BLK_T_GET_ID 8
+
+#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_IOERR  1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+#define SECTOR 512ULL
+
+struct blk_req_hdr {
+	uint32_t type;
+	uint32_t reserved;
+	uint64_t sector;
+};
+
+int virtio_blk_open(struct virtio_blk *b, const char *spec)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	size_t n = strlen(spec);
+	if (n >= sizeof(path)) {
+		log_err("virtio-blk", "path too long");
+		return -ENAMETOOLONG;
+	}
+	memcpy(path, spec, n + 1);
+	if (n > 3 && !strcmp(path + n - 3, ",ro")) {
+		path[n - 3] = '\0';
+		b->read_only = true;
+	}
+	b->fd = open(path, (b->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0) {
+		int e = -errno;
+		log_err("virtio-blk", "cannot open %s: %s", path, strerror(errno));
+		return e;
+	}
+	if (fstat(b->fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		log_err("virtio-blk", "%s is not a regular file or block device", path);
+		virtio_blk_close(b);
+		return -EINVAL;
+	}
+	off_t end = lseek(b->fd, 0, SEEK_END);
+	if (end < 0) {
+		int e = -errno;
+		log_err("virtio-blk", "cannot size %s: %s", path, strerror(errno));
+		virtio_blk_close(b);
+		return e;
+	}
+	b->size = (uint64_t)end & ~(SECTOR - 1);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t idlen = strlen(base);
+	memcpy(b->id, base, idlen < sizeof(b->id) ? idlen : sizeof(b->id)); /* no NUL needed */
+	return 0;
+}
+
+void virtio_blk_close(struct virtio_blk *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
+{
+	struct virtio_blk *b = dev;
+	uint8_t cfg[8];
+	uint64_t sectors = b->size / SECTOR;
+	memcpy(cfg, &sectors, sizeof(cfg)); /* capacity, little-endian on x86 */
+	memcpy(data, cfg + off, len);
+}
+
+/* Data transfer between the image and the chain's data buffers. */
+static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write,
+		      uint64_t offset, size_t len, uint32_t *written)
+{
+	struct chain_piece p[VQ_SIZE_MAX];
+	struct iovec iov[VQ_SIZE_MAX];
+
+	if (len % SECTOR || offset > b->size || len > b->size - offset)
+		return VIRTIO_BLK_S_IOERR;
+	if (write && b->read_only)
+		return VIRTIO_BLK_S_IOERR;
+	unsigned n = write ? chain_readable_pieces(c, sizeof(struct blk_req_hdr), len, p, VQ_SIZE_MAX)
+			   : chain_writable_pieces(c, 0, len, p, VQ_SIZE_MAX);
+	for (unsigned i = 0; i < n; i++)
+		iov[i] = (struct iovec){ .iov_base = p[i].base, .iov_len = p[i].len };
+	size_t done = 0;
+	unsigned first = 0;
+	while (done < len && first < n) {
+		ssize_t r = write ? pwritev(b->fd, iov + first, (int)(n - first), (off_t)(offset + done))
+				  : preadv(b->fd, iov + first, (int)(n - first), (off_t)(offset + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return VIRTIO_BLK_S_IOERR;
+		done += (size_t)r;
+		/* advance past whole and partial iovecs */
+		size_t adv = (size_t)r;
+		while (first < n && adv >= iov[first].iov_len)
+			adv -= iov[first++].iov_len;
+		if (first < n) {
+			iov[first].iov_base = (uint8_t *)iov[first].iov_base + adv;
+			iov[first].iov_len -= adv;
+		}
+	}
+	if (!write)
+		*written = (uint32_t)len;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_handle(struct virtio_blk *b, const struct vq_chain *c, uint32_t *written)
+{
+	struct blk_req_hdr h;
+
+	*written = 0;
+	if (chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
+		return VIRTIO_BLK_S_IOERR;
+	uint64_t data_in = c->writable - 1;  /* writable bytes before the status byte */
+	switch (h.type) {
+	case VIRTIO_BLK_T_IN:
+		if (h.sector > UINT64_MAX / SECTOR)
+			return VIRTIO_BLK_S_IOERR;
+		return blk_rw(b, c, false, h.sector * SECTOR, data_in, written);
+	case VIRTIO_BLK_T_OUT:
+		if (h.sector > UINT64_MAX / SECTOR)
+			return VIRTIO_BLK_S_IOERR;
+		return blk_rw(b, c, true, h.sector * SECTOR, c->readable - sizeof(h), written);
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->read_only && fdatasync(b->fd) < 0)
+			return VIRTIO_BLK_S_IOERR;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID: {
+		size_t n = data_in < sizeof(b->id) ? data_in : sizeof(b->id);
+		*written = (uint32_t)chain_write(c, 0, b->id, n);
+		return VIRTIO_BLK_S_OK;
+	}
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+static void blk_queue_notify(void *dev, unsigned queue)
+{
+	struct virtio_blk *b = dev;
+	struct virtqueue *vq = &b->q.vq[0];
+	struct vq_chain chain;
+	int n, pushed = 0;
+
+	if (!b->active || queue != 0)
+		return;
+	while ((n = vq_pop(vq, &chain)) == 1) {
+		uint32_t written = 0;
+		if (chain.writable < 1 || chain.readable < sizeof(struct blk_req_hdr)) {
+			/* no room for a status byte or no header: nothing to answer with */
+			log_err("virtio-blk", "request without header or status byte");
+			b->q.queue_broken(b->q.transport, 0);
+			return;
+		}
+		uint8_t status = blk_handle(b, &chain, &written);
+		chain_write(&chain, chain.writable - 1, &status, 1);
+		vq_push(vq, chain.head, written + 1);
+		pushed++;
+	}
+	if (n < 0) {
+		log_err("virtio-blk", "bad descriptor chain: %s", strerror(-n));
+		b->q.queue_broken(b->q.transport, 0);
+	}
+	if (pushed)
+		b->q.notify_used(b->q.transport, 0);
+}
+
+static int blk_activate(void *dev, uint64_t features, const struct virtio_queues *q)
+{
+	struct virtio_blk *b = dev;
+	(void)features;
+	b->q = *q;
+	b->active = true;
+	return 0;
+}
+
+static void blk_reset(void *dev)
+{
+	struct virtio_blk *b = dev;
+	b->active = false;
+}
+
+static const struct virtio_device_ops virtio_blk_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.num_queues = 1,
+	.queue_max_size = 256,
+	.features = (1ULL << VIRTIO_BLK_F_FLUSH),
+	.config_size = 8,
+	.config_read = blk_config_read,
+	.activate = blk_activate,
+	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
+};
+
+static const struct virtio_device_ops virtio_blk_ro_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.num_queues = 1,
+	.queue_max_size = 256,
+	.features = (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_RO),
+	.config_size = 8,
+	.config_read = blk_config_read,
+	.activate = blk_activate,
+	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
+};
+
+const struct virtio_device_ops *virtio_blk_ops_for(const struct virtio_blk *b)
+{
+	return b->read_only ? &virtio_blk_ro_ops : &virtio_blk_ops;
+}

@@ -1,0 +1,366 @@
+/*
+ * virtio-vsock device: the tx queue carries the guest's packets to host
+ * sockets, the rx queue the host's packets to the guest. The event queue
+ * is never used (no transport resets are announced).
+ */
+#include "devices/vsock.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "virtio/chain_io.h"
+
+#define VIRTIO_ID_VSOCK 19
+enum { VSOCK_RXQ = 0, VSOCK_TXQ = 1, VSOCK_EVQ = 2 };
+
+int vsock_init(struct vsock *v, uint64_t guest_cid, const char *uds_path, struct event_loop *el)
+{
+	memset(v, 0, sizeof(*v));
+	pthread_mutex_init(&v->lock, NULL);
+	v->listen_fd = -1;
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+		v->conns[i].fd = -1;
+		v->conns[i].owner = v;
+	}
+	if (guest_cid < 3 || guest_cid > UINT32_MAX) {
+		log_err("vsock", "guest CID %llu: must be 3 to 4294967295",
+			(unsigned long long)guest_cid);
+		return -EINVAL;
+	}
+	if (strlen(uds_path) >= sizeof(v->uds_path)) {
+		log_err("vsock", "socket path too long");
+		return -ENAMETOOLONG;
+	}
+	strcpy(v->uds_path, uds_path);
+	v->guest_cid = guest_cid;
+	v->el = el;
+	v->next_host_port = VSOCK_FIRST_HOST_PORT;
+	unlink(uds_path); /* a stale socket from an earlier run */
+	return vsock_listen(v);
+}
+
+void vsock_destroy(struct vsock *v)
+{
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+		vsock_conn_close(v, &v->conns[i]);
+	if (v->listen_fd >= 0) {
+		close(v->listen_fd);
+		unlink(v->uds_path);
+	}
+	v->listen_fd = -1;
+	pthread_mutex_destroy(&v->lock);
+}
+
+/* --- host to guest ------------------------------------------------------ */
+
+static void vsock_fill_hdr(const struct vsock *v, const struct vsock_conn *c, struct vsock_hdr *h,
+			   uint16_t op, uint32_t local_port, uint32_t peer_port)
+{
+	memset(h, 0, sizeof(*h));
+	h->src_cid = VSOCK_CID_HOST;
+	h->dst_cid = v->guest_cid;
+	h->src_port = local_port;
+	h->dst_port = peer_port;
+	h->type = VSOCK_TYPE_STREAM;
+	h->op = op;
+	if (c) {
+		h->buf_alloc = VSOCK_BUF_ALLOC;
+		h->fwd_cnt = c->fwd_cnt;
+	}
+}
+
+/* Put one packet (header, then payload already in the chain) on the rx queue. */
+static void vsock_rx_push(struct vsock *v, const struct vq_chain *chain, struct vsock_hdr *h)
+{
+	chain_write(chain, 0, h, sizeof(*h));
+	vq_push(&v->q.vq[VSOCK_RXQ], chain->head, VSOCK_HDR_SIZE + h->len);
+}
+
+/* Next control packet, if any: true and *h filled. */
+static bool vsock_next_control(struct vsock *v, struct vsock_hdr *h)
+{
+	if (v->nrst) {
+		vsock_fill_hdr(v, NULL, h, VSOCK_OP_RST, v->rst[0].local_port, v->rst[0].peer_port);
+		memmove(v->rst, v->rst + 1, sizeof(v->rst[0]) * --v->nrst);
+		return true;
+	}
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+		struct vsock_conn *c = &v->conns[i];
+		if (c->state < VSOCK_HOST_REQUESTED || !c->pending)
+			continue;
+		uint16_t op;
+		if (c->pending & VSOCK_PEND_RST)
+			op = VSOCK_OP_RST;
+		else if (c->pending & VSOCK_PEND_REQUEST)
+			op = VSOCK_OP_REQUEST;
+		else if (c->pending & VSOCK_PEND_RESPONSE)
+			op = VSOCK_OP_RESPONSE;
+		else if (c->pending & VSOCK_PEND_CREDIT)
+			op = VSOCK_OP_CREDIT_UPDATE;
+		else
+			op = VSOCK_OP_SHUTDOWN;
+		vsock_fill_hdr(v, c, h, op, c->local_port, c->peer_port);
+		c->fwd_cnt_sent = c->fwd_cnt;
+		if (op == VSOCK_OP_RST) {
+			vsock_conn_close(v, c);
+			return true;
+		}
+		if (op == VSOCK_OP_SHUTDOWN)
+			h->flags = VSOCK_SHUTDOWN_SEND | (c->guest_shut_send ? VSOCK_SHUTDOWN_RCV : 0);
+		c->pending &= op == VSOCK_OP_REQUEST ? ~VSOCK_PEND_REQUEST
+			    : op == VSOCK_OP_RESPONSE ? ~VSOCK_PEND_RESPONSE
+			    : op == VSOCK_OP_CREDIT_UPDATE ? ~VSOCK_PEND_CREDIT
+			    : ~VSOCK_PEND_SHUTDOWN;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Read host socket data straight into the chain after the header: true if
+ * a packet was made. EOF from the host becomes a SHUTDOWN to the guest.
+ */
+static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
+{
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+		struct vsock_conn *c = &v->conns[i];
+		if (c->state != VSOCK_ESTABLISHED || !c->readable || c->host_eof)
+			continue;
+		uint32_t room = chain->writable - VSOCK_HDR_SIZE;
+		uint32_t want = vsock_conn_credit(c);
+		if (want > room)
+			want = room;
+		if (want > VSOCK_MAX_PKT_PAYLOAD)
+			want = VSOCK_MAX_PKT_PAYLOAD;
+		if (want == 0)
+			continue; /* no credit: wait for the guest's CREDIT_UPDATE */
+		struct chain_piece p[VQ_SIZE_MAX];
+		struct iovec iov[VQ_SIZE_MAX];
+		unsigned n = chain_writable_pieces(chain, VSOCK_HDR_SIZE, want, p, VQ_SIZE_MAX);
+		for (unsigned k = 0; k < n; k++)
+			iov[k] = (struct iovec){ p[k].base, p[k].len };
+		ssize_t r = readv(c->fd, iov, (int)n);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+			c->readable = false;
+			continue;
+		}
+		struct vsock_hdr h;
+		if (r <= 0) {
+			/* EOF or error: no more data from the host */
+			c->host_eof = true;
+			c->readable = false;
+			c->pending |= r < 0 ? VSOCK_PEND_RST : VSOCK_PEND_SHUTDOWN;
+			continue;
+		}
+		vsock_fill_hdr(v, c, &h, VSOCK_OP_RW, c->local_port, c->peer_port);
+		h.len = (uint32_t)r;
+		c->tx_cnt += (uint32_t)r;
+		c->fwd_cnt_sent = c->fwd_cnt;
+		vsock_rx_push(v, chain, &h);
+		return true;
+	}
+	return false;
+}
+
+void vsock_rx_kick(struct vsock *v)
+{
+	struct virtqueue *vq = &v->q.vq[VSOCK_RXQ];
+	struct vq_chain *chain = NULL;
+	static __thread struct vq_chain chain_buf;
+	int pushed = 0;
+
+	if (!v->active || !vq->ready)
+		return;
+	chain = &chain_buf;
+	while (vq_has_avail(vq)) {
+		struct vsock_hdr h;
+		bool control = vsock_next_control(v, &h);
+		bool work = control;
+		if (!control) {
+			/* is there data to read? peek before taking a buffer */
+			for (unsigned i = 0; i < VSOCK_MAX_CONNS && !work; i++) {
+				struct vsock_conn *c = &v->conns[i];
+				work = c->state == VSOCK_ESTABLISHED && c->readable && !c->host_eof &&
+				       vsock_conn_credit(c) > 0;
+			}
+			if (!work)
+				break;
+		}
+		int r = vq_pop(vq, chain);
+		if (r < 0) {
+			log_err("vsock", "bad rx descriptor chain: %s", strerror(-r));
+			v->q.queue_broken(v->q.transport, VSOCK_RXQ);
+			return;
+		}
+		if (r == 0)
+			break;
+		if (chain->writable < VSOCK_HDR_SIZE || chain->readable) {
+			log_err("vsock", "rx buffer too small or not device-writable");
+			v->q.queue_broken(v->q.transport, VSOCK_RXQ);
+			return;
+		}
+		if (control) {
+			vsock_rx_push(v, chain, &h);
+			pushed++;
+		} else if (vsock_rx_data(v, chain)) {
+			pushed++;
+		} else if (vsock_next_control(v, &h)) {
+			/* the read found EOF or an error: that became a control packet */
+			vsock_rx_push(v, chain, &h);
+			pushed++;
+		} else {
+			/* the socket had nothing after all: the buffer goes back unused */
+			vq_unpop(vq);
+		}
+	}
+	if (pushed)
+		v->q.notify_used(v->q.transport, VSOCK_RXQ);
+}
+
+/* --- guest to host ------------------------------------------------------ */
+
+static void vsock_tx_packet(struct vsock *v, const struct vq_chain *chain)
+{
+	struct vsock_hdr h;
+	memset(&h, 0, sizeof(h));
+	chain_read(chain, 0, &h, sizeof(h));
+	const char *bad = vsock_hdr_check(&h, v->guest_cid, chain->readable);
+	if (bad) {
+		log_err("vsock", "dropped a packet from the guest: %s", bad);
+		if (chain->readable >= VSOCK_HDR_SIZE && h.op != VSOCK_OP_RST)
+			vsock_queue_rst(v, h.dst_port, h.src_port);
+		return;
+	}
+	if (h.op == VSOCK_OP_REQUEST) {
+		vsock_conn_guest_connect(v, &h);
+		return;
+	}
+	struct vsock_conn *c = vsock_conn_find(v, h.dst_port, h.src_port);
+	if (!c) {
+		if (h.op != VSOCK_OP_RST)
+			vsock_queue_rst(v, h.dst_port, h.src_port);
+		return;
+	}
+	c->peer_buf_alloc = h.buf_alloc;
+	c->peer_fwd_cnt = h.fwd_cnt;
+	switch (h.op) {
+	case VSOCK_OP_RESPONSE:
+		if (c->state != VSOCK_HOST_REQUESTED) {
+			c->pending |= VSOCK_PEND_RST;
+			break;
+		}
+		c->state = VSOCK_ESTABLISHED;
+		char ok[32];
+		int n = snprintf(ok, sizeof(ok), "OK %u\n", c->local_port);
+		if (send(c->fd, ok, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
+			c->pending |= VSOCK_PEND_RST;
+		break;
+	case VSOCK_OP_RST:
+		vsock_conn_close(v, c);
+		break;
+	case VSOCK_OP_RW:
+		if (c->state != VSOCK_ESTABLISHED || c->guest_shut_send ||
+		    !vsock_conn_to_host(v, c, chain, h.len)) {
+			log_err("vsock", "port %u: data beyond the credit or after shutdown",
+				c->local_port);
+			c->pending |= VSOCK_PEND_RST;
+		}
+		break;
+	case VSOCK_OP_CREDIT_REQUEST:
+		c->pending |= VSOCK_PEND_CREDIT;
+		break;
+	case VSOCK_OP_SHUTDOWN:
+		if (h.flags & VSOCK_SHUTDOWN_SEND)
+			c->guest_shut_send = true;
+		if (h.flags & VSOCK_SHUTDOWN_RCV)
+			c->guest_shut_rcv = true;
+		vsock_conn_flush(v, c); /* ends with RST once the guest is done both ways */
+		break;
+	default: /* CREDIT_UPDATE: the credit fields were all it carried */
+		break;
+	}
+}
+
+static void vsock_tx_kick(struct vsock *v)
+{
+	struct virtqueue *vq = &v->q.vq[VSOCK_TXQ];
+	static __thread struct vq_chain chain;
+	int n, pushed = 0;
+
+	while ((n = vq_pop(vq, &chain)) == 1) {
+		vsock_tx_packet(v, &chain);
+		vq_push(vq, chain.head, 0);
+		pushed++;
+	}
+	if (n < 0) {
+		log_err("vsock", "bad tx descriptor chain: %s", strerror(-n));
+		v->q.queue_broken(v->q.transport, VSOCK_TXQ);
+	}
+	if (pushed)
+		v->q.notify_used(v->q.transport, VSOCK_TXQ);
+	vsock_rx_kick(v); /* responses, credit updates, data the credit now allows */
+}
+
+/* --- device ops ----------------------------------------------------------- */
+
+static void vsock_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
+{
+	struct vsock *v = dev;
+	uint8_t cfg[8];
+	memcpy(cfg, &v->guest_cid, sizeof(cfg)); /* guest_cid, little-endian on x86 */
+	memcpy(data, cfg + off, len);
+}
+
+static int vsock_activate(void *dev, uint64_t features, const struct virtio_queues *q)
+{
+	struct vsock *v = dev;
+	(void)features;
+	pthread_mutex_lock(&v->lock);
+	v->q = *q;
+	v->active = true;
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static void vsock_queue_notify(void *dev, unsigned queue)
+{
+	struct vsock *v = dev;
+	pthread_mutex_lock(&v->lock);
+	if (v->active) {
+		if (queue == VSOCK_TXQ)
+			vsock_tx_kick(v);
+		else if (queue == VSOCK_RXQ)
+			vsock_rx_kick(v);
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* The driver reset the device: every connection ends, the listener stays. */
+static void vsock_reset(void *dev)
+{
+	struct vsock *v = dev;
+	pthread_mutex_lock(&v->lock);
+	v->active = false;
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+		vsock_conn_close(v, &v->conns[i]);
+	v->nrst = 0;
+	pthread_mutex_unlock(&v->lock);
+}
+
+const struct virtio_device_ops vsock_ops = {
+	.name = "virtio-vsock",
+	.device_id = VIRTIO_ID_VSOCK,
+	.num_queues = 3,
+	.queue_max_size = 256,
+	.features = 0,
+	.config_size = 8,
+	.config_read = vsock_config_read,
+	.activate = vsock_activate,
+	.queue_notify = vsock_queue_notify,
+	.reset = vsock_reset,
+};

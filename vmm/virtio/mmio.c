@@ -1,0 +1,349 @@
+#include "virtio/mmio.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "guest_mem.h"
+#include "log.h"
+
+/* Register offsets (4.2.2). "W" registers read as 0. */
+enum {
+	REG_MAGIC = 0x000,
+	REG_VERSION = 0x004,
+	REG_DEVICE_ID = 0x008,
+	REG_VENDOR_ID = 0x00c,
+	REG_DEVICE_FEATURES = 0x010,
+	REG_DEVICE_FEATURES_SEL = 0x014,
+	REG_DRIVER_FEATURES = 0x020,     /* W */
+	REG_DRIVER_FEATURES_SEL = 0x024, /* W */
+	REG_QUEUE_SEL = 0x030,           /* W */
+	REG_QUEUE_NUM_MAX = 0x034,
+	REG_QUEUE_NUM = 0x038,           /* W */
+	REG_QUEUE_READY = 0x044,
+	REG_QUEUE_NOTIFY = VIRTIO_MMIO_QUEUE_NOTIFY, /* W */
+	REG_INTERRUPT_STATUS = 0x060,
+	REG_INTERRUPT_ACK = 0x064,       /* W */
+	REG_STATUS = 0x070,
+	REG_QUEUE_DESC_LOW = 0x080,      /* W, and the five below */
+	REG_QUEUE_DESC_HIGH = 0x084,
+	REG_QUEUE_DRIVER_LOW = 0x090,
+	REG_QUEUE_DRIVER_HIGH = 0x094,
+	REG_QUEUE_DEVICE_LOW = 0x0a0,
+	REG_QUEUE_DEVICE_HIGH = 0x0a4,
+	REG_CONFIG_GENERATION = 0x0fc,
+};
+
+static uint64_t vmmio_offered(const struct virtio_mmio *t)
+{
+	return t->ops->features | (1ULL << VIRTIO_F_VERSION_1);
+}
+
+static void vmmio_interrupt(struct virtio_mmio *t, uint32_t bits)
+{
+	__atomic_fetch_or(&t->interrupt_status, bits, __ATOMIC_SEQ_CST);
+	t->raise_irq(t->irq_ctx);
+}
+
+/* DEVICE_NEEDS_RESET, announced once until the next reset. Lock-free. */
+static void vmmio_needs_reset(struct virtio_mmio *t)
+{
+	if (__atomic_exchange_n(&t->needs_reset, 1, __ATOMIC_ACQ_REL))
+		return;
+	vmmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
+}
+
+/* struct virtio_queues callbacks: any thread, no lock. */
+static void vmmio_cb_notify_used(void *transport, unsigned queue)
+{
+	struct virtio_mmio *t = transport;
+	if (queue < t->ops->num_queues && vq_should_interrupt(&t->vq[queue]))
+		vmmio_interrupt(t, VIRTIO_MMIO_INT_VRING);
+}
+
+static void vmmio_cb_queue_broken(void *transport, unsigned queue)
+{
+	struct virtio_mmio *t = transport;
+	if (!__atomic_load_n(&t->needs_reset, __ATOMIC_ACQUIRE))
+		log_err("virtio-mmio", "%s: queue %u broken, device needs reset",
+			t->ops->name, queue);
+	vmmio_needs_reset(t);
+}
+
+int virtio_mmio_init(struct virtio_mmio *t, const struct guest_mem *gm,
+		     const struct virtio_device_ops *ops, void *dev,
+		     void (*raise_irq)(void *ctx), void *irq_ctx)
+{
+	memset(t, 0, sizeof(*t));
+	uint16_t qmax = ops ? ops->queue_max_size : 0;
+	if (!gm || !ops || !ops->name || !ops->activate || !ops->queue_notify || !ops->reset ||
+	    !raise_irq || !ops->num_queues || ops->num_queues > VIRTIO_MMIO_MAX_QUEUES ||
+	    !qmax || (qmax & (qmax - 1)) || qmax > VQ_SIZE_MAX ||
+	    ops->config_size > VIRTIO_MMIO_WINDOW - VIRTIO_MMIO_CONFIG ||
+	    (ops->config_size && !ops->config_read)) {
+		log_err("virtio-mmio", "%s: bad device description",
+			ops && ops->name ? ops->name : "?");
+		return -EINVAL;
+	}
+	int r = pthread_mutex_init(&t->lock, NULL);
+	if (r) {
+		log_err("virtio-mmio", "%s: mutex: %s", ops->name, strerror(r));
+		return -r;
+	}
+	t->ops = ops;
+	t->dev = dev;
+	t->gm = gm;
+	t->raise_irq = raise_irq;
+	t->irq_ctx = irq_ctx;
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		vq_init(&t->vq[i], gm);
+	t->queues = (struct virtio_queues){
+		.vq = t->vq,
+		.num = ops->num_queues,
+		.transport = t,
+		.notify_used = vmmio_cb_notify_used,
+		.queue_broken = vmmio_cb_queue_broken,
+	};
+	return 0;
+}
+
+void virtio_mmio_destroy(struct virtio_mmio *t)
+{
+	if (t->ops)
+		pthread_mutex_destroy(&t->lock);
+	t->ops = NULL;
+}
+
+/* Status 0 (4.2.3.1): the device forgets the driver. Under lock. */
+static void vmmio_reset_locked(struct virtio_mmio *t)
+{
+	t->ops->reset(t->dev);
+	t->active = false;
+	t->status = 0;
+	t->device_features_sel = 0;
+	t->driver_features_sel = 0;
+	t->driver_features = 0;
+	t->queue_sel = 0;
+	memset(t->qregs, 0, sizeof(t->qregs));
+	for (unsigned i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		vq_reset(&t->vq[i]);
+	__atomic_store_n(&t->interrupt_status, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->needs_reset, 0, __ATOMIC_SEQ_CST);
+}
+
+/* The queue the guest selected, or NULL if QueueSel is out of range. */
+static struct virtio_mmio_queue *vmmio_selq(struct virtio_mmio *t)
+{
+	return t->queue_sel < t->ops->num_queues ? &t->qregs[t->queue_sel] : NULL;
+}
+
+static uint32_t vmmio_read_locked(struct virtio_mmio *t, uint64_t off)
+{
+	bool qok = t->queue_sel < t->ops->num_queues;
+
+	switch (off) {
+	case REG_MAGIC: return VIRTIO_MMIO_MAGIC;
+	case REG_VERSION: return VIRTIO_MMIO_VERSION;
+	case REG_DEVICE_ID: return t->ops->device_id;
+	case REG_VENDOR_ID: return VIRTIO_MMIO_VENDOR_ID;
+	case REG_DEVICE_FEATURES:
+		if (t->device_features_sel > 1)
+			return 0;
+		return (uint32_t)(vmmio_offered(t) >> (32 * t->device_features_sel));
+	case REG_DEVICE_FEATURES_SEL: return t->device_features_sel;
+	case REG_QUEUE_NUM_MAX: return qok ? t->ops->queue_max_size : 0;
+	case REG_QUEUE_READY: return qok ? t->vq[t->queue_sel].ready : 0;
+	case REG_INTERRUPT_STATUS:
+		return __atomic_load_n(&t->interrupt_status, __ATOMIC_SEQ_CST);
+	case REG_STATUS:
+		return t->status | (__atomic_load_n(&t->needs_reset, __ATOMIC_ACQUIRE)
+				    ? VIRTIO_STATUS_DEVICE_NEEDS_RESET : 0);
+	case REG_CONFIG_GENERATION:
+		return __atomic_load_n(&t->config_generation, __ATOMIC_ACQUIRE);
+	default: return 0;
+	}
+}
+
+/* QueueReady (guest-written): 1 checks and copies the staged values. Under lock. */
+static void vmmio_queue_ready(struct virtio_mmio *t, uint32_t v)
+{
+	struct virtio_mmio_queue *q = vmmio_selq(t);
+	if (!q)
+		return;
+	struct virtqueue *vq = &t->vq[t->queue_sel];
+	if (v == 0) {
+		vq_reset(vq);
+		return;
+	}
+	if (v != 1 || vq->ready)
+		return;
+	if (q->num > t->ops->queue_max_size) {
+		log_err("virtio-mmio", "%s: queue %u: size %u above %u", t->ops->name,
+			t->queue_sel, q->num, t->ops->queue_max_size);
+		return;
+	}
+	/* vq_configure logs why it refuses; the queue just stays not ready. */
+	vq_configure(vq, (uint16_t)q->num, t->ops->queue_max_size, q->desc, q->driver,
+		     q->device);
+}
+
+/* Status (guest-written): bits accumulate; 0 resets. Under lock. */
+static void vmmio_status(struct virtio_mmio *t, uint32_t v)
+{
+	if (v == 0) {
+		vmmio_reset_locked(t);
+		return;
+	}
+	v &= 0xff & ~(uint32_t)VIRTIO_STATUS_DEVICE_NEEDS_RESET; /* that one is ours */
+	uint32_t added = v & ~t->status;
+
+	if (added & VIRTIO_STATUS_FEATURES_OK) {
+		uint64_t unoffered = t->driver_features & ~vmmio_offered(t);
+		if (unoffered || !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
+			log_err("virtio-mmio", "%s: driver features %#llx refused", t->ops->name,
+				(unsigned long long)t->driver_features);
+			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK; /* the driver reads it back */
+		}
+	}
+	if ((added & VIRTIO_STATUS_DRIVER_OK) &&
+	    !((t->status | v) & VIRTIO_STATUS_FEATURES_OK))
+		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
+	t->status |= v;
+
+	/* Once per DRIVER_OK: a failed activation is not retried until reset. */
+	if ((added & v & VIRTIO_STATUS_DRIVER_OK) && !t->active) {
+		int r = t->ops->activate(t->dev, t->driver_features, &t->queues);
+		if (r < 0) {
+			log_err("virtio-mmio", "%s: activation failed: %s", t->ops->name,
+				strerror(-r));
+			vmmio_needs_reset(t);
+			return;
+		}
+		t->active = true;
+	}
+}
+
+static void vmmio_set_low(uint64_t *p, uint32_t v)
+{
+	*p = (*p & 0xffffffff00000000ULL) | v;
+}
+
+static void vmmio_set_high(uint64_t *p, uint32_t v)
+{
+	*p = (*p & 0xffffffffULL) | ((uint64_t)v << 32);
+}
+
+static void vmmio_write_locked(struct virtio_mmio *t, uint64_t off, uint32_t v)
+{
+	/* Queue layout is frozen once the device runs, or once the queue is ready. */
+	struct virtio_mmio_queue *q = vmmio_selq(t);
+	if (q && (t->vq[t->queue_sel].ready || (t->status & VIRTIO_STATUS_DRIVER_OK)))
+		q = NULL;
+	bool features_open = !(t->status & (VIRTIO_STATUS_FEATURES_OK |
+					    VIRTIO_STATUS_DRIVER_OK));
+
+	switch (off) {
+	case REG_DEVICE_FEATURES_SEL: t->device_features_sel = v; break;
+	case REG_DRIVER_FEATURES:
+		/* Only words 0 and 1 exist; what was not offered fails at FEATURES_OK. */
+		if (features_open && t->driver_features_sel == 0)
+			vmmio_set_low(&t->driver_features, v);
+		else if (features_open && t->driver_features_sel == 1)
+			vmmio_set_high(&t->driver_features, v);
+		break;
+	case REG_DRIVER_FEATURES_SEL: t->driver_features_sel = v; break;
+	case REG_QUEUE_SEL: t->queue_sel = v; break;
+	case REG_QUEUE_NUM: if (q) q->num = v; break;
+	case REG_QUEUE_DESC_LOW: if (q) vmmio_set_low(&q->desc, v); break;
+	case REG_QUEUE_DESC_HIGH: if (q) vmmio_set_high(&q->desc, v); break;
+	case REG_QUEUE_DRIVER_LOW: if (q) vmmio_set_low(&q->driver, v); break;
+	case REG_QUEUE_DRIVER_HIGH: if (q) vmmio_set_high(&q->driver, v); break;
+	case REG_QUEUE_DEVICE_LOW: if (q) vmmio_set_low(&q->device, v); break;
+	case REG_QUEUE_DEVICE_HIGH: if (q) vmmio_set_high(&q->device, v); break;
+	case REG_QUEUE_READY:
+		if (!(t->status & VIRTIO_STATUS_DRIVER_OK))
+			vmmio_queue_ready(t, v);
+		break;
+	case REG_INTERRUPT_ACK:
+		__atomic_fetch_and(&t->interrupt_status, ~v, __ATOMIC_SEQ_CST);
+		break;
+	case REG_STATUS: vmmio_status(t, v); break;
+	default: break; /* read-only or unknown: ignored */
+	}
+}
+
+/* Config space: 1, 2, 4 or 8 bytes wholly inside the device's config_size. */
+static bool vmmio_config_ok(const struct virtio_mmio *t, uint64_t off, unsigned len)
+{
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return false;
+	return off <= t->ops->config_size && len <= t->ops->config_size - off;
+}
+
+void virtio_mmio_read(struct virtio_mmio *t, uint64_t offset, uint8_t *data, unsigned len)
+{
+	memset(data, 0, len);
+	if (offset >= VIRTIO_MMIO_WINDOW)
+		return;
+	if (offset >= VIRTIO_MMIO_CONFIG) {
+		uint64_t off = offset - VIRTIO_MMIO_CONFIG;
+		if (!vmmio_config_ok(t, off, len))
+			return;
+		pthread_mutex_lock(&t->lock);
+		t->ops->config_read(t->dev, (uint32_t)off, data, len);
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	if (len != 4 || (offset & 3))
+		return;
+	pthread_mutex_lock(&t->lock);
+	uint32_t v = htole32(vmmio_read_locked(t, offset));
+	pthread_mutex_unlock(&t->lock);
+	memcpy(data, &v, 4);
+}
+
+void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const uint8_t *data,
+		       unsigned len)
+{
+	if (offset >= VIRTIO_MMIO_WINDOW)
+		return;
+	if (offset >= VIRTIO_MMIO_CONFIG) {
+		uint64_t off = offset - VIRTIO_MMIO_CONFIG;
+		if (!t->ops->config_write || !vmmio_config_ok(t, off, len))
+			return;
+		pthread_mutex_lock(&t->lock);
+		t->ops->config_write(t->dev, (uint32_t)off, data, len);
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	if (len != 4 || (offset & 3))
+		return;
+	uint32_t v;
+	memcpy(&v, data, 4);
+	v = le32toh(v);
+	if (offset == VIRTIO_MMIO_QUEUE_NOTIFY) {
+		virtio_mmio_notify(t, v);
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	vmmio_write_locked(t, offset, v);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void virtio_mmio_notify(struct virtio_mmio *t, uint32_t queue)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->active && queue < t->ops->num_queues && t->vq[queue].ready) {
+		t->ops->queue_notify(t->dev, queue);
+		/* In case the device did not report it itself. */
+		if (t->vq[queue].broken)
+			vmmio_cb_queue_broken(t, queue);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void virtio_mmio_config_changed(struct virtio_mmio *t)
+{
+	__atomic_fetch_add(&t->config_generation, 1, __ATOMIC_ACQ_REL);
+	vmmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
+}
