@@ -17,7 +17,9 @@ void config_usage(FILE *f)
 	      "  --cmdline STRING     appended to the kernel command line\n"
 	      "  --mem SIZE           guest RAM, e.g. 128M or 1G (default 128M)\n"
 	      "  --cpus N             vCPUs (default 1)\n"
-	      "  --console PATH       serial console output file (default stdout)\n"
+	      "  --console PATH       console output file (default stdout)\n"
+	      "  --console-device D   the guest's console: virtio (hvc0, with early\n"
+	      "                       messages on the UART; default) or serial (ttyS0)\n"
 	      "  --timings PATH       write boot timing points as one JSON line\n"
 	      "                       at exit ('-' for stderr)\n"
 	      "  --kvm-device PATH    KVM device (default /dev/kvm)\n"
@@ -80,7 +82,7 @@ static int config_parse_count(const char *s, unsigned *out)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE };
 
 int config_parse(struct vmm_config *c, int argc, char **argv)
 {
@@ -101,6 +103,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "vsock-uds", required_argument, NULL, OPT_VSOCK_UDS },
 		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
+		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -127,6 +130,16 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		case OPT_VERSION: c->version = true; return 0;
 		case OPT_PRINT_CMDLINE: c->print_cmdline = true; break;
 		case OPT_NO_RNG: c->no_rng = true; break;
+		case OPT_CONSOLE_DEVICE:
+			if (!strcmp(optarg, "virtio"))
+				c->console_device = CONSOLE_VIRTIO;
+			else if (!strcmp(optarg, "serial"))
+				c->console_device = CONSOLE_SERIAL;
+			else {
+				log_err("config", "--console-device must be virtio or serial");
+				return -EINVAL;
+			}
+			break;
 		case OPT_VSOCK_UDS: c->vsock_uds = optarg; break;
 		case OPT_VSOCK_CID: {
 			unsigned cid;

@@ -12,6 +12,7 @@
 #define CONFIG_MAX_DISKS     8
 
 enum flavour_choice { FLAVOUR_AUTO, FLAVOUR_HARDWARE, FLAVOUR_PVM };
+enum console_device { CONSOLE_VIRTIO, CONSOLE_SERIAL };
 
 struct vmm_config {
 	const char *kernel;
@@ -20,6 +21,7 @@ struct vmm_config {
 	uint64_t mem_bytes;
 	unsigned vcpus;
 	const char *console;        /* NULL or "-": stdout */
+	enum console_device console_device;
 	const char *timings;        /* NULL: off; "-": stderr */
 	const char *kvm_device;
 	enum flavour_choice flavour;

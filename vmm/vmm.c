@@ -22,6 +22,7 @@
 #include "devices/iobus.h"
 #include "devices/serial.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_console.h"
 #include "devices/virtio_rng.h"
 #include "devices/vsock.h"
 #include "event_loop.h"
@@ -45,6 +46,10 @@ struct vmm {
 	struct event_loop el;
 	bool el_ready;
 	struct devmgr dm;
+	struct console_out vconsole_out;
+	bool vconsole_ready;
+	struct virtio_mmio vconsole_transport;
+	struct virtio_console vconsole;
 	struct virtio_mmio rng_transport;
 	struct virtio_rng rng;
 	struct virtio_mmio blk_transport[CONFIG_MAX_DISKS];
@@ -136,6 +141,11 @@ static const struct serial_hooks vmm_serial_hooks = {
 	.line = vmm_serial_line,
 };
 
+static const struct console_hooks vmm_console_hooks = {
+	.first_byte = vmm_serial_first_byte,
+	.line = vmm_serial_line,
+};
+
 static void vmm_i8042_reset(void *ctx)
 {
 	vmm_request_stop(ctx, 0, "guest reboot");
@@ -189,6 +199,14 @@ static int vmm_setup_devices(struct vmm *m)
 		return r;
 	m->el_ready = true;
 	devmgr_init(&m->dm, &m->vm, &m->el);
+	if (m->cfg->console_device == CONSOLE_VIRTIO) {
+		console_out_init(&m->vconsole_out, m->console_fd, &vmm_console_hooks, m);
+		m->vconsole_ready = true;
+		m->vconsole.out = &m->vconsole_out;
+		r = devmgr_add(&m->dm, &m->vconsole_transport, &virtio_console_ops, &m->vconsole);
+		if (r < 0)
+			return r;
+	}
 	if (!m->cfg->no_rng &&
 	    (r = devmgr_add(&m->dm, &m->rng_transport, &virtio_rng_ops, &m->rng)) < 0)
 		return r;
@@ -285,6 +303,8 @@ static void vmm_teardown(struct vmm *m)
 	}
 	for (unsigned i = 0; i < m->nblk; i++)
 		virtio_blk_close(&m->blk[i]);
+	if (m->vconsole_ready)
+		console_out_destroy(&m->vconsole_out);
 	if (m->console_fd >= 0) {
 		serial_destroy(&m->serial);
 		if (m->console_fd != STDOUT_FILENO)

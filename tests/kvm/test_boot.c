@@ -121,7 +121,7 @@ static void check_agent_line(const struct vmm_run *r, int cpus)
 	ck_assert_msg(strstr(line, want) != NULL, "want%s in: %.120s", want, line);
 }
 
-static void boot_husk_guest(const char *kernel, const char *cpus)
+static void boot_husk_guest(const char *kernel, const char *cpus, const char *console)
 {
 	struct vmm_run r;
 	char timings[160];
@@ -130,7 +130,7 @@ static void boot_husk_guest(const char *kernel, const char *cpus)
 	snprintf(timings, sizeof(timings), "%s/t.json", dir);
 	const char *args[] = { "--kernel", kernel, "--initrd", GUEST_DIR "/initramfs.cpio",
 			       "--mem", "128M", "--cpus", cpus, "--cmdline", "quiet",
-			       "--timings", timings, NULL };
+			       "--timings", timings, "--console-device", console, NULL };
 	vmm_run_args(&r, args, BOOT_TIMEOUT);
 	check_agent_line(&r, atoi(cpus));
 
@@ -146,19 +146,19 @@ static void boot_husk_guest(const char *kernel, const char *cpus)
 
 START_TEST(vmlinux_boots_to_agent_1_vcpu)
 {
-	boot_husk_guest(GUEST_DIR "/vmlinux", "1");
+	boot_husk_guest(GUEST_DIR "/vmlinux", "1", "virtio");
 }
 END_TEST
 
 START_TEST(vmlinux_boots_to_agent_2_vcpus)
 {
-	boot_husk_guest(GUEST_DIR "/vmlinux", "2");
+	boot_husk_guest(GUEST_DIR "/vmlinux", "2", "virtio");
 }
 END_TEST
 
 START_TEST(bzimage_boots_to_agent)
 {
-	boot_husk_guest(GUEST_DIR "/bzImage", "1");
+	boot_husk_guest(GUEST_DIR "/bzImage", "1", "serial"); /* and the UART console */
 }
 END_TEST
 

@@ -20,7 +20,10 @@ int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
 			      const struct kvm_flavour *fl, const char *devices)
 {
 	cmdline_init(c);
-	int r = cmdline_append(c, BOOT_BASE_CMDLINE);
+	int r = cmdline_append(c, cfg->console_device == CONSOLE_SERIAL ? BOOT_CONSOLE_SERIAL
+								 : BOOT_CONSOLE_VIRTIO);
+	if (!r)
+		r = cmdline_append(c, BOOT_BASE_CMDLINE);
 	if (!r)
 		r = cmdline_append(c, fl->cmdline);
 	if (!r && devices)

@@ -1,8 +1,6 @@
 #include "devices/serial.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 enum { UART_RX_TX = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3, UART_MCR = 4,
        UART_LSR = 5, UART_MSR = 6, UART_SCR = 7 };
@@ -18,29 +16,6 @@ enum { UART_RX_TX = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3, UART_MCR = 
 #define UART_LSR_TEMT    0x40
 #define UART_MCR_LOOP    0x10
 #define UART_MSR_IDLE    0xb0  /* DCD, DSR, CTS */
-
-static void serial_write_out(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* the reader went away: the guest's output is dropped */
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-static void serial_flush_locked(struct serial *s)
-{
-	if (!s->line_len)
-		return;
-	if (s->hooks && s->hooks->line)
-		s->hooks->line(s->ctx, s->line, s->line_len);
-	serial_write_out(s->out_fd, s->line, s->line_len);
-	s->line_len = 0;
-}
 
 static uint8_t serial_iir(const struct serial *s)
 {
@@ -64,14 +39,7 @@ static void serial_tx(struct serial *s, uint8_t c)
 {
 	if (s->mcr & UART_MCR_LOOP)
 		return; /* loopback: nothing leaves the UART */
-	if (!s->any_byte) {
-		s->any_byte = true;
-		if (s->hooks && s->hooks->first_byte)
-			s->hooks->first_byte(s->ctx);
-	}
-	s->line[s->line_len++] = (char)c;
-	if (c == '\n' || s->line_len == sizeof(s->line))
-		serial_flush_locked(s);
+	console_out_put(&s->out, &c, 1);
 }
 
 static void serial_read(void *dev, uint16_t off, uint8_t *data, unsigned size)
@@ -151,20 +119,22 @@ void serial_init(struct serial *s, int out_fd, const struct serial_hooks *hooks,
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
-	s->out_fd = out_fd;
 	s->hooks = hooks;
 	s->ctx = ctx;
+	s->out_hooks = (struct console_hooks){
+		.first_byte = hooks ? hooks->first_byte : NULL,
+		.line = hooks ? hooks->line : NULL,
+	};
+	console_out_init(&s->out, out_fd, &s->out_hooks, ctx);
 }
 
 void serial_flush(struct serial *s)
 {
-	pthread_mutex_lock(&s->lock);
-	serial_flush_locked(s);
-	pthread_mutex_unlock(&s->lock);
+	console_out_flush(&s->out);
 }
 
 void serial_destroy(struct serial *s)
 {
-	serial_flush(s);
+	console_out_destroy(&s->out);
 	pthread_mutex_destroy(&s->lock);
 }

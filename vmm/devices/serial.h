@@ -11,12 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/console_out.h"
 #include "devices/iobus.h"
 
 #define SERIAL_COM1_BASE 0x3f8
 #define SERIAL_COM1_IRQ  4
 #define SERIAL_PORTS     8
-#define SERIAL_LINE_MAX  512
+#define SERIAL_LINE_MAX  CONSOLE_LINE_MAX
 
 struct serial_hooks {
 	void (*irq)(void *ctx, int level);
@@ -30,12 +31,10 @@ struct serial {
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thri_pending;
 	int irq_level;
-	bool any_byte;
-	int out_fd;
 	const struct serial_hooks *hooks;
 	void *ctx;
-	size_t line_len;
-	char line[SERIAL_LINE_MAX];
+	struct console_hooks out_hooks;
+	struct console_out out;
 };
 
 extern const struct io_device_ops serial_io_ops;
