@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "virtio/chain_io.h"
+#include "virtio/process.h"
 
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_BLK_F_RO    5
@@ -168,34 +169,23 @@ static uint8_t blk_handle(struct virtio_blk *b, const struct vq_chain *c, uint32
 	}
 }
 
+/* One request: header, data, and the status byte written last. */
+static int64_t blk_request(void *ctx, const struct vq_chain *chain)
+{
+	struct virtio_blk *b = ctx;
+	uint32_t written = 0;
+	if (chain->writable < 1 || chain->readable < sizeof(struct blk_req_hdr))
+		return -1; /* no header or no room for a status byte: nothing to answer with */
+	uint8_t status = blk_handle(b, chain, &written);
+	chain_write(chain, chain->writable - 1, &status, 1);
+	return (int64_t)written + 1;
+}
+
 static void blk_queue_notify(void *dev, unsigned queue)
 {
 	struct virtio_blk *b = dev;
-	struct virtqueue *vq = &b->q.vq[0];
-	struct vq_chain chain;
-	int n, pushed = 0;
-
-	if (!b->active || queue != 0)
-		return;
-	while ((n = vq_pop(vq, &chain)) == 1) {
-		uint32_t written = 0;
-		if (chain.writable < 1 || chain.readable < sizeof(struct blk_req_hdr)) {
-			/* no room for a status byte or no header: nothing to answer with */
-			log_err("virtio-blk", "request without header or status byte");
-			b->q.queue_broken(b->q.transport, 0);
-			return;
-		}
-		uint8_t status = blk_handle(b, &chain, &written);
-		chain_write(&chain, chain.writable - 1, &status, 1);
-		vq_push(vq, chain.head, written + 1);
-		pushed++;
-	}
-	if (n < 0) {
-		log_err("virtio-blk", "bad descriptor chain: %s", strerror(-n));
-		b->q.queue_broken(b->q.transport, 0);
-	}
-	if (pushed)
-		b->q.notify_used(b->q.transport, 0);
+	if (b->active && queue == 0)
+		virtio_process_queue(&b->q, 0, "virtio-blk", blk_request, b);
 }
 
 static int blk_activate(void *dev, uint64_t features, const struct virtio_queues *q)

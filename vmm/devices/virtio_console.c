@@ -1,9 +1,7 @@
 #include "devices/virtio_console.h"
 
-#include <string.h>
-
-#include "log.h"
 #include "virtio/chain_io.h"
+#include "virtio/process.h"
 
 #define VIRTIO_ID_CONSOLE 3
 enum { CONSOLE_RXQ = 0, CONSOLE_TXQ = 1 };
@@ -17,29 +15,22 @@ static int console_activate(void *dev, uint64_t features, const struct virtio_qu
 	return 0;
 }
 
+/* Guest output: every readable byte of the chain to the console stream. */
+static int64_t console_output(void *ctx, const struct vq_chain *chain)
+{
+	struct virtio_console *c = ctx;
+	struct chain_piece p[VQ_SIZE_MAX];
+	unsigned np = chain_readable_pieces(chain, 0, chain->readable, p, VQ_SIZE_MAX);
+	for (unsigned i = 0; i < np; i++)
+		console_out_put(c->out, p[i].base, p[i].len);
+	return 0;
+}
+
 static void console_queue_notify(void *dev, unsigned queue)
 {
 	struct virtio_console *c = dev;
-	struct virtqueue *vq = &c->q.vq[CONSOLE_TXQ];
-	static __thread struct vq_chain chain;
-	struct chain_piece p[VQ_SIZE_MAX];
-	int n, pushed = 0;
-
-	if (!c->active || queue != CONSOLE_TXQ)
-		return;
-	while ((n = vq_pop(vq, &chain)) == 1) {
-		unsigned np = chain_readable_pieces(&chain, 0, chain.readable, p, VQ_SIZE_MAX);
-		for (unsigned i = 0; i < np; i++)
-			console_out_put(c->out, p[i].base, p[i].len);
-		vq_push(vq, chain.head, 0);
-		pushed++;
-	}
-	if (n < 0) {
-		log_err("virtio-console", "bad descriptor chain: %s", strerror(-n));
-		c->q.queue_broken(c->q.transport, CONSOLE_TXQ);
-	}
-	if (pushed)
-		c->q.notify_used(c->q.transport, CONSOLE_TXQ);
+	if (c->active && queue == CONSOLE_TXQ)
+		virtio_process_queue(&c->q, CONSOLE_TXQ, "virtio-console", console_output, c);
 }
 
 static void console_reset(void *dev)

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "virtio/chain_io.h"
+#include "virtio/process.h"
 
 #define VIRTIO_ID_VSOCK 19
 enum { VSOCK_RXQ = 0, VSOCK_TXQ = 1, VSOCK_EVQ = 2 };
@@ -286,23 +287,15 @@ static void vsock_tx_packet(struct vsock *v, const struct vq_chain *chain)
 	}
 }
 
+static int64_t vsock_tx_one(void *ctx, const struct vq_chain *chain)
+{
+	vsock_tx_packet(ctx, chain);
+	return 0;
+}
+
 static void vsock_tx_kick(struct vsock *v)
 {
-	struct virtqueue *vq = &v->q.vq[VSOCK_TXQ];
-	static __thread struct vq_chain chain;
-	int n, pushed = 0;
-
-	while ((n = vq_pop(vq, &chain)) == 1) {
-		vsock_tx_packet(v, &chain);
-		vq_push(vq, chain.head, 0);
-		pushed++;
-	}
-	if (n < 0) {
-		log_err("vsock", "bad tx descriptor chain: %s", strerror(-n));
-		v->q.queue_broken(v->q.transport, VSOCK_TXQ);
-	}
-	if (pushed)
-		v->q.notify_used(v->q.transport, VSOCK_TXQ);
+	virtio_process_queue(&v->q, VSOCK_TXQ, "virtio-vsock", vsock_tx_one, v);
 	vsock_rx_kick(v); /* responses, credit updates, data the credit now allows */
 }
 
