@@ -42,11 +42,12 @@ int main(void)
 		agent_write_all(STDOUT_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 
 	/*
-	 * The VM ends when the guest resets (husk-vmm boots the kernel with
-	 * reboot=k and takes the keyboard controller's reset as the end).
+	 * Power off. The guest has no ACPI: husk-vmm boots it with halt_reset
+	 * (kernel-config/patches/0005), so this ends in the keyboard
+	 * controller's reset, which husk-vmm takes as the end of the VM.
 	 */
 	sync();
-	reboot(RB_AUTOBOOT);
+	reboot(RB_POWER_OFF);
 	for (;;)
 		pause();
 }

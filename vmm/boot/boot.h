@@ -10,7 +10,7 @@
 #include "kvm/flavour.h"
 
 /* The command line every husk guest gets, before the flavour's and the user's. */
-#define BOOT_BASE_CMDLINE "reboot=k panic=-1"
+#define BOOT_BASE_CMDLINE "reboot=k panic=-1 halt_reset"
 /* The console: hvc0 (early messages on the UART until it is up), or ttyS0. */
 #define BOOT_CONSOLE_VIRTIO "console=hvc0 earlycon=uart8250,io,0x3f8"
 #define BOOT_CONSOLE_SERIAL "console=ttyS0"

@@ -128,7 +128,9 @@ static bool vsock_next_control(struct vsock *v, struct vsock_hdr *h)
  */
 static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
 {
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+	/* round robin, so that one busy connection cannot starve the others */
+	for (unsigned k = 0; k < VSOCK_MAX_CONNS; k++) {
+		unsigned i = (v->rx_next + k) % VSOCK_MAX_CONNS;
 		struct vsock_conn *c = &v->conns[i];
 		if (c->state != VSOCK_ESTABLISHED || !c->readable || c->host_eof)
 			continue;
@@ -143,11 +145,11 @@ static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
 		struct chain_piece p[VQ_SIZE_MAX];
 		struct iovec iov[VQ_SIZE_MAX];
 		unsigned n = chain_writable_pieces(chain, VSOCK_HDR_SIZE, want, p, VQ_SIZE_MAX);
-		for (unsigned k = 0; k < n; k++)
-			iov[k] = (struct iovec){ p[k].base, p[k].len };
+		for (unsigned j = 0; j < n; j++)
+			iov[j] = (struct iovec){ p[j].base, p[j].len };
 		ssize_t r = readv(c->fd, iov, (int)n);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-			c->readable = false;
+			c->readable = errno == EINTR; /* EAGAIN: wait for the next edge */
 			continue;
 		}
 		struct vsock_hdr h;
@@ -163,6 +165,7 @@ static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
 		c->tx_cnt += (uint32_t)r;
 		c->fwd_cnt_sent = c->fwd_cnt;
 		vsock_rx_push(v, chain, &h);
+		v->rx_next = (i + 1) % VSOCK_MAX_CONNS;
 		return true;
 	}
 	return false;

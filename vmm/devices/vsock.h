@@ -86,6 +86,7 @@ struct vsock {
 	struct virtio_queues q;
 	bool active;
 	uint32_t next_host_port;
+	unsigned rx_next;          /* where the next data scan starts */
 	struct vsock_conn conns[VSOCK_MAX_CONNS];
 	struct vsock_rst rst[VSOCK_RST_QUEUE];
 	unsigned nrst;
