@@ -1,5 +1,6 @@
 #include "virtio/process.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -15,6 +16,7 @@ void virtio_process_queue(const struct virtio_queues *q, unsigned queue, const c
 		int64_t written = fn(ctx, &chain);
 		if (written < 0) {
 			log_err("virtio", "%s: malformed request on queue %u", name, queue);
+			vq_mark_broken(vq, -EINVAL);
 			q->queue_broken(q->transport, queue);
 			break;
 		}

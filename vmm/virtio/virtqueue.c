@@ -66,11 +66,18 @@ int vq_configure(struct virtqueue *vq, uint16_t size, uint16_t max, uint64_t des
 	return 0;
 }
 
+void vq_mark_broken(struct virtqueue *vq, int err)
+{
+	if (!vq->broken) {
+		vq->broken = true;
+		vq->err = err;
+	}
+}
+
 static int vq_fail(struct virtqueue *vq, int err, const char *why, unsigned v)
 {
 	log_err("virtqueue", "%s (%u): queue broken", why, v);
-	vq->broken = true;
-	vq->err = err;
+	vq_mark_broken(vq, err);
 	return err;
 }
 

@@ -134,6 +134,12 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
 bool vq_should_interrupt(const struct virtqueue *vq);
 
 /*
+ * A device found a chain it cannot serve (its layout is wrong for the
+ * device): the queue is broken from now on, as for a bad descriptor chain.
+ */
+void vq_mark_broken(struct virtqueue *vq, int err);
+
+/*
  * Give back the chain the last vq_pop returned, unused: the next vq_pop
  * returns it again. Only right after a successful vq_pop.
  */
