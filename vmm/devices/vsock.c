@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -18,6 +20,36 @@
 
 #define VIRTIO_ID_VSOCK 19
 enum { VSOCK_RXQ = 0, VSOCK_TXQ = 1, VSOCK_EVQ = 2 };
+
+/*
+ * Remove a socket left at path by a VM that is gone; refuse anything else
+ * there: a file that is not a socket, or a socket some VM still serves.
+ */
+static int vsock_clear_stale(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("vsock", "%s exists and is not a socket", path);
+		return -EEXIST;
+	}
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	if (live) {
+		log_err("vsock", "%s is in use by another VM", path);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	return 0;
+}
 
 int vsock_init(struct vsock *v, uint64_t guest_cid, const char *uds_path, struct event_loop *el)
 {
@@ -41,8 +73,8 @@ int vsock_init(struct vsock *v, uint64_t guest_cid, const char *uds_path, struct
 	v->guest_cid = guest_cid;
 	v->el = el;
 	v->next_host_port = VSOCK_FIRST_HOST_PORT;
-	unlink(uds_path); /* a stale socket from an earlier run */
-	return vsock_listen(v);
+	int r = vsock_clear_stale(uds_path);
+	return r < 0 ? r : vsock_listen(v);
 }
 
 void vsock_destroy(struct vsock *v)
