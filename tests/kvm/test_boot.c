@@ -54,6 +54,19 @@ static void write_tiny_elf(const char *path, const uint8_t *code, size_t len)
 	fclose(f);
 }
 
+/* Run code as a tiny guest kernel with 64 MiB; the image is gone afterwards. */
+static void run_tiny_guest(struct vmm_run *r, const uint8_t *code, size_t len)
+{
+	char path[] = "/tmp/husk-tiny-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	write_tiny_elf(path, code, len);
+	const char *args[] = { "--kernel", path, "--mem", "64M", NULL };
+	vmm_run_args(r, args, 60);
+	unlink(path);
+}
+
 START_TEST(tiny_guest_prints_and_resets)
 {
 	static const uint8_t code[] = {
@@ -64,19 +77,11 @@ START_TEST(tiny_guest_prints_and_resets)
 		0xb0, 0xfe, 0xe6, 0x64, /* mov al, 0xfe; out 0x64, al: reset */
 		0xf4, 0xeb, 0xfd,       /* hlt; jmp hlt */
 	};
-	char path[] = "/tmp/husk-tiny-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	write_tiny_elf(path, code, sizeof(code));
-
 	struct vmm_run r;
-	const char *args[] = { "--kernel", path, "--mem", "64M", NULL };
-	vmm_run_args(&r, args, 60);
+	run_tiny_guest(&r, code, sizeof(code));
 	ck_assert_msg(r.status == 0, "status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "ok\n");
 	vmm_run_free(&r);
-	unlink(path);
 }
 END_TEST
 
@@ -84,22 +89,14 @@ START_TEST(triple_fault_is_reported_with_rip_and_code)
 {
 	/* ud2 with no IDT: #UD cannot be delivered, #DF neither: shutdown */
 	static const uint8_t code[] = { 0x0f, 0x0b, 0xf4 };
-	char path[] = "/tmp/husk-tiny-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	write_tiny_elf(path, code, sizeof(code));
-
 	struct vmm_run r;
-	const char *args[] = { "--kernel", path, "--mem", "64M", NULL };
-	vmm_run_args(&r, args, 60);
+	run_tiny_guest(&r, code, sizeof(code));
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "triple fault"), "stderr: %s", r.err);
 	ck_assert_msg(strstr(r.err, "rip 0x1000000"), "stderr: %s", r.err);
 	ck_assert_msg(strstr(r.err, "code 0f 0b f4"), "stderr: %s", r.err);
 	ck_assert_msg(strstr(r.err, "(ud2)"), "stderr: %s", r.err);
 	vmm_run_free(&r);
-	unlink(path);
 }
 END_TEST
 

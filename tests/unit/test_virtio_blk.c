@@ -10,6 +10,7 @@
 #include "guest_mem.h"
 #include "virtio/mmio.h"
 #include "virtio/virtqueue.h"
+#include "mmio_driver.h"
 #include "unit.h"
 
 #define MiB   (1ULL << 20)
@@ -51,28 +52,19 @@ static int img_fd = -1;          /* our own handle on the image, for pread */
 static uint8_t img[IMG];         /* what the image should hold */
 static uint16_t next_head;
 
-static void raise_irq(void *ctx)
-{
-	(*(int *)ctx)++;
-}
-
 static uint32_t rd(uint64_t off)
 {
-	uint8_t d[4] = { 0xee, 0xee, 0xee, 0xee };
-	virtio_mmio_read(&t, off, d, 4);
-	return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+	return mmio_rd(&t, off);
 }
 
 static void wr(uint64_t off, uint32_t v)
 {
-	uint8_t d[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-	virtio_mmio_write(&t, off, d, 4);
+	mmio_wr(&t, off, v);
 }
 
 static void wr64(uint64_t lo_off, uint64_t v)
 {
-	wr(lo_off, (uint32_t)v);
-	wr(lo_off + 4, (uint32_t)(v >> 32));
+	mmio_wr64(&t, lo_off, v);
 }
 
 static void *hva(uint64_t gpa, uint64_t len)
@@ -109,7 +101,7 @@ static void start(bool ro, bool bring_up)
 	ck_assert_int_eq(virtio_blk_open(&blk, spec), 0);
 	ck_assert(blk.read_only == ro);
 	unlink(path); /* nothing left behind even if a test fails; the fds keep it */
-	ck_assert_int_eq(virtio_mmio_init(&t, &gm, virtio_blk_ops_for(&blk), &blk, raise_irq,
+	ck_assert_int_eq(virtio_mmio_init(&t, &gm, virtio_blk_ops_for(&blk), &blk, mmio_count_irq,
 					  &irqs), 0);
 	if (!bring_up)
 		return;

@@ -7,6 +7,7 @@
 #include "guest_mem.h"
 #include "virtio/mmio.h"
 #include "virtio/virtqueue.h"
+#include "mmio_driver.h"
 #include "unit.h"
 
 #define MiB   (1ULL << 20)
@@ -97,29 +98,19 @@ static struct virtio_mmio t;
 static struct fake dev;
 static int irqs;
 
-static void raise_irq(void *ctx)
-{
-	(*(int *)ctx)++;
-}
-
 static uint32_t rd(uint64_t off)
 {
-	uint8_t d[4] = { 0xee, 0xee, 0xee, 0xee };
-	virtio_mmio_read(&t, off, d, 4);
-	return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+	return mmio_rd(&t, off);
 }
 
 static void wr(uint64_t off, uint32_t v)
 {
-	uint8_t d[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-	virtio_mmio_write(&t, off, d, 4);
+	mmio_wr(&t, off, v);
 }
 
-/* A Low/High register pair. */
 static void wr64(uint64_t lo_off, uint64_t v)
 {
-	wr(lo_off, (uint32_t)v);
-	wr(lo_off + 4, (uint32_t)(v >> 32));
+	mmio_wr64(&t, lo_off, v);
 }
 
 static void *hva(uint64_t gpa)
@@ -210,7 +201,7 @@ static void setup(void)
 	memset(&dev, 0, sizeof(dev));
 	memcpy(dev.cfg, "abcdefghijkl", 12);
 	irqs = 0;
-	ck_assert_int_eq(virtio_mmio_init(&t, &gm, &fake_ops, &dev, raise_irq, &irqs), 0);
+	ck_assert_int_eq(virtio_mmio_init(&t, &gm, &fake_ops, &dev, mmio_count_irq, &irqs), 0);
 }
 
 static void teardown(void)
@@ -589,10 +580,10 @@ static const struct virtio_device_ops bad_ops[] = {
 START_TEST(bad_device_descriptions)
 {
 	struct virtio_mmio x;
-	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &bad_ops[_i], &dev, raise_irq, &irqs), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &bad_ops[_i], &dev, mmio_count_irq, &irqs), -EINVAL);
 	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &fake_ops, &dev, NULL, NULL), -EINVAL);
-	ck_assert_int_eq(virtio_mmio_init(&x, &gm, NULL, &dev, raise_irq, &irqs), -EINVAL);
-	ck_assert_int_eq(virtio_mmio_init(&x, NULL, &fake_ops, &dev, raise_irq, &irqs), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, &gm, NULL, &dev, mmio_count_irq, &irqs), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, NULL, &fake_ops, &dev, mmio_count_irq, &irqs), -EINVAL);
 	virtio_mmio_destroy(&x);
 }
 END_TEST
