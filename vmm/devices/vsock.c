@@ -154,6 +154,13 @@ static bool vsock_next_control(struct vsock *v, struct vsock_hdr *h)
 	return false;
 }
 
+/* The host socket may have data and the guest can take some. */
+static bool vsock_conn_can_send(const struct vsock_conn *c)
+{
+	return c->state == VSOCK_ESTABLISHED && c->readable && !c->host_eof &&
+	       vsock_conn_credit(c) > 0;
+}
+
 /*
  * Read host socket data straight into the chain after the header: true if
  * a packet was made. EOF from the host becomes a SHUTDOWN to the guest.
@@ -164,8 +171,8 @@ static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
 	for (unsigned k = 0; k < VSOCK_MAX_CONNS; k++) {
 		unsigned i = (v->rx_next + k) % VSOCK_MAX_CONNS;
 		struct vsock_conn *c = &v->conns[i];
-		if (c->state != VSOCK_ESTABLISHED || !c->readable || c->host_eof)
-			continue;
+		if (!vsock_conn_can_send(c))
+			continue; /* without credit: wait for the guest's CREDIT_UPDATE */
 		uint32_t room = chain->writable - VSOCK_HDR_SIZE;
 		uint32_t want = vsock_conn_credit(c);
 		if (want > room)
@@ -173,7 +180,7 @@ static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
 		if (want > VSOCK_MAX_PKT_PAYLOAD)
 			want = VSOCK_MAX_PKT_PAYLOAD;
 		if (want == 0)
-			continue; /* no credit: wait for the guest's CREDIT_UPDATE */
+			continue; /* a buffer with room for the header only */
 		struct chain_piece p[VQ_SIZE_MAX];
 		struct iovec iov[VQ_SIZE_MAX];
 		unsigned n = chain_writable_pieces(chain, VSOCK_HDR_SIZE, want, p, VQ_SIZE_MAX);
@@ -221,8 +228,7 @@ void vsock_rx_kick(struct vsock *v)
 			/* is there data to read? peek before taking a buffer */
 			for (unsigned i = 0; i < VSOCK_MAX_CONNS && !work; i++) {
 				struct vsock_conn *c = &v->conns[i];
-				work = c->state == VSOCK_ESTABLISHED && c->readable && !c->host_eof &&
-				       vsock_conn_credit(c) > 0;
+				work = vsock_conn_can_send(c);
 			}
 			if (!work)
 				break;
