@@ -1,0 +1,158 @@
+/*
+ * The wire protocol between the host (husk-vmm, husk) and husk-agent, over
+ * virtio-vsock. Defined here once; both sides link runtime/proto.c.
+ *
+ * Every message is a fixed 16-byte header followed by `len` bytes of
+ * payload, a JSON object (encoded with jansson). All header fields are
+ * little-endian. A reply carries the id of its request and the type
+ * PROTO_OK (the payload is the result) or PROTO_ERROR ({"error": "message",
+ * "errno": N}). Requests on one connection are answered in any order (a
+ * WAIT is answered when the process ends); match replies by id.
+ *
+ * Connections: the agent listens on vsock port PROTO_AGENT_PORT. The first
+ * message on a connection decides what it is:
+ *   - PROTO_STREAM makes it a stream: after the agent's OK it carries only
+ *     the raw bytes of one stdio stream of one process, so that a slow
+ *     reader stalls only that stream. stdin, stdout and stderr each have
+ *     their own connection; a terminal has one ("tty") for both ways.
+ *     Streams are attached before the CREATE or EXEC that starts their
+ *     process; a stream not attached is /dev/null. The host ends stdin by
+ *     closing it; the agent ends an output stream (EOF) when the process
+ *     and everything that inherited it have closed it.
+ *   - anything else makes it a control connection.
+ *
+ * Requests and their payloads ("exec" names an exec'd process of the
+ * container; absent or "" means the container's own process):
+ *   HELLO    {"version": 1}                     -> {"version": 1, "kernel": "6.1.0"}
+ *   CREATE   {"id": "c1", "spec": {OCI config: process, root, mounts,
+ *             hostname, linux.namespaces, linux.resources},
+ *             "rootfs": {"source": "/dev/vda", "type": "ext4"},
+ *             "run_once": false}                -> {"pid": N}
+ *            The process is set up and stopped just before it runs its
+ *            program; a program that cannot be found fails here.
+ *   START    {"id": "c1"}                       -> {}
+ *   EXEC     {"id": "c1", "exec": "e1", "process": {OCI process}} -> {"pid": N}
+ *   SIGNAL   {"id": "c1", "exec": "e1", "signal": 15, "all": false} -> {}
+ *   WAIT     {"id": "c1", "exec": "e1"}         -> {"exit_code": 3} or {"signal": 9}
+ *   RESIZE   {"id": "c1", "exec": "e1", "rows": 24, "cols": 80} -> {}
+ *   PS       {"id": "c1"}                       -> {"pids": [1, 7]} (guest PIDs)
+ *   DELETE   {"id": "c1"}                       -> {} (kills what is left, unmounts)
+ *   SHUTDOWN {}                                 -> {} then the guest powers off
+ *   STREAM   {"id": "c1", "exec": "e1", "stream": "stdin"|"stdout"|"stderr"|"tty"} -> {}
+ * PIDs are the guest's. In run-once mode (CREATE "run_once": true) the agent
+ * powers the guest off once the container's process has ended and no
+ * control connection is left.
+ */
+#ifndef HUSK_PROTO_H
+#define HUSK_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "husk/error.h"
+
+#define PROTO_MAGIC 0x4b535548u /* "HUSK" as little-endian bytes */
+#define PROTO_VERSION 1
+#define PROTO_HDR_SIZE 16
+#define PROTO_MAX_PAYLOAD (1u << 20) /* a larger message is refused */
+#define PROTO_AGENT_PORT 1024
+
+enum proto_type {
+	PROTO_HELLO = 1,
+	PROTO_CREATE = 2,
+	PROTO_START = 3,
+	PROTO_EXEC = 4,
+	PROTO_SIGNAL = 5,
+	PROTO_WAIT = 6,
+	PROTO_RESIZE = 7,
+	PROTO_PS = 8,
+	PROTO_DELETE = 9,
+	PROTO_SHUTDOWN = 10,
+	PROTO_STREAM = 11,
+	PROTO_OK = 0x100,
+	PROTO_ERROR = 0x101,
+};
+
+struct proto_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t id;  /* request id, chosen by the requester */
+	uint32_t len; /* payload bytes after the header */
+};
+
+/* "hello", "create", ... or NULL for a type this version does not know. */
+const char *proto_type_name(uint16_t type);
+
+void proto_hdr_encode(const struct proto_hdr *h, uint8_t out[PROTO_HDR_SIZE]);
+
+/*
+ * Decode and check a header: magic, version, a known type, len at most
+ * PROTO_MAX_PAYLOAD. On error, `h` still holds what was read (its id lets
+ * the agent answer), and `e` says what is wrong.
+ */
+int proto_hdr_decode(const uint8_t in[PROTO_HDR_SIZE], struct proto_hdr *h, struct husk_err *e);
+
+/* Parse a payload: it must be one JSON object. On success *out is a new reference. */
+int proto_payload_decode(const void *buf, size_t len, json_t **out, struct husk_err *e);
+
+/*
+ * A whole message (header + payload) in a malloc'd buffer. `payload` may be
+ * NULL for {}. Fails (-EMSGSIZE) if the payload is too large.
+ */
+int proto_encode(uint16_t type, uint32_t id, const json_t *payload, uint8_t **out,
+		 size_t *outlen);
+
+/*
+ * Incremental decoding of a byte stream (the agent's non-blocking reads, the
+ * fuzzer): feed bytes, take whole messages out.
+ */
+struct proto_reader {
+	uint8_t hdr[PROTO_HDR_SIZE];
+	size_t hdr_got;
+	struct proto_hdr cur;
+	uint8_t *payload; /* cur.len bytes once the header is in */
+	size_t payload_got;
+	bool broken; /* a header it could not follow: nothing more is decoded */
+};
+
+struct proto_msg {
+	struct proto_hdr hdr;
+	json_t *payload; /* owned by the message; free with proto_msg_free */
+};
+
+void proto_reader_init(struct proto_reader *r);
+void proto_reader_free(struct proto_reader *r);
+/*
+ * Consume up to `len` bytes from `buf` (*used says how many) and stop at the
+ * end of a message. Returns 1 with *msg filled when a whole message is in,
+ * 0 when more bytes are needed, or a negative errno for a bad header or
+ * payload. A bad payload has been consumed whole, so the stream stays in
+ * step and the caller can answer (msg->hdr holds the header) and go on; so
+ * is a message of a type this side does not know. A header that cannot be
+ * followed (bad magic, version or length) sets r->broken: the connection
+ * cannot be resynchronised and should end.
+ */
+int proto_reader_feed(struct proto_reader *r, const uint8_t *buf, size_t len, size_t *used,
+		      struct proto_msg *msg, struct husk_err *e);
+void proto_msg_free(struct proto_msg *m);
+
+/* Blocking I/O on a connected socket (host side and tests). */
+int proto_send(int fd, uint16_t type, uint32_t id, const json_t *payload);
+/* Reads one whole message; -ECONNRESET on EOF before a message. */
+int proto_recv(int fd, struct proto_msg *msg, struct husk_err *e);
+
+/* Payload field helpers: each names the field in its error. */
+int proto_get_string(const json_t *obj, const char *key, int required, const char **out,
+		     struct husk_err *e);
+int proto_get_int(const json_t *obj, const char *key, int required, long long min,
+		  long long max, long long *out, struct husk_err *e);
+int proto_get_bool(const json_t *obj, const char *key, int *out, struct husk_err *e);
+
+/* The error reply payload {"error": msg, "errno": code}; NULL on ENOMEM. */
+json_t *proto_error_payload(const struct husk_err *e);
+
+#endif
