@@ -1,53 +1,59 @@
 /*
- * husk-agent: PID 1 of the guest's initramfs. For now it reports that the
- * guest is up (kernel release and seconds since boot) and ends the VM.
- * PID 1 must never exit: the kernel would panic.
+ * husk-agent: PID 1 of the guest's initramfs. It brings the guest up,
+ * reports that it is ready (kernel release, vCPUs, seconds since boot),
+ * then serves the host on vsock (server.c) until told to shut down, or in
+ * run-once mode until its container has ended; then it powers off. A guest
+ * without a vsock device has no host to serve: it powers off at once.
+ * PID 1 must never exit (the kernel would panic): every path ends in
+ * init_poweroff.
  */
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "husk/agent.h"
+#include "init.h"
+#include "log.h"
 
-static void agent_write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-int main(void)
+static void agent_ready_line(void)
 {
 	struct utsname u;
 	struct timespec boot;
-	char line[256];
+	cpu_set_t cpus;
 
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "unknown");
 	clock_gettime(CLOCK_BOOTTIME, &boot);
-	cpu_set_t cpus;
 	int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 0;
-	int n = snprintf(line, sizeof(line), "%s kernel=%s cpus=%d uptime=%ld.%03lds\n",
-			 HUSK_AGENT_READY_MARKER, u.release, ncpus, (long)boot.tv_sec,
-			 boot.tv_nsec / 1000000);
-	if (n > 0)
-		agent_write_all(STDOUT_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	printf("%s kernel=%s cpus=%d uptime=%ld.%03lds\n", HUSK_AGENT_READY_MARKER, u.release,
+	       ncpus, (long)boot.tv_sec, boot.tv_nsec / 1000000);
+	fflush(stdout);
+}
 
-	/*
-	 * Power off. The guest has no ACPI: husk-vmm boots it with halt_reset
-	 * (kernel-config/patches/0005), so this ends in the keyboard
-	 * controller's reset, which husk-vmm takes as the end of the VM.
-	 */
-	sync();
-	reboot(RB_POWER_OFF);
-	for (;;)
-		pause();
+int main(void)
+{
+	struct agent a;
+
+	memset(&a, 0, sizeof(a));
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	init_filesystems();
+	if (!init_entropy_ready())
+		agent_log("the kernel's random pool is not ready yet");
+	agent_ready_line();
+	if (!init_have_vsock())
+		init_poweroff();
+
+	a.own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (srv_init(&a) < 0) {
+		agent_log("cannot serve the host: powering off");
+		init_poweroff();
+	}
+	srv_run(&a);
+	ctr_shutdown_all(&a);
+	init_poweroff();
 }

@@ -1,0 +1,122 @@
+/*
+ * husk-agent's state: the connections of its protocol server and the
+ * containers with their processes. Single-threaded: everything happens in
+ * the event loop of server.c, so that PID 1 never blocks on one client.
+ */
+#ifndef HUSK_AGENT_AGENT_H
+#define HUSK_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "husk/proto.h"
+#include "husk/spec.h"
+
+enum stream_kind { STREAM_STDIN, STREAM_STDOUT, STREAM_STDERR, STREAM_TTY, STREAM_KINDS };
+
+enum conn_kind { CONN_NEW, CONN_CONTROL, CONN_STREAM };
+
+/* What an epoll event is about: every watched fd has one of these beside it. */
+enum watch_kind { W_LISTEN, W_SIGNAL, W_CONN, W_SYNC, W_TTY_MASTER, W_TTY_SOCK };
+struct watch {
+	enum watch_kind kind;
+	void *obj;
+};
+
+struct conn {
+	uint64_t serial; /* pending replies name the connection by this */
+	int fd;
+	struct watch w;
+	enum conn_kind kind;
+	struct proto_reader rd;
+	uint8_t *out; /* replies not yet written (control connections) */
+	size_t outlen, outoff;
+	/* a stream waiting for its process: */
+	char cid[SPEC_ID_MAX + 1], eid[SPEC_ID_MAX + 1];
+	enum stream_kind stream;
+	struct conn *next;
+};
+
+/* A request answered later (CREATE, START, EXEC, WAIT). */
+struct pending {
+	uint64_t conn;
+	uint32_t id;
+	struct pending *next;
+};
+
+enum proc_state { PROC_SETTING_UP, PROC_CREATED, PROC_STARTING, PROC_RUNNING, PROC_EXITED };
+
+struct tty_relay;
+
+struct proc {
+	char eid[SPEC_ID_MAX + 1]; /* "" for the container's own process */
+	pid_t pid;
+	enum proc_state state;
+	bool autostart;	 /* an exec runs as soon as it is set up */
+	int sync_fd;	 /* SOCK_SEQPACKET to the child until it has exec'd */
+	struct watch sync_w;
+	struct container *ctr;
+	struct pending *reply; /* CREATE/EXEC/START waiting on sync_fd */
+	struct pending *waiters;
+	int wstatus; /* once PROC_EXITED */
+	struct tty_relay *tty;
+	int tty_sock;		   /* the "tty" stream until the terminal exists */
+	struct spec_process *spec; /* an exec's own process */
+	struct proc *next;
+};
+
+struct container {
+	char id[SPEC_ID_MAX + 1];
+	struct spec spec;
+	char dir[128];	/* /run/husk/<id>: rootfs/ mounted here */
+	bool mounted;	/* the root filesystem is mounted on dir/rootfs */
+	char cgroup[160]; /* "" when no cgroup was made */
+	bool run_once;
+	bool doomed; /* destroyed once its last process is reaped */
+	struct proc *procs; /* the container's own process first */
+	struct container *next;
+};
+
+struct agent {
+	int epfd;
+	int listen_fd;
+	int sigfd;
+	struct watch listen_w, sig_w;
+	int own_pidns; /* to come back after forking into a container's */
+	uint64_t next_serial;
+	struct conn *conns;
+	struct container *containers;
+	bool shutdown; /* power off once replies are out */
+};
+
+/* server.c */
+int srv_init(struct agent *a);
+void srv_run(struct agent *a); /* returns when the guest should power off */
+struct conn *srv_conn_by_serial(struct agent *a, uint64_t serial);
+/* Queue a reply on a control connection (if it still exists). */
+void srv_reply(struct agent *a, uint64_t conn, uint32_t id, uint16_t type, json_t *payload);
+void srv_reply_err(struct agent *a, uint64_t conn, uint32_t id, const struct husk_err *e);
+/* Take the attached stream fd for (cid, eid, kind), or -1. */
+int srv_take_stream(struct agent *a, const char *cid, const char *eid, enum stream_kind kind);
+/* Close the streams attached for a container that no process took. */
+void srv_drop_streams(struct agent *a, const char *cid);
+int srv_watch(struct agent *a, int fd, struct watch *w, uint32_t events);
+int srv_rewatch(struct agent *a, int fd, struct watch *w, uint32_t events);
+void srv_unwatch(struct agent *a, int fd);
+
+/* container.c: the requests, each answering through srv_reply */
+void ctr_request(struct agent *a, uint64_t conn, const struct proto_msg *m);
+void ctr_sync_event(struct agent *a, struct proc *p); /* sync_fd readable */
+void ctr_reap(struct agent *a);			      /* SIGCHLD */
+bool ctr_all_done(const struct agent *a);	      /* run-once: nothing left to run */
+void ctr_shutdown_all(struct agent *a);		      /* before power-off */
+void ctr_free_exec_spec(struct proc *p);
+
+/* tty.c: relays a pty master to its "tty" stream */
+struct tty_relay *tty_start(struct agent *a, int master, int sock);
+void tty_event(struct agent *a, struct tty_relay *t, enum watch_kind kind, uint32_t events);
+int tty_resize(struct tty_relay *t, unsigned rows, unsigned cols);
+void tty_free(struct agent *a, struct tty_relay *t);
+
+#endif

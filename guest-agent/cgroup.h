@@ -1,0 +1,25 @@
+/*
+ * One cgroup v2 group per container under /sys/fs/cgroup/husk, holding the
+ * container's processes and its linux.resources limits as they apply
+ * inside a VM (memory, pids; CPU is bounded by the VM's vCPUs and the host).
+ */
+#ifndef HUSK_AGENT_CGROUP_H
+#define HUSK_AGENT_CGROUP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "husk/error.h"
+#include "husk/spec.h"
+
+int cg_create(const char *id, const struct spec_resources *res, char *path, size_t len,
+	      struct husk_err *e);
+/* Move the calling process into the group (from the child, before exec). */
+int cg_join(const char *path);
+/* The PIDs in the group (malloc'd, *n of them). */
+int cg_pids(const char *path, pid_t **pids, size_t *n);
+/* Send sig to every process in the group; returns how many got it. */
+int cg_signal(const char *path, int sig);
+void cg_remove(const char *path);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * Container setup in the container's own process (see setup.h). The order
+ * follows what runc does: mounts inside the new root, default devices,
+ * pivot_root, read-only root, hostname; later the process's attributes,
+ * privileges last.
+ */
+#include "setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+/* --- paths inside the new root ---------------------------------------------- */
+
+static int setup_openat2(int dirfd, const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * An O_PATH fd for `path` inside the root `rootfd`, symlinks resolved as if
+ * rootfd were "/" (so nothing leads outside), missing directories made; the
+ * last component made as an empty file when `file` is set.
+ */
+static int setup_open_in_root(int rootfd, const char *path, bool file, struct husk_err *e)
+{
+	char prefix[PATH_MAX];
+	size_t plen = 0;
+	int parent = dup(rootfd);
+
+	if (parent < 0)
+		return husk_err_set(e, errno, "dup: %s", strerror(errno));
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, "/");
+		bool last = p[n] == '\0' || p[n + strspn(p + n, "/")] == '\0';
+		if ((n == 2 && !strncmp(p, "..", 2)) || plen + n + 2 >= sizeof(prefix)) {
+			close(parent);
+			return husk_err_set(e, EINVAL, "%s: not a clean absolute path", path);
+		}
+		prefix[plen++] = '/';
+		memcpy(prefix + plen, p, n);
+		plen += n;
+		prefix[plen] = '\0';
+		char comp[NAME_MAX + 1];
+		snprintf(comp, sizeof(comp), "%.*s", (int)n, p);
+		p += n;
+
+		bool want_file = last && file;
+		int fd = setup_openat2(rootfd, prefix, O_PATH | (want_file ? 0 : O_DIRECTORY));
+		if (fd == -ENOENT) {
+			int r = want_file ? openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+						   0644) :
+					    mkdirat(parent, comp, 0755);
+			if (r < 0 && errno != EEXIST) {
+				int err = errno;
+				close(parent);
+				return husk_err_set(e, err, "create %s: %s", prefix, strerror(err));
+			}
+			if (want_file && r >= 0)
+				close(r);
+			fd = setup_openat2(rootfd, prefix, O_PATH | (want_file ? 0 : O_DIRECTORY));
+		}
+		close(parent);
+		if (fd < 0)
+			return husk_err_set(e, -fd, "%s: %s", prefix, strerror(-fd));
+		parent = fd;
+	}
+	return parent;
+}
+
+/* --- mounts ------------------------------------------------------------------ */
+
+/* mount(2) onto an O_PATH fd, through its /proc/self/fd link. */
+static int setup_mount_fd(const char *src, int fd, const char *type, unsigned long flags,
+			  const char *data)
+{
+	char target[64];
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	return mount(src, target, type, flags, data) < 0 ? -errno : 0;
+}
+
+#define SETUP_REMOUNT_FLAGS                                                                  \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |         \
+	 MS_RELATIME | MS_STRICTATIME)
+
+static int setup_one_mount(int rootfd, const struct spec_mount *m, struct husk_err *e)
+{
+	struct stat st;
+	bool file = false;
+	int r;
+
+	if (m->bind) {
+		if (!m->source || stat(m->source, &st) < 0)
+			return husk_err_set(e, ENOENT, "mount %s: bind source %s: %s",
+					    m->destination, m->source ? m->source : "(none)",
+					    strerror(m->source ? errno : ENOENT));
+		file = !S_ISDIR(st.st_mode);
+	}
+	int fd = setup_open_in_root(rootfd, m->destination, file, e);
+	if (fd < 0)
+		return husk_err_wrap(e, "mount %s", m->destination);
+	if (m->bind) {
+		r = setup_mount_fd(m->source, fd, NULL, MS_BIND | (m->flags & MS_REC), NULL);
+		if (r == 0 && (m->flags & SETUP_REMOUNT_FLAGS))
+			r = setup_mount_fd(NULL, fd, NULL,
+					   MS_BIND | MS_REMOUNT | (m->flags & SETUP_REMOUNT_FLAGS),
+					   NULL);
+	} else {
+		const char *type = !strcmp(m->type, "cgroup") ? "cgroup2" : m->type;
+		r = setup_mount_fd(m->source ? m->source : type, fd, type,
+				   m->flags & ~(unsigned long)(MS_BIND | MS_REC), m->data);
+	}
+	if (r == 0 && m->propagation)
+		r = setup_mount_fd(NULL, fd, NULL, m->propagation, NULL);
+	close(fd);
+	if (r < 0)
+		return husk_err_set(e, -r, "mount %s (%s): %s", m->destination,
+				    m->type ? m->type : "bind", strerror(-r));
+	return 0;
+}
+
+static bool setup_has_mount(const struct spec *s, const char *dest)
+{
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (!strcmp(s->mounts[i].destination, dest))
+			return true;
+	return false;
+}
+
+/*
+ * What runc gives a container whose /dev is its own tmpfs: the usual device
+ * nodes (bound from the agent's devtmpfs), the standard links, a devpts
+ * instance and /dev/shm.
+ */
+static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
+{
+	static const char *const devs[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	static const char *const links[][2] = { { "/proc/self/fd", "fd" },
+						{ "/proc/self/fd/0", "stdin" },
+						{ "/proc/self/fd/1", "stdout" },
+						{ "/proc/self/fd/2", "stderr" },
+						{ "pts/ptmx", "ptmx" } };
+	struct spec_mount m = { .destination = "/dev", .type = "tmpfs", .source = "tmpfs",
+				.flags = MS_NOSUID | MS_STRICTATIME, .data = "mode=755,size=65536k" };
+	int r;
+
+	if (!setup_has_mount(s, "/dev") && (r = setup_one_mount(rootfd, &m, e)) < 0)
+		return r;
+	if (!setup_has_mount(s, "/dev/pts")) {
+		m = (struct spec_mount){ .destination = "/dev/pts", .type = "devpts",
+					 .source = "devpts", .flags = MS_NOSUID | MS_NOEXEC,
+					 .data = "newinstance,ptmxmode=0666,mode=0620" };
+		if ((r = setup_one_mount(rootfd, &m, e)) < 0)
+			return r;
+	}
+	if (!setup_has_mount(s, "/dev/shm")) {
+		m = (struct spec_mount){ .destination = "/dev/shm", .type = "tmpfs",
+					 .source = "shm",
+					 .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV,
+					 .data = "mode=1777,size=65536k" };
+		if ((r = setup_one_mount(rootfd, &m, e)) < 0)
+			return r;
+	}
+	int devfd = setup_open_in_root(rootfd, "/dev", false, e);
+	if (devfd < 0)
+		return devfd;
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST) {
+			r = husk_err_set(e, errno, "/dev/%s: %s", links[i][1], strerror(errno));
+			close(devfd);
+			return r;
+		}
+	close(devfd);
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		char src[32], dst[32];
+		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
+		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
+		m = (struct spec_mount){ .destination = dst, .source = src, .bind = true,
+					 .flags = MS_BIND };
+		if ((r = setup_one_mount(rootfd, &m, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The flags a read-only remount of "/" must keep (locked ones included). */
+static unsigned long setup_vfs_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/*
+ * pivot_root needs the current root to be a mount with a parent: the agent
+ * moved itself from the initramfs onto a tmpfs at start-up (init.c).
+ */
+int setup_rootfs(const struct spec *s, const char *rootfs, struct husk_err *e)
+{
+	int r;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return husk_err_set(e, errno, "making the mounts private: %s", strerror(errno));
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return husk_err_set(e, errno, "bind %s: %s", rootfs, strerror(errno));
+	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return husk_err_set(e, errno, "%s: %s", rootfs, strerror(errno));
+	for (size_t i = 0; i < s->nmounts; i++)
+		if ((r = setup_one_mount(rootfd, &s->mounts[i], e)) < 0) {
+			close(rootfd);
+			return r;
+		}
+	r = setup_dev(rootfd, s, e);
+	close(rootfd);
+	if (r < 0)
+		return r;
+
+	if (chdir(rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return husk_err_set(e, errno, "pivot_root into %s: %s", rootfs, strerror(errno));
+	if (s->root_readonly &&
+	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | setup_vfs_flags("/"), NULL) <
+		    0)
+		return husk_err_set(e, errno, "read-only root: %s", strerror(errno));
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return husk_err_set(e, errno, "hostname %s: %s", s->hostname, strerror(errno));
+	return 0;
+}
