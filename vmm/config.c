@@ -30,12 +30,20 @@ void config_usage(FILE *f)
 	      "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
 	      "                       connects to host port P reach PATH_P\n"
 	      "  --vsock-cid N        the guest's vsock CID (default 3)\n"
+	      "  --spec CONFIG.json   run the OCI config's process in the guest, with\n"
+	      "                       husk-vmm's stdio as its own, and exit with its\n"
+	      "                       status; root.path names an ext4 or erofs image\n"
+	      "                       (relative to the config's directory); the\n"
+	      "                       console then defaults to nowhere (see --console)\n"
+	      "  --id ID              the container's id in the guest (default husk)\n"
 	      "  --print-cmdline      print the kernel command line (without the\n"
 	      "                       devices' entries) and exit\n"
 	      "  --help, --version\n\n"
 	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
 	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
-	      "128+N when husk-vmm is ended by signal N.\n", f);
+	      "128+N when husk-vmm is ended by signal N. With --spec: the process's exit\n"
+	      "status (128+N when signal N ended it), 126/127 when its program cannot\n"
+	      "be run or found, 1 when the container cannot be made.\n", f);
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -82,7 +90,7 @@ static int config_parse_count(const char *s, unsigned *out)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID };
 
 int config_parse(struct vmm_config *c, int argc, char **argv)
 {
@@ -104,6 +112,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "vsock-uds", required_argument, NULL, OPT_VSOCK_UDS },
 		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
+		{ "spec", required_argument, NULL, OPT_SPEC },
+		{ "id", required_argument, NULL, OPT_ID },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -112,6 +122,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 	c->vcpus = 1;
 	c->kvm_device = "/dev/kvm";
 	c->vsock_cid = 3;
+	c->container_id = "husk";
 	optind = 1;
 	opterr = 0;
 
@@ -141,6 +152,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 			}
 			break;
 		case OPT_VSOCK_UDS: c->vsock_uds = optarg; break;
+		case OPT_SPEC: c->spec = optarg; break;
+		case OPT_ID: c->container_id = optarg; break;
 		case OPT_VSOCK_CID: {
 			unsigned cid;
 			if (config_parse_count(optarg, &cid) < 0 || cid < 3) {

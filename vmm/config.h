@@ -30,6 +30,8 @@ struct vmm_config {
 	bool no_rng;
 	const char *vsock_uds;      /* NULL: no vsock device */
 	uint64_t vsock_cid;
+	const char *spec;           /* NULL, or an OCI config.json to run in the guest */
+	const char *container_id;   /* the container's id in the guest (default "husk") */
 	bool help, version, print_cmdline;
 };
 

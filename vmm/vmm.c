@@ -31,6 +31,7 @@
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
 #include "log.h"
+#include "spec_run.h"
 
 struct vmm {
 	const struct vmm_config *cfg;
@@ -145,6 +146,11 @@ static const struct console_hooks vmm_console_hooks = {
 	.first_byte = vmm_serial_first_byte,
 	.line = vmm_serial_line,
 };
+
+static void vmm_spec_stop(void *ctx, int status, const char *reason)
+{
+	vmm_request_stop(ctx, status, reason);
+}
 
 static void vmm_i8042_reset(void *ctx)
 {
@@ -323,6 +329,7 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	uint64_t entry = 0;
 	sigset_t stop_sigs, old_sigs;
 	struct cmdline *devices = NULL;
+	struct spec_run *sr = NULL;
 	bool ran = false;
 	int sigfd = -1, r;
 
@@ -349,6 +356,20 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 		goto out;
 	}
 
+	if (cfg->spec) {
+		/* the container's root disk and the vsock device join the VM */
+		sr = malloc(sizeof(*sr));
+		if (!sr || (r = spec_run_prepare(sr, cfg)) < 0) {
+			free(sr);
+			sr = NULL;
+			r = -EINVAL;
+			goto out;
+		}
+		sr->stopping = &m.stopping;
+		sr->stop_vm = vmm_spec_stop;
+		sr->ctx = &m;
+		m.cfg = cfg = &sr->cfg;
+	}
 	m.flavour = flavour_detect(cfg->flavour, "/sys");
 	if ((r = vmm_check_memory(cfg)) < 0)
 		goto out;
@@ -378,15 +399,23 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 			vmm_request_stop(&m, 1, "vCPU thread failed to start");
 			break;
 		}
+	if (sr && spec_run_start(sr) < 0)
+		vmm_request_stop(&m, 1, "the container runner failed to start");
 	vmm_wait(&m, sigfd);
 	ran = true;
 out:
 	free(devices);
 	vmm_teardown(&m);
 	if (ran) {
-		if (m.status != 0)
+		if (m.status != 0 && !(sr && sr->status >= 0 && m.status == sr->status))
 			log_err("vmm", "%s", m.reason);
 		r = m.status;
+	}
+	if (sr) {
+		spec_run_finish(sr); /* after the teardown closed its connections */
+		if (ran && m.status == 0)
+			r = sr->status >= 0 ? sr->status : 1;
+		free(sr);
 	}
 	if (sigfd >= 0)
 		close(sigfd);

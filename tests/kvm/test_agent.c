@@ -1,0 +1,385 @@
+/*
+ * KVM tests of husk-agent, in two boots of the husk guest (kernel and
+ * initramfs of the build) with a busybox root filesystem image:
+ *   - husk-vmm --spec runs a config.json's process with husk-vmm's stdio
+ *     and exits with its status;
+ *   - through the agent protocol (runtime/agent_client.c), several
+ *     containers in one guest: stdout/stderr/exit status, stdin and EOF,
+ *     signals, exec beside the workload (PID 1 of its namespace), a
+ *     missing program, a terminal and its resizing, ps, malformed
+ *     messages, shutdown.
+ * Skipped (77) only where /dev/kvm does not exist.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "vmm_run.h"
+
+#define BOOT_TIMEOUT 300
+#define IO_TIMEOUT_MS (120 * 1000)
+
+static char dir[] = "/tmp/husk-agent-XXXXXX";
+static char uds[80], rootfs[80];
+static struct vmm_run vm;
+
+/* --- helpers --------------------------------------------------------------- */
+
+/* A config.json for busybox: args, optionally a terminal of 24x80. */
+static json_t *mkspec(const char *const *args, bool terminal)
+{
+	json_t *a = json_array();
+	for (; *args; args++)
+		json_array_append_new(a, json_string(*args));
+	json_t *process = json_pack("{s:b,s:o,s:[s,s],s:s,s:{s:i,s:i}}", "terminal", terminal,
+				    "args", a, "env", "PATH=/bin:/usr/bin", "TERM=xterm", "cwd",
+				    "/", "user", "uid", 0, "gid", 0);
+	if (terminal)
+		json_object_set_new(process, "consoleSize",
+				    json_pack("{s:i,s:i}", "height", 24, "width", 80));
+	return json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:[{s:s,s:s,s:s}],"
+			 "s:{s:[{s:s},{s:s},{s:s},{s:s}]}}",
+			 "ociVersion", "1.0.2", "process", process, "root", "path", "rootfs",
+			 "readonly", false, "hostname", "husk-test", "mounts", "destination",
+			 "/proc", "type", "proc", "source", "proc", "linux", "namespaces", "type",
+			 "pid", "type", "mount", "type", "ipc", "type", "uts");
+}
+
+/* Read until EOF (or the timeout), NUL-terminated. */
+static char *read_all(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	for (;;) {
+		ck_assert_msg(poll(&pfd, 1, IO_TIMEOUT_MS) == 1, "no EOF within the timeout");
+		if (len + 1024 > cap)
+			buf = realloc(buf, cap *= 2);
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Read until the text seen so far contains needle. */
+static void read_until(int fd, char *buf, size_t max, const char *needle)
+{
+	size_t len = strlen(buf);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	while (!strstr(buf, needle)) {
+		ck_assert_msg(poll(&pfd, 1, IO_TIMEOUT_MS) == 1, "no \"%s\" in \"%s\"", needle, buf);
+		ssize_t n = read(fd, buf + len, max - len - 1);
+		ck_assert_msg(n > 0, "EOF before \"%s\" in \"%s\"", needle, buf);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+}
+
+static int attach(const char *id, const char *eid, const char *stream)
+{
+	struct husk_err e = { 0 };
+	int fd = ac_stream(uds, id, eid, stream, &e);
+	ck_assert_msg(fd >= 0, "attach %s: %s", stream, e.msg);
+	return fd;
+}
+
+static json_t *call(struct ac_conn *c, uint16_t type, json_t *req)
+{
+	struct husk_err e = { 0 };
+	json_t *res = NULL;
+	ck_assert_msg(ac_call(c, type, req, &res, &e) == 0, "%s: %s", proto_type_name(type),
+		      e.msg);
+	return res;
+}
+
+static void call_ok(struct ac_conn *c, uint16_t type, json_t *req)
+{
+	json_decref(call(c, type, req));
+}
+
+static int wait_status(struct ac_conn *c, const char *id, const char *eid)
+{
+	json_t *res = call(c, PROTO_WAIT, json_pack("{s:s,s:s}", "id", id, "exec", eid));
+	int status = ac_exit_status(res);
+	json_decref(res);
+	return status;
+}
+
+static void create_start(struct ac_conn *c, const char *id, json_t *spec)
+{
+	call_ok(c, PROTO_CREATE,
+		json_pack("{s:s,s:o,s:{s:s,s:s}}", "id", id, "spec", spec, "rootfs", "source",
+			  "/dev/vda", "type", "ext4"));
+	call_ok(c, PROTO_START, json_pack("{s:s}", "id", id));
+}
+
+/* --- through the protocol, one guest ------------------------------------------ */
+
+static void out_err_status(struct ac_conn *c)
+{
+	int out = attach("c1", "", "stdout"), err = attach("c1", "", "stderr");
+	create_start(c, "c1", mkspec((const char *const[]){ "sh", "-c",
+							    "echo out; echo err >&2; exit 3",
+							    NULL },
+				     false));
+	char *o = read_all(out), *e = read_all(err);
+	ck_assert_str_eq(o, "out\n");
+	ck_assert_str_eq(e, "err\n");
+	ck_assert_int_eq(wait_status(c, "c1", ""), 3);
+	free(o);
+	free(e);
+	close(out);
+	close(err);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c1"));
+}
+
+static void stdin_and_eof(struct ac_conn *c)
+{
+	int in = attach("c2", "", "stdin"), out = attach("c2", "", "stdout");
+	create_start(c, "c2", mkspec((const char *const[]){ "sh", "-c", "cat; echo EOF", NULL },
+				     false));
+	ck_assert_int_eq(write(in, "hello from the host\n", 20), 20);
+	close(in); /* EOF for the workload */
+	char *o = read_all(out);
+	ck_assert_str_eq(o, "hello from the host\nEOF\n");
+	ck_assert_int_eq(wait_status(c, "c2", ""), 0);
+	free(o);
+	close(out);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c2"));
+}
+
+static void exec_signals_ps(struct ac_conn *c)
+{
+	create_start(c, "c3", mkspec((const char *const[]){ "sleep", "1000", NULL }, false));
+
+	/* an exec beside the workload sees it as PID 1 of the namespace */
+	int out = attach("c3", "e1", "stdout");
+	json_t *p = json_pack("{s:[s,s],s:s}", "args", "cat", "/proc/1/cmdline", "cwd", "/");
+	call_ok(c, PROTO_EXEC, json_pack("{s:s,s:s,s:o}", "id", "c3", "exec", "e1", "process", p));
+	char *o = read_all(out);
+	ck_assert_int_eq(memcmp(o, "sleep\0" "1000\0", 11), 0);
+	ck_assert_int_eq(wait_status(c, "c3", "e1"), 0);
+	free(o);
+	close(out);
+
+	/* SIGTERM ends an exec'd sleep 1000, and the status says so */
+	p = json_pack("{s:[s,s],s:s}", "args", "sleep", "1000", "cwd", "/");
+	call_ok(c, PROTO_EXEC, json_pack("{s:s,s:s,s:o}", "id", "c3", "exec", "e2", "process", p));
+	json_t *ps = call(c, PROTO_PS, json_pack("{s:s}", "id", "c3"));
+	ck_assert_int_eq(json_array_size(json_object_get(ps, "pids")), 2);
+	json_decref(ps);
+	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:s,s:i}", "id", "c3", "exec", "e2", "signal",
+					   SIGTERM));
+	ck_assert_int_eq(wait_status(c, "c3", "e2"), 128 + SIGTERM);
+
+	/* a running container cannot be deleted without force; SIGKILL ends it */
+	struct husk_err e = { 0 };
+	ck_assert_int_lt(ac_call(c, PROTO_DELETE, json_pack("{s:s}", "id", "c3"), NULL, &e), 0);
+	ck_assert_msg(strstr(e.msg, "running"), "%s", e.msg);
+	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i,s:b}", "id", "c3", "signal", SIGKILL, "all",
+					   1));
+	ck_assert_int_eq(wait_status(c, "c3", ""), 128 + SIGKILL);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c3"));
+}
+
+static void trapped_sigterm(struct ac_conn *c)
+{
+	/* PID 1 of a namespace gets SIGTERM only through a handler, as under runc */
+	int out = attach("c4", "", "stdout");
+	create_start(c, "c4", mkspec((const char *const[]){ "sh", "-c",
+							    "trap 'echo term; exit 7' TERM; "
+							    "echo up; while :; do sleep 1; done",
+							    NULL },
+				     false));
+	char buf[256] = "";
+	read_until(out, buf, sizeof(buf), "up\n");
+	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i}", "id", "c4", "signal", SIGTERM));
+	ck_assert_int_eq(wait_status(c, "c4", ""), 7);
+	char *o = read_all(out);
+	ck_assert_str_eq(o, "term\n");
+	free(o);
+	close(out);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c4"));
+}
+
+static void missing_program(struct ac_conn *c)
+{
+	struct husk_err e = { 0 };
+	json_t *req = json_pack("{s:s,s:o,s:{s:s}}", "id", "c5", "spec",
+				mkspec((const char *const[]){ "/bin/no-such-program", NULL }, false),
+				"rootfs", "source", "/dev/vda");
+	ck_assert_int_lt(ac_call(c, PROTO_CREATE, req, NULL, &e), 0);
+	ck_assert_int_eq(e.code, ENOENT);
+	ck_assert_msg(strstr(e.msg, "no-such-program"), "%s", e.msg);
+}
+
+static void terminal_and_resize(struct ac_conn *c)
+{
+	int tty = attach("c6", "", "tty");
+	create_start(c, "c6", mkspec((const char *const[]){ "sh", "-c",
+							    "tty; stty size; read x; stty size",
+							    NULL },
+				     true));
+	char buf[1024] = "";
+	read_until(tty, buf, sizeof(buf), "24 80");
+	ck_assert_msg(strstr(buf, "/dev/pts/0"), "tty said: %s", buf);
+	call_ok(c, PROTO_RESIZE, json_pack("{s:s,s:i,s:i}", "id", "c6", "rows", 30, "cols", 100));
+	ck_assert_int_eq(write(tty, "go\r", 3), 3);
+	read_until(tty, buf, sizeof(buf), "30 100");
+	ck_assert_int_eq(wait_status(c, "c6", ""), 0);
+	close(tty);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c6"));
+}
+
+static void malformed_messages(void)
+{
+	struct husk_err e = { 0 };
+	struct ac_conn c = { .fd = ac_dial(uds, PROTO_AGENT_PORT, 0, NULL, &e) };
+	ck_assert_msg(c.fd >= 0, "%s", e.msg);
+
+	/* a payload that is not JSON: an error naming it, and the connection goes on */
+	uint8_t hdr[PROTO_HDR_SIZE];
+	struct proto_hdr h = { PROTO_MAGIC, PROTO_VERSION, PROTO_HELLO, 77, 5 };
+	proto_hdr_encode(&h, hdr);
+	ck_assert_int_eq(write(c.fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	ck_assert_int_eq(write(c.fd, "{bad}", 5), 5);
+	struct proto_msg m = { 0 };
+	ck_assert_int_eq(proto_recv(c.fd, &m, &e), 0);
+	ck_assert_int_eq(m.hdr.type, PROTO_ERROR);
+	ck_assert_int_eq(m.hdr.id, 77);
+	proto_msg_free(&m);
+	/* requests the agent does not know, or out of order */
+	ck_assert_int_lt(ac_call(&c, PROTO_START, json_pack("{s:s}", "id", "nope"), NULL, &e), 0);
+	ck_assert_msg(strstr(e.msg, "nope"), "%s", e.msg);
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_lt(ac_call(&c, PROTO_CREATE, json_pack("{s:s}", "id", "x"), NULL, &e), 0);
+	ck_assert_msg(strstr(e.msg, "spec"), "%s", e.msg);
+	call_ok(&c, PROTO_HELLO, json_pack("{s:i}", "version", 1));
+
+	/* a header it cannot follow: an error, then the connection is closed */
+	ck_assert_int_eq(write(c.fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	ck_assert_int_eq(proto_recv(c.fd, &m, &e), 0);
+	ck_assert_int_eq(m.hdr.type, PROTO_ERROR);
+	proto_msg_free(&m);
+	char *rest = read_all(c.fd);
+	free(rest);
+	ac_close(&c);
+}
+
+START_TEST(agent_in_one_boot)
+{
+	struct husk_err e = { 0 };
+	struct ac_conn c;
+	char kernel[128];
+
+	const char *args[] = { "--kernel", HUSK_GUEST_DIR "/vmlinux", "--initrd",
+			       HUSK_GUEST_DIR "/initramfs.cpio", "--vsock-uds", uds, "--disk",
+			       rootfs, NULL };
+	vmm_start(&vm, args);
+	ck_assert_msg(ac_open(&c, uds, BOOT_TIMEOUT * 1000, NULL, kernel, sizeof(kernel), &e) == 0,
+		      "%s", e.msg);
+	ck_assert_msg(strncmp(kernel, "6.1", 3) == 0, "kernel %s", kernel);
+
+	out_err_status(&c);
+	stdin_and_eof(&c);
+	exec_signals_ps(&c);
+	trapped_sigterm(&c);
+	missing_program(&c);
+	terminal_and_resize(&c);
+	malformed_messages();
+
+	call_ok(&c, PROTO_SHUTDOWN, NULL);
+	ac_close(&c);
+	vmm_wait(&vm, 120);
+	ck_assert_msg(vm.status == 0, "husk-vmm status %d: %s", vm.status, vm.err);
+}
+END_TEST
+
+/* --- husk-vmm --spec -------------------------------------------------------- */
+
+START_TEST(vmm_runs_a_spec)
+{
+	char bundle[120], config[140], out[140], err[140];
+	snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
+	snprintf(config, sizeof(config), "%s/config.json", bundle);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(err, sizeof(err), "%s/err", dir);
+	ck_assert_int_eq(mkdir(bundle, 0755), 0);
+	json_t *spec = mkspec((const char *const[]){ "sh", "-c", "echo out; echo err >&2; exit 3",
+						     NULL },
+			      false);
+	json_object_set_new(json_object_get(spec, "root"), "path", json_string(rootfs));
+	ck_assert_int_eq(json_dump_file(spec, config, 0), 0);
+	json_decref(spec);
+
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int n = open("/dev/null", O_RDONLY);
+		dup2(n, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		execl(HUSK_VMM_PATH, "husk-vmm", "--kernel", HUSK_GUEST_DIR "/vmlinux", "--initrd",
+		      HUSK_GUEST_DIR "/initramfs.cpio", "--spec", config, (char *)NULL);
+		_exit(99);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	char *o = slurp(out), *e = slurp(err);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 3, "status 0x%x, stderr: %s", st, e);
+	ck_assert_str_eq(o, "out\n");
+	ck_assert_msg(strstr(e, "err\n"), "stderr: %s", e);
+	free(o);
+	free(e);
+}
+END_TEST
+
+int main(void)
+{
+	if (access("/dev/kvm", F_OK) != 0) {
+		fprintf(stderr, "SKIP: /dev/kvm does not exist on this host\n");
+		return 77;
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs.ext4", dir);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "cp %s/rootfs.ext4 %s", HUSK_GUEST_DIR, rootfs);
+	if (system(cmd) != 0)
+		return 1;
+
+	Suite *s = suite_create("agent");
+	TCase *tc = tcase_create("agent");
+	tcase_set_timeout(tc, BOOT_TIMEOUT + 900);
+	tcase_add_test(tc, vmm_runs_a_spec);
+	tcase_add_test(tc, agent_in_one_boot);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_VERBOSE);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	vmm_run_free(&vm);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,315 @@
+/* husk-vmm --spec: one container run in the guest (see spec_run.h). */
+#include "spec_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "husk/spec.h"
+#include "log.h"
+
+#define SR_AGENT_TIMEOUT_MS (300 * 1000) /* boots under emulation take tens of seconds */
+#define SR_DRAIN_MS (10 * 1000)		 /* output still in flight after the exit */
+
+/* ext4's magic at 1080, erofs's at 1024. */
+static const char *spec_run_fs_type(const char *path)
+{
+	uint8_t b[1082];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, b, sizeof(b), 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n == (ssize_t)sizeof(b) && b[1024] == 0xe2 && b[1025] == 0xe1 && b[1026] == 0xf5 &&
+	    b[1027] == 0xe0)
+		return "erofs";
+	if (n == (ssize_t)sizeof(b) && b[1080] == 0x53 && b[1081] == 0xef)
+		return "ext4";
+	return NULL;
+}
+
+int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
+{
+	struct husk_err e = { 0 };
+	struct spec spec = { 0 };
+	json_error_t jerr;
+	char dir[PATH_MAX], root[PATH_MAX];
+	struct stat st;
+
+	memset(sr, 0, sizeof(*sr));
+	sr->status = -1;
+	sr->cancel_efd = -1;
+	sr->cfg = *cfg;
+	if (!spec_id_valid(cfg->container_id)) {
+		log_err("spec", "--id '%s' is not a valid container id", cfg->container_id);
+		return -EINVAL;
+	}
+	sr->config = json_load_file(cfg->spec, JSON_REJECT_DUPLICATES, &jerr);
+	if (!sr->config) {
+		log_err("spec", "%s: line %d: %s", cfg->spec, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	if (spec_parse(sr->config, &spec, &e) < 0) {
+		log_err("spec", "%s: %s", cfg->spec, e.msg);
+		goto fail;
+	}
+	sr->terminal = spec.process.terminal;
+	snprintf(dir, sizeof(dir), "%s", cfg->spec);
+	if (spec.root_path[0] == '/')
+		snprintf(root, sizeof(root), "%s", spec.root_path);
+	else
+		snprintf(root, sizeof(root), "%s/%s", dirname(dir), spec.root_path);
+	if (stat(root, &st) < 0) {
+		log_err("spec", "root.path %s: %s", root, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_err("spec", "root.path %s: a directory root needs virtio-fs, which husk-vmm "
+				"--spec does not offer; give an ext4 or erofs image", root);
+		goto fail;
+	}
+	if (!(sr->root_type = spec_run_fs_type(root))) {
+		log_err("spec", "root.path %s: neither an ext4 nor an erofs image", root);
+		goto fail;
+	}
+	snprintf(sr->root_disk, sizeof(sr->root_disk), "%s%s", root,
+		 spec.root_readonly || !strcmp(sr->root_type, "erofs") ? ",ro" : "");
+	spec_free(&spec);
+
+	/* The root disk comes first, so that the guest names it /dev/vda. */
+	if (cfg->ndisks == CONFIG_MAX_DISKS) {
+		log_err("spec", "the root image needs one of the %d disks", CONFIG_MAX_DISKS);
+		goto fail;
+	}
+	memmove(&sr->cfg.disks[1], &cfg->disks[0], cfg->ndisks * sizeof(cfg->disks[0]));
+	sr->cfg.disks[0] = sr->root_disk;
+	sr->cfg.ndisks = cfg->ndisks + 1;
+	if (!cfg->vsock_uds) {
+		snprintf(sr->tmpdir, sizeof(sr->tmpdir), "/tmp/husk-vmm-XXXXXX");
+		if (!mkdtemp(sr->tmpdir)) {
+			log_err("spec", "mkdtemp: %s", strerror(errno));
+			sr->tmpdir[0] = '\0';
+			goto fail;
+		}
+		snprintf(sr->uds, sizeof(sr->uds), "%s/vsock", sr->tmpdir);
+	} else {
+		snprintf(sr->uds, sizeof(sr->uds), "%s", cfg->vsock_uds);
+	}
+	sr->cfg.vsock_uds = sr->uds;
+	if (!cfg->console)
+		sr->cfg.console = "/dev/null"; /* stdout is the workload's */
+	return 0;
+fail:
+	spec_free(&spec);
+	json_decref(sr->config);
+	sr->config = NULL;
+	return -EINVAL;
+}
+
+/* --- the stdio relays ------------------------------------------------------ */
+
+struct sr_pipe {
+	int from, to;
+	int cancel_efd;
+	bool shut_to; /* shut down `to` for writing at end of input (a stream) */
+	pthread_t thread;
+	bool running;
+};
+
+static void *spec_run_pipe(void *arg)
+{
+	struct sr_pipe *p = arg;
+	char buf[65536];
+	struct pollfd pfd[2] = { { .fd = p->from, .events = POLLIN },
+				 { .fd = p->cancel_efd, .events = POLLIN } };
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		ssize_t n = read(p->from, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(p->to, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto out;
+			off += w;
+		}
+	}
+out:
+	if (p->shut_to)
+		shutdown(p->to, SHUT_WR);
+	return NULL;
+}
+
+static int spec_run_pipe_start(struct sr_pipe *p, int from, int to, int cancel_efd, bool shut)
+{
+	*p = (struct sr_pipe){ .from = from, .to = to, .cancel_efd = cancel_efd, .shut_to = shut };
+	if (pthread_create(&p->thread, NULL, spec_run_pipe, p) != 0)
+		return -EAGAIN;
+	p->running = true;
+	return 0;
+}
+
+/* Join an output relay, giving it `ms` to reach the end of its stream. */
+static void spec_run_pipe_join(struct sr_pipe *p, int ms)
+{
+	if (!p->running)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	if (pthread_timedjoin_np(p->thread, NULL, &ts) != 0) {
+		shutdown(p->from, SHUT_RDWR); /* unblocks it */
+		pthread_join(p->thread, NULL);
+	}
+	p->running = false;
+}
+
+/* --- the runner -------------------------------------------------------------- */
+
+static int spec_run_status_of(const struct husk_err *e)
+{
+	return e->code == ENOENT ? 127 : e->code == EACCES ? 126 : 1;
+}
+
+/* Everything from "agent up" to "status known"; returns the status. */
+static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
+{
+	const char *id = sr->cfg.container_id;
+	struct husk_err e = { 0 };
+	struct sr_pipe in = { 0 }, out = { 0 }, err = { 0 };
+	int fds[3] = { -1, -1, -1 }, status = 1;
+	json_t *res = NULL;
+	struct termios saved;
+	bool raw = false;
+
+	if (sr->terminal) {
+		struct winsize ws;
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+			json_object_set_new(json_object_get(sr->config, "process"), "consoleSize",
+					    json_pack("{s:i,s:i}", "height", ws.ws_row, "width",
+						      ws.ws_col));
+		if ((fds[0] = ac_stream(sr->uds, id, "", "tty", &e)) < 0)
+			goto out;
+	} else {
+		static const char *const names[3] = { "stdin", "stdout", "stderr" };
+		for (int i = 0; i < 3; i++)
+			if ((fds[i] = ac_stream(sr->uds, id, "", names[i], &e)) < 0)
+				goto out;
+	}
+	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config,
+				"rootfs", "source", "/dev/vda", "type", sr->root_type, "run_once",
+				1);
+	if (ac_call(c, PROTO_CREATE, req, NULL, &e) < 0 ||
+	    ac_call(c, PROTO_START, json_pack("{s:s}", "id", id), NULL, &e) < 0) {
+		status = spec_run_status_of(&e);
+		goto out;
+	}
+	if (sr->terminal && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+	}
+	spec_run_pipe_start(&in, STDIN_FILENO, fds[0], sr->cancel_efd, true);
+	spec_run_pipe_start(&out, sr->terminal ? fds[0] : fds[1], STDOUT_FILENO, -1, false);
+	if (!sr->terminal)
+		spec_run_pipe_start(&err, fds[2], STDERR_FILENO, -1, false);
+	if (ac_call(c, PROTO_WAIT, json_pack("{s:s}", "id", id), &res, &e) == 0)
+		status = ac_exit_status(res);
+	json_decref(res);
+	/* nothing is lost: the output streams end after the last byte */
+	spec_run_pipe_join(&out, SR_DRAIN_MS);
+	spec_run_pipe_join(&err, SR_DRAIN_MS);
+out:
+	if (e.code)
+		log_err("spec", "%s", e.msg);
+	if (in.running) {
+		uint64_t one = 1;
+		if (write(sr->cancel_efd, &one, sizeof(one)) < 0) {
+			/* the eventfd cannot be full */
+		}
+		pthread_join(in.thread, NULL);
+	}
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return status < 0 ? 1 : status;
+}
+
+static void *spec_run_main(void *arg)
+{
+	struct spec_run *sr = arg;
+	struct husk_err e = { 0 };
+	struct ac_conn c = { .fd = -1 };
+
+	if (ac_open(&c, sr->uds, SR_AGENT_TIMEOUT_MS, sr->stopping, NULL, 0, &e) < 0) {
+		if (!*sr->stopping) {
+			log_err("spec", "%s", e.msg);
+			sr->status = 1;
+			sr->stop_vm(sr->ctx, 1, "the guest agent could not be reached");
+		}
+		return NULL;
+	}
+	sr->status = spec_run_container(sr, &c);
+	/* The guest powers off: the VM ends with a reset, and husk-vmm with the status. */
+	struct husk_err ignored = { 0 };
+	if (ac_call(&c, PROTO_SHUTDOWN, NULL, NULL, &ignored) < 0)
+		sr->stop_vm(sr->ctx, sr->status, "the guest agent did not shut down");
+	ac_close(&c);
+	return NULL;
+}
+
+int spec_run_start(struct spec_run *sr)
+{
+	sr->cancel_efd = eventfd(0, EFD_CLOEXEC);
+	if (sr->cancel_efd < 0)
+		return -errno;
+	if (pthread_create(&sr->thread, NULL, spec_run_main, sr) != 0)
+		return -EAGAIN;
+	sr->started = true;
+	return 0;
+}
+
+void spec_run_finish(struct spec_run *sr)
+{
+	if (sr->started) {
+		uint64_t one = 1;
+		if (write(sr->cancel_efd, &one, sizeof(one)) < 0) {
+			/* cannot be full */
+		}
+		pthread_join(sr->thread, NULL);
+		sr->started = false;
+	}
+	if (sr->cancel_efd >= 0)
+		close(sr->cancel_efd);
+	sr->cancel_efd = -1;
+	if (sr->tmpdir[0]) {
+		unlink(sr->uds);
+		rmdir(sr->tmpdir);
+		sr->tmpdir[0] = '\0';
+	}
+	json_decref(sr->config);
+	sr->config = NULL;
+}

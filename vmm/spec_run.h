@@ -1,0 +1,49 @@
+/*
+ * husk-vmm --spec: run an OCI config.json's process in the guest, with
+ * husk-vmm's own stdin, stdout and stderr as its stdio, and end with its
+ * exit status (128+N for signal N). The container's root is the image file
+ * that root.path names (relative to the config's directory): it becomes
+ * the first virtio-blk disk, which the agent mounts. A runner thread drives
+ * the agent over vsock while the VM runs.
+ */
+#ifndef HUSK_VMM_SPEC_RUN_H
+#define HUSK_VMM_SPEC_RUN_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+struct spec_run {
+	json_t *config;	   /* the config.json as read */
+	bool terminal;
+	char root_disk[PATH_MAX + 4]; /* "PATH" or "PATH,ro" */
+	const char *root_type;	      /* "ext4" or "erofs" */
+	char tmpdir[64];	      /* holds the vsock socket when none was given */
+	char uds[PATH_MAX];
+	struct vmm_config cfg; /* the caller's, with the root disk and vsock added */
+	volatile int *stopping;
+	void (*stop_vm)(void *ctx, int status, const char *reason);
+	void *ctx;
+	pthread_t thread;
+	bool started;
+	int status; /* the workload's, as a shell reports it; -1 until known */
+	int cancel_efd;
+};
+
+/*
+ * Read and check the config, find the root image, derive the VM's
+ * configuration (sr->cfg). Nothing runs yet.
+ */
+int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg);
+
+/* Start the runner thread once the VM is about to run. */
+int spec_run_start(struct spec_run *sr);
+
+/* After the VM has ended: stop and join the runner, remove what it made. */
+void spec_run_finish(struct spec_run *sr);
+
+#endif
