@@ -5,9 +5,10 @@
  *     and exits with its status;
  *   - through the agent protocol (runtime/agent_client.c), several
  *     containers in one guest: stdout/stderr/exit status, stdin and EOF,
- *     signals, exec beside the workload (PID 1 of its namespace), a
- *     missing program, a terminal and its resizing, ps, malformed
- *     messages, shutdown.
+ *     signals, exec beside the workload (PID 1 of its namespace), the
+ *     process's attributes (user, rlimits, capabilities, read-only root,
+ *     mounts, cwd, env, hostname), an erofs root, a missing program, a
+ *     terminal and its resizing, ps, malformed messages, shutdown.
  * Skipped (77) only where /dev/kvm does not exist.
  */
 #include <check.h>
@@ -216,6 +217,75 @@ static void trapped_sigterm(struct ac_conn *c)
 	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c4"));
 }
 
+/* The process's attributes from the spec, as the workload sees them. */
+static void process_attributes(struct ac_conn *c)
+{
+	json_t *spec = mkspec((const char *const[]){ "sh", "-c",
+						     "id; ulimit -n; "
+						     "grep -E '^(CapEff|CapBnd|NoNewPrivs)' "
+						     "/proc/self/status; pwd; hostname; echo $FOO; "
+						     "touch /x 2>/dev/null || echo root-ro; "
+						     "touch /tmp/y && echo tmp-rw",
+						     NULL },
+			      false);
+	json_t *proc = json_object_get(spec, "process");
+	json_t *caps = json_pack("[s]", "CAP_NET_BIND_SERVICE");
+	json_object_set_new(proc, "user", json_pack("{s:i,s:i,s:[i]}", "uid", 1000, "gid", 1000,
+						    "additionalGids", 10));
+	json_object_set_new(proc, "rlimits",
+			    json_pack("[{s:s,s:i,s:i}]", "type", "RLIMIT_NOFILE", "soft", 100,
+				      "hard", 100));
+	json_object_set_new(proc, "noNewPrivileges", json_true());
+	json_object_set_new(proc, "capabilities",
+			    json_pack("{s:O,s:O,s:O,s:O,s:O}", "bounding", caps, "effective", caps,
+				      "permitted", caps, "inheritable", caps, "ambient", caps));
+	json_decref(caps);
+	json_object_set_new(proc, "cwd", json_string("/tmp"));
+	json_array_append_new(json_object_get(proc, "env"), json_string("FOO=bar"));
+	json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
+	json_array_append_new(json_object_get(spec, "mounts"),
+			      json_pack("{s:s,s:s,s:s,s:[s,s]}", "destination", "/tmp", "type",
+					"tmpfs", "source", "tmpfs", "options", "nosuid",
+					"mode=1777"));
+
+	int out = attach("c7", "", "stdout");
+	create_start(c, "c7", spec);
+	char *o = read_all(out);
+	ck_assert_int_eq(wait_status(c, "c7", ""), 0);
+	static const char *const want[] = { "uid=1000", "gid=1000", "groups=10", "\n100\n",
+					    "CapEff:\t0000000000000400",
+					    "CapBnd:\t0000000000000400", "NoNewPrivs:\t1",
+					    "\n/tmp\n", "husk-test\n", "bar\n", "root-ro\n",
+					    "tmp-rw\n" };
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(o, want[i]), "no \"%s\" in:\n%s", want[i], o);
+	free(o);
+	close(out);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c7"));
+}
+
+/* A read-only erofs image as the root, from the guest's second disk. */
+static void erofs_root(struct ac_conn *c)
+{
+	json_t *spec = mkspec((const char *const[]){ "sh", "-c",
+						     "cat /etc/hostname; touch /x 2>/dev/null || "
+						     "echo read-only",
+						     NULL },
+			      false);
+	json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
+	int out = attach("c8", "", "stdout");
+	call_ok(c, PROTO_CREATE,
+		json_pack("{s:s,s:o,s:{s:s,s:s}}", "id", "c8", "spec", spec, "rootfs", "source",
+			  "/dev/vdb", "type", "erofs"));
+	call_ok(c, PROTO_START, json_pack("{s:s}", "id", "c8"));
+	char *o = read_all(out);
+	ck_assert_str_eq(o, "husk\nread-only\n");
+	ck_assert_int_eq(wait_status(c, "c8", ""), 0);
+	free(o);
+	close(out);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c8"));
+}
+
 static void missing_program(struct ac_conn *c)
 {
 	struct husk_err e = { 0 };
@@ -288,7 +358,7 @@ START_TEST(agent_in_one_boot)
 
 	const char *args[] = { "--kernel", HUSK_GUEST_DIR "/vmlinux", "--initrd",
 			       HUSK_GUEST_DIR "/initramfs.cpio", "--vsock-uds", uds, "--disk",
-			       rootfs, NULL };
+			       rootfs, "--disk", HUSK_GUEST_DIR "/rootfs.erofs,ro", NULL };
 	vmm_start(&vm, args);
 	ck_assert_msg(ac_open(&c, uds, BOOT_TIMEOUT * 1000, NULL, kernel, sizeof(kernel), &e) == 0,
 		      "%s", e.msg);
@@ -298,6 +368,8 @@ START_TEST(agent_in_one_boot)
 	stdin_and_eof(&c);
 	exec_signals_ps(&c);
 	trapped_sigterm(&c);
+	process_attributes(&c);
+	erofs_root(&c);
 	missing_program(&c);
 	terminal_and_resize(&c);
 	malformed_messages();
@@ -352,10 +424,8 @@ END_TEST
 
 int main(void)
 {
-	if (access("/dev/kvm", F_OK) != 0) {
-		fprintf(stderr, "SKIP: /dev/kvm does not exist on this host\n");
+	if (!kvm_present())
 		return 77;
-	}
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
@@ -365,17 +435,8 @@ int main(void)
 	if (system(cmd) != 0)
 		return 1;
 
-	Suite *s = suite_create("agent");
-	TCase *tc = tcase_create("agent");
-	tcase_set_timeout(tc, BOOT_TIMEOUT + 900);
-	tcase_add_test(tc, vmm_runs_a_spec);
-	tcase_add_test(tc, agent_in_one_boot);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_VERBOSE);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	const TTest *const tests[] = { vmm_runs_a_spec, agent_in_one_boot };
+	int failed = kvm_run_in_order("agent", BOOT_TIMEOUT + 900, tests, 2);
 
 	vmm_run_free(&vm);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -254,10 +254,8 @@ END_TEST
 
 int main(void)
 {
-	if (access("/dev/kvm", F_OK) != 0) {
-		fprintf(stderr, "SKIP: /dev/kvm does not exist on this host\n");
+	if (!kvm_present())
 		return 77;
-	}
 	Suite *s = suite_create("kvm");
 	TCase *quick = tcase_create("quick");
 	tcase_set_timeout(quick, 120);

@@ -247,26 +247,16 @@ END_TEST
 
 int main(void)
 {
-	if (access("/dev/kvm", F_OK) != 0) {
-		fprintf(stderr, "SKIP: /dev/kvm does not exist on this host\n");
+	if (!kvm_present())
 		return 77;
-	}
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
 	snprintf(uds5000, sizeof(uds5000), "%s_5000", uds);
 	snprintf(disk, sizeof(disk), "%s/disk.img", dir);
 
-	Suite *s = suite_create("devices");
-	TCase *tc = tcase_create("devices");
-	tcase_set_timeout(tc, BOOT_TIMEOUT + 1800);
-	tcase_add_test(tc, devices_in_one_boot);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_VERBOSE);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	const TTest *const tests[] = { devices_in_one_boot };
+	int failed = kvm_run_in_order("devices", BOOT_TIMEOUT + 1800, tests, 1);
 
 	vmm_run_free(&vm);
 	unlink(uds5000);

@@ -129,3 +129,27 @@ void vmm_run_free(struct vmm_run *r)
 	free(r->err);
 	r->out = r->err = NULL;
 }
+
+bool kvm_present(void)
+{
+	if (access("/dev/kvm", F_OK) == 0)
+		return true;
+	fprintf(stderr, "SKIP: /dev/kvm does not exist on this host\n");
+	return false;
+}
+
+int kvm_run_in_order(const char *name, int timeout_s, const TTest *const *tests, size_t n)
+{
+	Suite *s = suite_create(name);
+	TCase *tc = tcase_create(name);
+	tcase_set_timeout(tc, timeout_s);
+	for (size_t i = 0; i < n; i++)
+		tcase_add_test(tc, tests[i]);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_VERBOSE);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}

@@ -27,6 +27,17 @@ bool vmm_wait_console(struct vmm_run *r, const char *needle, int timeout_s);
 void vmm_run_args(struct vmm_run *r, const char *const *args, int timeout_s);
 void vmm_run_free(struct vmm_run *r);
 
+/* false (after saying so) where /dev/kvm does not exist: the test exits 77 then. */
+bool kvm_present(void);
+
+/*
+ * Run long tests that share one guest in this process (no fork, so they can
+ * share its state), in order; returns the number of failures.
+ */
+struct TTest;
+int kvm_run_in_order(const char *name, int timeout_s, const struct TTest *const *tests,
+		     size_t n);
+
 /* Whole file as a NUL-terminated string (empty string if unreadable). */
 char *slurp(const char *path);
 
