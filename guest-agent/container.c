@@ -242,8 +242,9 @@ static void ctr_unlink_proc(struct container *c, struct proc *p)
 	free(p);
 }
 
-/* The root filesystem: a guest block device mounted under /run/husk/<id>,
- * or (without "rootfs") a directory already in the guest named by root.path. */
+/* The root filesystem: a guest block device or a virtio-fs tag mounted under
+ * /run/husk/<id>, or (without "rootfs") a directory already in the guest
+ * named by root.path. */
 static int ctr_mount_root(struct container *c, const json_t *rootfs, struct husk_err *e)
 {
 	const char *source = NULL, *type = "ext4";
@@ -262,8 +263,13 @@ static int ctr_mount_root(struct container *c, const json_t *rootfs, struct husk
 	if (proto_get_string(rootfs, "source", 1, &source, e) < 0 ||
 	    proto_get_string(rootfs, "type", 0, &type, e) < 0)
 		return husk_err_wrap(e, "rootfs");
-	if (strncmp(source, "/dev/", 5) || strstr(source, ".."))
+	if (!strcmp(type, "virtiofs")) {
+		if (!*source || strlen(source) > 35)
+			return husk_err_set(e, EINVAL, "rootfs.source: \"%s\" is no virtio-fs tag",
+					    source);
+	} else if (strncmp(source, "/dev/", 5) || strstr(source, "..")) {
 		return husk_err_set(e, EINVAL, "rootfs.source %s: not a device under /dev", source);
+	}
 	snprintf(root, sizeof(root), "%s/rootfs", c->dir);
 	if (mkdir(CTR_RUN_DIR, 0700) < 0 && errno != EEXIST)
 		return husk_err_set(e, errno, "%s: %s", CTR_RUN_DIR, strerror(errno));

@@ -25,6 +25,9 @@ void config_usage(FILE *f)
 	      "  --kvm-device PATH    KVM device (default /dev/kvm)\n"
 	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n"
 	      "  --disk PATH[,ro]     a virtio-blk disk backed by a raw image (repeatable)\n"
+	      "  --fs TAG=DIR         share DIR with the guest over virtio-fs (mount -t\n"
+	      "                       virtiofs TAG), served by a virtiofsd of its own\n"
+	      "                       (repeatable)\n"
 	      "  --no-rng             no virtio-rng entropy device\n"
 	      "  --vsock-uds PATH     a virtio-vsock device bridged to Unix sockets:\n"
 	      "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
@@ -90,7 +93,7 @@ static int config_parse_count(const char *s, unsigned *out)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID, OPT_FS };
 
 int config_parse(struct vmm_config *c, int argc, char **argv)
 {
@@ -113,6 +116,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
 		{ "spec", required_argument, NULL, OPT_SPEC },
+		{ "fs", required_argument, NULL, OPT_FS },
 		{ "id", required_argument, NULL, OPT_ID },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -161,6 +165,20 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 				return -EINVAL;
 			}
 			c->vsock_cid = cid;
+			break;
+		}
+		case OPT_FS: {
+			const char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || eq - optarg >= 36 || !eq[1]) {
+				log_err("config", "--fs '%s': TAG=DIR with a tag of 1 to 35 bytes",
+					optarg);
+				return -EINVAL;
+			}
+			if (c->nfs == CONFIG_MAX_FS) {
+				log_err("config", "at most %d --fs options", CONFIG_MAX_FS);
+				return -EINVAL;
+			}
+			c->fs[c->nfs++] = optarg;
 			break;
 		}
 		case OPT_DISK:

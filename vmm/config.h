@@ -10,6 +10,7 @@
 #define CONFIG_MAX_MEM       (1ULL << 40)
 #define CONFIG_MAX_VCPUS     254
 #define CONFIG_MAX_DISKS     8
+#define CONFIG_MAX_FS        4
 
 enum flavour_choice { FLAVOUR_AUTO, FLAVOUR_HARDWARE, FLAVOUR_PVM };
 enum console_device { CONSOLE_VIRTIO, CONSOLE_SERIAL };
@@ -27,6 +28,8 @@ struct vmm_config {
 	enum flavour_choice flavour;
 	const char *disks[CONFIG_MAX_DISKS]; /* "PATH" or "PATH,ro" */
 	unsigned ndisks;
+	const char *fs[CONFIG_MAX_FS];      /* "TAG=DIR": virtio-fs shares served by virtiofsd */
+	unsigned nfs;
 	bool no_rng;
 	const char *vsock_uds;      /* NULL: no vsock device */
 	uint64_t vsock_cid;

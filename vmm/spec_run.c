@@ -21,6 +21,7 @@
 
 #define SR_AGENT_TIMEOUT_MS (300 * 1000) /* boots under emulation take tens of seconds */
 #define SR_DRAIN_MS (10 * 1000)		 /* output still in flight after the exit */
+#define SR_ROOT_TAG "rootfs"
 
 /* ext4's magic at 1080, erofs's at 1024. */
 static const char *spec_run_fs_type(const char *path)
@@ -73,27 +74,37 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 		log_err("spec", "root.path %s: %s", root, strerror(errno));
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		log_err("spec", "root.path %s: a directory root needs virtio-fs, which husk-vmm "
-				"--spec does not offer; give an ext4 or erofs image", root);
+	if (S_ISDIR(st.st_mode)) {
+		/* a directory is shared with virtio-fs; root.readonly is the agent's */
+		if (cfg->nfs == CONFIG_MAX_FS) {
+			log_err("spec", "the root directory needs one of the %d shares",
+				CONFIG_MAX_FS);
+			goto fail;
+		}
+		sr->root_type = "virtiofs";
+		snprintf(sr->root_disk, sizeof(sr->root_disk), "%s=%s", SR_ROOT_TAG, root);
+		sr->cfg.fs[sr->cfg.nfs++] = sr->root_disk;
+	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_err("spec", "root.path %s: neither a directory nor an image", root);
 		goto fail;
-	}
-	if (!(sr->root_type = spec_run_fs_type(root))) {
+	} else if (!(sr->root_type = spec_run_fs_type(root))) {
 		log_err("spec", "root.path %s: neither an ext4 nor an erofs image", root);
 		goto fail;
+	} else {
+		/* The root disk comes first, so that the guest names it /dev/vda. */
+		if (cfg->ndisks == CONFIG_MAX_DISKS) {
+			log_err("spec", "the root image needs one of the %d disks",
+				CONFIG_MAX_DISKS);
+			goto fail;
+		}
+		snprintf(sr->root_disk, sizeof(sr->root_disk), "%s%s", root,
+			 spec.root_readonly || !strcmp(sr->root_type, "erofs") ? ",ro" : "");
+		memmove(&sr->cfg.disks[1], &cfg->disks[0], cfg->ndisks * sizeof(cfg->disks[0]));
+		sr->cfg.disks[0] = sr->root_disk;
+		sr->cfg.ndisks = cfg->ndisks + 1;
 	}
-	snprintf(sr->root_disk, sizeof(sr->root_disk), "%s%s", root,
-		 spec.root_readonly || !strcmp(sr->root_type, "erofs") ? ",ro" : "");
 	spec_free(&spec);
 
-	/* The root disk comes first, so that the guest names it /dev/vda. */
-	if (cfg->ndisks == CONFIG_MAX_DISKS) {
-		log_err("spec", "the root image needs one of the %d disks", CONFIG_MAX_DISKS);
-		goto fail;
-	}
-	memmove(&sr->cfg.disks[1], &cfg->disks[0], cfg->ndisks * sizeof(cfg->disks[0]));
-	sr->cfg.disks[0] = sr->root_disk;
-	sr->cfg.ndisks = cfg->ndisks + 1;
 	if (!cfg->vsock_uds) {
 		snprintf(sr->tmpdir, sizeof(sr->tmpdir), "/tmp/husk-vmm-XXXXXX");
 		if (!mkdtemp(sr->tmpdir)) {
@@ -217,9 +228,9 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 			if ((fds[i] = ac_stream(sr->uds, id, "", names[i], &e)) < 0)
 				goto out;
 	}
+	const char *source = !strcmp(sr->root_type, "virtiofs") ? SR_ROOT_TAG : "/dev/vda";
 	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config,
-				"rootfs", "source", "/dev/vda", "type", sr->root_type, "run_once",
-				1);
+				"rootfs", "source", source, "type", sr->root_type, "run_once", 1);
 	if (ac_call(c, PROTO_CREATE, req, NULL, &e) < 0 ||
 	    ac_call(c, PROTO_START, json_pack("{s:s}", "id", id), NULL, &e) < 0) {
 		status = spec_run_status_of(&e);

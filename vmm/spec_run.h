@@ -1,9 +1,10 @@
 /*
  * husk-vmm --spec: run an OCI config.json's process in the guest, with
  * husk-vmm's own stdin, stdout and stderr as its stdio, and end with its
- * exit status (128+N for signal N). The container's root is the image file
- * that root.path names (relative to the config's directory): it becomes
- * the first virtio-blk disk, which the agent mounts. A runner thread drives
+ * exit status (128+N for signal N). The container's root is what root.path
+ * names (relative to the config's directory): an image file becomes the
+ * first virtio-blk disk, a directory a virtio-fs share (tag "rootfs");
+ * the agent mounts either. A runner thread drives
  * the agent over vsock while the VM runs.
  */
 #ifndef HUSK_VMM_SPEC_RUN_H
@@ -20,8 +21,8 @@
 struct spec_run {
 	json_t *config;	   /* the config.json as read */
 	bool terminal;
-	char root_disk[PATH_MAX + 4]; /* "PATH" or "PATH,ro" */
-	const char *root_type;	      /* "ext4" or "erofs" */
+	char root_disk[PATH_MAX + 8]; /* "PATH" or "PATH,ro"; "rootfs=DIR" for a share */
+	const char *root_type;	      /* "ext4", "erofs" or "virtiofs" */
 	char tmpdir[64];	      /* holds the vsock socket when none was given */
 	char uds[PATH_MAX];
 	struct vmm_config cfg; /* the caller's, with the root disk and vsock added */

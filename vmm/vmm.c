@@ -18,11 +18,13 @@
 #include "arch/x86_64/memmap.h"
 #include "boot/boot.h"
 #include "devices/devmgr.h"
+#include "devices/fs_backend.h"
 #include "devices/i8042.h"
 #include "devices/iobus.h"
 #include "devices/serial.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
+#include "devices/virtio_fs.h"
 #include "devices/virtio_rng.h"
 #include "devices/vsock.h"
 #include "event_loop.h"
@@ -56,6 +58,10 @@ struct vmm {
 	struct virtio_mmio blk_transport[CONFIG_MAX_DISKS];
 	struct virtio_blk blk[CONFIG_MAX_DISKS];
 	unsigned nblk;
+	struct virtio_mmio fs_transport[CONFIG_MAX_FS];
+	struct virtio_fs fs[CONFIG_MAX_FS];
+	struct fs_backend fs_backend[CONFIG_MAX_FS];
+	unsigned nfs;
 	struct virtio_mmio vsock_transport;
 	struct vsock *vsock;
 	int console_fd;
@@ -225,6 +231,18 @@ static int vmm_setup_devices(struct vmm *m)
 		if (r < 0)
 			return r;
 	}
+	for (unsigned i = 0; i < m->cfg->nfs; i++) {
+		char tag[VIRTIO_FS_TAG_MAX];
+		const char *eq = strchr(m->cfg->fs[i], '=');
+		snprintf(tag, sizeof(tag), "%.*s", (int)(eq - m->cfg->fs[i]), m->cfg->fs[i]);
+		int fd = fsb_start(&m->fs_backend[i], eq + 1);
+		if (fd < 0)
+			return fd;
+		m->nfs++;
+		if ((r = virtio_fs_init(&m->fs[i], fd, tag, &m->vm.mem, &m->el)) < 0 ||
+		    (r = devmgr_add(&m->dm, &m->fs_transport[i], &virtio_fs_ops, &m->fs[i])) < 0)
+			return r;
+	}
 	if (m->cfg->vsock_uds) {
 		m->vsock = malloc(sizeof(*m->vsock));
 		if (!m->vsock)
@@ -309,6 +327,10 @@ static void vmm_teardown(struct vmm *m)
 	}
 	for (unsigned i = 0; i < m->nblk; i++)
 		virtio_blk_close(&m->blk[i]);
+	for (unsigned i = 0; i < m->nfs; i++) {
+		fsb_stop(&m->fs_backend[i]);
+		virtio_fs_destroy(&m->fs[i]);
+	}
 	if (m->vconsole_ready)
 		console_out_destroy(&m->vconsole_out);
 	if (m->console_fd >= 0) {

@@ -7,11 +7,13 @@
  *     containers in one guest: stdout/stderr/exit status, stdin and EOF,
  *     signals, exec beside the workload (PID 1 of its namespace), the
  *     process's attributes (user, rlimits, capabilities, read-only root,
- *     mounts, cwd, env, hostname), an erofs root, a missing program, a
+ *     mounts, cwd, env, hostname), an erofs root, a host directory root
+ *     over virtio-fs (virtiofsd), a missing program, a
  *     terminal and its resizing, ps, malformed messages, shutdown.
  * Skipped (77) only where /dev/kvm does not exist.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,7 +34,7 @@
 #define IO_TIMEOUT_MS (120 * 1000)
 
 static char dir[] = "/tmp/husk-agent-XXXXXX";
-static char uds[80], rootfs[80];
+static char uds[80], rootfs[80], rootdir[80], fsarg[100];
 static struct vmm_run vm;
 
 /* --- helpers --------------------------------------------------------------- */
@@ -120,12 +122,19 @@ static int wait_status(struct ac_conn *c, const char *id, const char *eid)
 	return status;
 }
 
-static void create_start(struct ac_conn *c, const char *id, json_t *spec)
+/* CREATE (the root from `source`, a device or a virtio-fs tag) and START. */
+static void create_start_on(struct ac_conn *c, const char *id, json_t *spec, const char *source,
+			    const char *type)
 {
 	call_ok(c, PROTO_CREATE,
 		json_pack("{s:s,s:o,s:{s:s,s:s}}", "id", id, "spec", spec, "rootfs", "source",
-			  "/dev/vda", "type", "ext4"));
+			  source, "type", type));
 	call_ok(c, PROTO_START, json_pack("{s:s}", "id", id));
+}
+
+static void create_start(struct ac_conn *c, const char *id, json_t *spec)
+{
+	create_start_on(c, id, spec, "/dev/vda", "ext4");
 }
 
 /* --- through the protocol, one guest ------------------------------------------ */
@@ -274,16 +283,38 @@ static void erofs_root(struct ac_conn *c)
 			      false);
 	json_object_set_new(json_object_get(spec, "root"), "readonly", json_true());
 	int out = attach("c8", "", "stdout");
-	call_ok(c, PROTO_CREATE,
-		json_pack("{s:s,s:o,s:{s:s,s:s}}", "id", "c8", "spec", spec, "rootfs", "source",
-			  "/dev/vdb", "type", "erofs"));
-	call_ok(c, PROTO_START, json_pack("{s:s}", "id", "c8"));
+	create_start_on(c, "c8", spec, "/dev/vdb", "erofs");
 	char *o = read_all(out);
 	ck_assert_str_eq(o, "husk\nread-only\n");
 	ck_assert_int_eq(wait_status(c, "c8", ""), 0);
 	free(o);
 	close(out);
 	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c8"));
+}
+
+/* A host directory as the root, shared with virtio-fs: what the container
+ * writes is in the directory on the host. */
+static void virtiofs_root(struct ac_conn *c)
+{
+	char path[160];
+	int out = attach("c9", "", "stdout");
+	create_start_on(c, "c9",
+			mkspec((const char *const[]){ "sh", "-c",
+						      "echo written in the guest > /tmp/note; "
+						      "grep -c virtiofs /proc/mounts",
+						      NULL },
+			       false),
+			"shared", "virtiofs");
+	char *o = read_all(out);
+	ck_assert_str_eq(o, "1\n");
+	ck_assert_int_eq(wait_status(c, "c9", ""), 0);
+	free(o);
+	close(out);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c9"));
+	snprintf(path, sizeof(path), "%s/tmp/note", rootdir);
+	o = slurp(path);
+	ck_assert_str_eq(o, "written in the guest\n");
+	free(o);
 }
 
 static void missing_program(struct ac_conn *c)
@@ -358,7 +389,8 @@ START_TEST(agent_in_one_boot)
 
 	const char *args[] = { "--kernel", HUSK_GUEST_DIR "/vmlinux", "--initrd",
 			       HUSK_GUEST_DIR "/initramfs.cpio", "--vsock-uds", uds, "--disk",
-			       rootfs, "--disk", HUSK_GUEST_DIR "/rootfs.erofs,ro", NULL };
+			       rootfs, "--disk", HUSK_GUEST_DIR "/rootfs.erofs,ro", "--fs", fsarg,
+			       NULL };
 	vmm_start(&vm, args);
 	ck_assert_msg(ac_open(&c, uds, BOOT_TIMEOUT * 1000, NULL, kernel, sizeof(kernel), &e) == 0,
 		      "%s", e.msg);
@@ -370,6 +402,7 @@ START_TEST(agent_in_one_boot)
 	trapped_sigterm(&c);
 	process_attributes(&c);
 	erofs_root(&c);
+	virtiofs_root(&c);
 	missing_program(&c);
 	terminal_and_resize(&c);
 	malformed_messages();
@@ -383,6 +416,30 @@ END_TEST
 
 /* --- husk-vmm --spec -------------------------------------------------------- */
 
+/* virtiofsd processes started by a husk-vmm (with our --fd=3). */
+static int count_virtiofsd(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+	while (d && (de = readdir(d))) {
+		char path[300], cmd[512];
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		cmd[len] = '\0';
+		n += strstr(cmd, "virtiofsd") && memmem(cmd, (size_t)len, "--fd=3", 6);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 START_TEST(vmm_runs_a_spec)
 {
 	char bundle[120], config[140], out[140], err[140];
@@ -391,10 +448,12 @@ START_TEST(vmm_runs_a_spec)
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(err, sizeof(err), "%s/err", dir);
 	ck_assert_int_eq(mkdir(bundle, 0755), 0);
-	json_t *spec = mkspec((const char *const[]){ "sh", "-c", "echo out; echo err >&2; exit 3",
+	json_t *spec = mkspec((const char *const[]){ "sh", "-c",
+						     "echo out; echo err >&2; touch /spec-ran; exit 3",
 						     NULL },
 			      false);
-	json_object_set_new(json_object_get(spec, "root"), "path", json_string(rootfs));
+	/* a directory root: shared with virtio-fs */
+	json_object_set_new(json_object_get(spec, "root"), "path", json_string(rootdir));
 	ck_assert_int_eq(json_dump_file(spec, config, 0), 0);
 	json_decref(spec);
 
@@ -416,9 +475,14 @@ START_TEST(vmm_runs_a_spec)
 	char *o = slurp(out), *e = slurp(err);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 3, "status 0x%x, stderr: %s", st, e);
 	ck_assert_str_eq(o, "out\n");
-	ck_assert_msg(strstr(e, "err\n"), "stderr: %s", e);
+	ck_assert_str_eq(e, "err\n"); /* nothing of husk-vmm's or virtiofsd's */
 	free(o);
 	free(e);
+	char ran[120];
+	snprintf(ran, sizeof(ran), "%s/spec-ran", rootdir);
+	ck_assert_msg(access(ran, F_OK) == 0, "%s is missing", ran);
+	/* nothing left behind: no virtiofsd of ours */
+	ck_assert_int_eq(count_virtiofsd(), 0);
 }
 END_TEST
 
@@ -430,8 +494,11 @@ int main(void)
 		return 1;
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs.ext4", dir);
+	snprintf(rootdir, sizeof(rootdir), "%s/rootfs.dir", dir);
+	snprintf(fsarg, sizeof(fsarg), "shared=%s", rootdir);
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "cp %s/rootfs.ext4 %s", HUSK_GUEST_DIR, rootfs);
+	snprintf(cmd, sizeof(cmd), "cp %s/rootfs.ext4 %s && cp -a %s/rootfs.dir %s", HUSK_GUEST_DIR,
+		 rootfs, HUSK_GUEST_DIR, rootdir);
 	if (system(cmd) != 0)
 		return 1;
 

@@ -61,6 +61,12 @@ static void vmmio_cb_notify_used(void *transport, unsigned queue)
 		vmmio_interrupt(t, VIRTIO_MMIO_INT_VRING);
 }
 
+static void vmmio_cb_interrupt(void *transport, unsigned queue)
+{
+	(void)queue;
+	vmmio_interrupt(transport, VIRTIO_MMIO_INT_VRING);
+}
+
 static void vmmio_cb_queue_broken(void *transport, unsigned queue)
 {
 	struct virtio_mmio *t = transport;
@@ -103,6 +109,7 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct guest_mem *gm,
 		.transport = t,
 		.notify_used = vmmio_cb_notify_used,
 		.queue_broken = vmmio_cb_queue_broken,
+		.interrupt = vmmio_cb_interrupt,
 	};
 	return 0;
 }

@@ -66,6 +66,8 @@ struct virtio_queues {
 	void (*notify_used)(void *transport, unsigned queue);
 	/* After vq_pop failed: DEVICE_NEEDS_RESET and a config-change interrupt. */
 	void (*queue_broken)(void *transport, unsigned queue);
+	/* A back end outside the VMM used buffers and decided to signal: interrupt. */
+	void (*interrupt)(void *transport, unsigned queue);
 };
 
 struct virtio_device_ops {

@@ -1,0 +1,144 @@
+/* virtio-fs through vhost-user (see virtio_fs.h). */
+#include "devices/virtio_fs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "guest_mem.h"
+#include "log.h"
+
+#define VIRTIO_ID_FS 26
+#define VIRTIO_FS_QUEUE_SIZE 256
+#define VIRTIO_FS_CONFIG_SIZE (VIRTIO_FS_TAG_MAX + 4)
+
+int virtio_fs_init(struct virtio_fs *fs, int fd, const char *tag, const struct guest_mem *gm,
+		   struct event_loop *el)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->vu.fd = -1;
+	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++)
+		fs->vq[i] = (struct virtio_fs_queue){ fs, i, -1, -1 };
+	if (strlen(tag) == 0 || strlen(tag) >= VIRTIO_FS_TAG_MAX) {
+		close(fd);
+		log_err("virtio-fs", "tag '%s' must be 1 to %d bytes", tag, VIRTIO_FS_TAG_MAX - 1);
+		return -EINVAL;
+	}
+	memcpy(fs->tag, tag, strlen(tag)); /* NUL-padded, not terminated when full */
+	fs->gm = gm;
+	fs->el = el;
+	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++) {
+		fs->vq[i].kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		fs->vq[i].call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fs->vq[i].kick < 0 || fs->vq[i].call < 0) {
+			close(fd);
+			return -errno;
+		}
+	}
+	return vu_open(&fs->vu, fd);
+}
+
+void virtio_fs_destroy(struct virtio_fs *fs)
+{
+	vu_close(&fs->vu);
+	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++) {
+		if (fs->vq[i].kick >= 0)
+			close(fs->vq[i].kick);
+		if (fs->vq[i].call >= 0)
+			close(fs->vq[i].call);
+		fs->vq[i].kick = fs->vq[i].call = -1;
+	}
+}
+
+static void fs_config_read(void *dev, uint32_t offset, uint8_t *data, unsigned len)
+{
+	struct virtio_fs *fs = dev;
+	uint8_t cfg[VIRTIO_FS_CONFIG_SIZE] = { 0 };
+	uint32_t nreq = VIRTIO_FS_QUEUES - 1;
+	memcpy(cfg, fs->tag, VIRTIO_FS_TAG_MAX);
+	memcpy(cfg + VIRTIO_FS_TAG_MAX, &nreq, sizeof(nreq)); /* little-endian host */
+	memcpy(data, cfg + offset, len);		      /* bounds checked by the transport */
+}
+
+/* The back end used buffers of a ring: interrupt the guest. */
+static void fs_on_call(void *ctx, uint32_t events)
+{
+	struct virtio_fs_queue *q = ctx;
+	uint64_t v;
+	(void)events;
+	if (read(q->call, &v, sizeof(v)) == sizeof(v) && q->fs->active)
+		q->fs->q.interrupt(q->fs->q.transport, q->index);
+}
+
+static void fs_stop(struct virtio_fs *fs)
+{
+	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++) {
+		el_remove(fs->el, fs->vq[i].call);
+		if (fs->active && !fs->broken && fs->q.vq[i].ready)
+			vu_stop_ring(&fs->vu, i);
+	}
+	fs->active = false;
+}
+
+static int fs_activate(void *dev, uint64_t features, const struct virtio_queues *q)
+{
+	struct virtio_fs *fs = dev;
+	int r;
+
+	if (fs->broken)
+		return -EIO;
+	fs->q = *q;
+	if ((r = vu_set_features(&fs->vu, features)) < 0 || (r = vu_set_mem_table(&fs->vu, fs->gm)) < 0)
+		goto fail;
+	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++) {
+		const struct virtqueue *vq = &q->vq[i];
+		if (!vq->ready)
+			continue;
+		/* the transport checked and translated the ring addresses */
+		r = vu_setup_ring(&fs->vu, i, vq->size, (uint64_t)(uintptr_t)vq->desc,
+				  (uint64_t)(uintptr_t)vq->avail, (uint64_t)(uintptr_t)vq->used,
+				  fs->vq[i].kick, fs->vq[i].call);
+		if (r < 0 || (r = el_add(fs->el, fs->vq[i].call, EPOLLIN, fs_on_call, &fs->vq[i])) < 0)
+			goto fail;
+	}
+	fs->active = true;
+	return 0;
+fail:
+	/* the back end is gone or confused: this device stays broken */
+	fs->broken = true;
+	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++)
+		el_remove(fs->el, fs->vq[i].call);
+	log_err("virtio-fs", "the vhost-user back end failed: %s", strerror(-r));
+	return r;
+}
+
+static void fs_queue_notify(void *dev, unsigned queue)
+{
+	struct virtio_fs *fs = dev;
+	uint64_t one = 1;
+	if (fs->active && queue < VIRTIO_FS_QUEUES &&
+	    write(fs->vq[queue].kick, &one, sizeof(one)) < 0) {
+		/* saturated: the back end has a kick pending anyway */
+	}
+}
+
+static void fs_reset(void *dev)
+{
+	fs_stop(dev);
+}
+
+const struct virtio_device_ops virtio_fs_ops = {
+	.name = "virtio-fs",
+	.device_id = VIRTIO_ID_FS,
+	.num_queues = VIRTIO_FS_QUEUES,
+	.queue_max_size = VIRTIO_FS_QUEUE_SIZE,
+	.features = 0,
+	.config_size = VIRTIO_FS_CONFIG_SIZE,
+	.config_read = fs_config_read,
+	.activate = fs_activate,
+	.queue_notify = fs_queue_notify,
+	.reset = fs_reset,
+};
