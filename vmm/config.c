@@ -39,6 +39,10 @@ void config_usage(FILE *f)
 	      "                       (relative to the config's directory); the\n"
 	      "                       console then defaults to nowhere (see --console)\n"
 	      "  --id ID              the container's id in the guest (default husk)\n"
+	      "  --control PATH       with --spec: a control socket (lines: start, kill\n"
+	      "                       SIG ALL, state); the process starts on \"start\"\n"
+	      "  --ready-fd N         with --spec: write \"ready\" (or \"error MSG\") to\n"
+	      "                       descriptor N once the container is created\n"
 	      "  --print-cmdline      print the kernel command line (without the\n"
 	      "                       devices' entries) and exit\n"
 	      "  --help, --version\n\n"
@@ -93,7 +97,7 @@ static int config_parse_count(const char *s, unsigned *out)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID, OPT_FS };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID, OPT_FS, OPT_CONTROL, OPT_READY_FD };
 
 int config_parse(struct vmm_config *c, int argc, char **argv)
 {
@@ -117,6 +121,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
 		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ "fs", required_argument, NULL, OPT_FS },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 		{ "id", required_argument, NULL, OPT_ID },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,6 +133,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 	c->kvm_device = "/dev/kvm";
 	c->vsock_cid = 3;
 	c->container_id = "husk";
+	c->ready_fd = -1;
 	optind = 1;
 	opterr = 0;
 
@@ -158,6 +165,16 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		case OPT_VSOCK_UDS: c->vsock_uds = optarg; break;
 		case OPT_SPEC: c->spec = optarg; break;
 		case OPT_ID: c->container_id = optarg; break;
+		case OPT_CONTROL: c->control = optarg; break;
+		case OPT_READY_FD: {
+			unsigned fd;
+			if (config_parse_count(optarg, &fd) < 0 || fd < 3 || fd > 65535) {
+				log_err("config", "--ready-fd '%s': a descriptor number from 3", optarg);
+				return -EINVAL;
+			}
+			c->ready_fd = (int)fd;
+			break;
+		}
 		case OPT_VSOCK_CID: {
 			unsigned cid;
 			if (config_parse_count(optarg, &cid) < 0 || cid < 3) {
@@ -222,6 +239,10 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 	}
 	if (optind < argc) {
 		log_err("config", "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if ((c->control || c->ready_fd >= 0) && !c->spec) {
+		log_err("config", "--control and --ready-fd go with --spec");
 		return -EINVAL;
 	}
 	if (!c->kernel && !c->print_cmdline) {

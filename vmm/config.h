@@ -35,6 +35,8 @@ struct vmm_config {
 	uint64_t vsock_cid;
 	const char *spec;           /* NULL, or an OCI config.json to run in the guest */
 	const char *container_id;   /* the container's id in the guest (default "husk") */
+	const char *control;        /* with --spec: a control socket; start waits for "start" */
+	int ready_fd;               /* with --spec: "ready\n" or "error MSG\n" once created; -1 */
 	bool help, version, print_cmdline;
 };
 

@@ -18,6 +18,7 @@
 #include "agent_client.h"
 #include "husk/spec.h"
 #include "log.h"
+#include "spec_control.h"
 
 #define SR_AGENT_TIMEOUT_MS (300 * 1000) /* boots under emulation take tens of seconds */
 #define SR_DRAIN_MS (10 * 1000)		 /* output still in flight after the exit */
@@ -51,6 +52,9 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 	sr->status = -1;
 	sr->cancel_efd = -1;
 	sr->cfg = *cfg;
+	sr->state = SPEC_BOOTING;
+	pthread_mutex_init(&sr->lock, NULL);
+	pthread_cond_init(&sr->cond, NULL);
 	if (!spec_id_valid(cfg->container_id)) {
 		log_err("spec", "--id '%s' is not a valid container id", cfg->container_id);
 		return -EINVAL;
@@ -231,11 +235,21 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 	const char *source = !strcmp(sr->root_type, "virtiofs") ? SR_ROOT_TAG : "/dev/vda";
 	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config,
 				"rootfs", "source", source, "type", sr->root_type, "run_once", 1);
-	if (ac_call(c, PROTO_CREATE, req, NULL, &e) < 0 ||
-	    ac_call(c, PROTO_START, json_pack("{s:s}", "id", id), NULL, &e) < 0) {
+	if (ac_call(c, PROTO_CREATE, req, NULL, &e) < 0) {
+		spec_ctl_ready(sr, &e);
 		status = spec_run_status_of(&e);
 		goto out;
 	}
+	spec_ctl_set_state(sr, SPEC_CREATED);
+	spec_ctl_ready(sr, NULL);
+	if (sr->cfg.control && spec_ctl_wait_start(sr) < 0)
+		goto out; /* the VM ended before anyone started the workload */
+	if (ac_call(c, PROTO_START, json_pack("{s:s}", "id", id), NULL, &e) < 0) {
+		spec_ctl_started(sr, &e);
+		status = spec_run_status_of(&e);
+		goto out;
+	}
+	spec_ctl_started(sr, NULL);
 	if (sr->terminal && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		struct termios t = saved;
 		cfmakeraw(&t);
@@ -276,6 +290,8 @@ static void *spec_run_main(void *arg)
 	struct ac_conn c = { .fd = -1 };
 
 	if (ac_open(&c, sr->uds, SR_AGENT_TIMEOUT_MS, sr->stopping, NULL, 0, &e) < 0) {
+		spec_ctl_ready(sr, &e);
+		spec_ctl_set_state(sr, SPEC_STOPPED);
 		if (!*sr->stopping) {
 			log_err("spec", "%s", e.msg);
 			sr->status = 1;
@@ -284,6 +300,7 @@ static void *spec_run_main(void *arg)
 		return NULL;
 	}
 	sr->status = spec_run_container(sr, &c);
+	spec_ctl_set_state(sr, SPEC_STOPPED);
 	/* The guest powers off: the VM ends with a reset, and husk-vmm with the status. */
 	struct husk_err ignored = { 0 };
 	if (ac_call(&c, PROTO_SHUTDOWN, NULL, NULL, &ignored) < 0)
@@ -297,6 +314,11 @@ int spec_run_start(struct spec_run *sr)
 	sr->cancel_efd = eventfd(0, EFD_CLOEXEC);
 	if (sr->cancel_efd < 0)
 		return -errno;
+	if (sr->cfg.control) {
+		int r = spec_ctl_start(sr);
+		if (r < 0)
+			return r;
+	}
 	if (pthread_create(&sr->thread, NULL, spec_run_main, sr) != 0)
 		return -EAGAIN;
 	sr->started = true;
@@ -313,6 +335,10 @@ void spec_run_finish(struct spec_run *sr)
 		pthread_join(sr->thread, NULL);
 		sr->started = false;
 	}
+	spec_ctl_stop(sr);
+	spec_ctl_ready(sr, &(struct husk_err){ ECANCELED, "the VM ended" });
+	pthread_mutex_destroy(&sr->lock);
+	pthread_cond_destroy(&sr->cond);
 	if (sr->cancel_efd >= 0)
 		close(sr->cancel_efd);
 	sr->cancel_efd = -1;

@@ -33,6 +33,15 @@ struct spec_run {
 	bool started;
 	int status; /* the workload's, as a shell reports it; -1 until known */
 	int cancel_efd;
+
+	/* With --control, the runtime (husk) decides when the workload starts. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum spec_state { SPEC_BOOTING, SPEC_CREATED, SPEC_RUNNING, SPEC_STOPPED } state;
+	bool start_requested, start_done;
+	int start_result; /* 0 or negative errno, once start_done */
+	char start_error[256];
+	struct spec_control *ctl;
 };
 
 /*

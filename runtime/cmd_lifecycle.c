@@ -1,0 +1,370 @@
+/* create, start, run, kill, delete: a container's life, one husk-vmm each. */
+#include "husk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "husk/spec.h"
+
+#define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
+#define HUSK_STOP_MS 10000
+
+/* husk-vmm and the guest: beside husk (the build tree), or from the environment. */
+static void husk_paths(char *vmm, char *kernel, char *initrd, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	const char *dir = n > 0 ? dirname(self) : ".";
+	snprintf(vmm, len, "%s", getenv("HUSK_VMM") ? getenv("HUSK_VMM") : "");
+	if (!vmm[0])
+		snprintf(vmm, len, "%s/husk-vmm", dir);
+	snprintf(kernel, len, "%s", getenv("HUSK_KERNEL") ? getenv("HUSK_KERNEL") : "");
+	if (!kernel[0])
+		snprintf(kernel, len, "%s/guest/vmlinux", dir);
+	snprintf(initrd, len, "%s", getenv("HUSK_INITRD") ? getenv("HUSK_INITRD") : "");
+	if (!initrd[0])
+		snprintf(initrd, len, "%s/guest/initramfs.cpio", dir);
+}
+
+/* Refuse, before any VM exists, what the VMM or the guest cannot do. */
+static int husk_check_bundle(const char *bundle, char *config, size_t len, struct husk_err *e)
+{
+	struct spec spec = { 0 };
+	json_error_t jerr;
+
+	snprintf(config, len, "%s/config.json", bundle);
+	json_t *j = json_load_file(config, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return husk_err_set(e, EINVAL, "%s: %s", config,
+				    access(config, F_OK) ? strerror(errno) : jerr.text);
+	int r = spec_parse(j, &spec, e);
+	json_decref(j);
+	if (r < 0)
+		return husk_err_wrap(e, "%s", config);
+	if (spec.process.terminal)
+		r = husk_err_set(e, EOPNOTSUPP, "process.terminal: terminals are not supported yet");
+	spec_free(&spec);
+	return r;
+}
+
+static int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "we");
+	if (!f || fprintf(f, "%d", (int)pid) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
+		return husk_err_set(e, errno ? errno : EIO, "pid file %s: %s", path,
+				    strerror(errno ? errno : EIO));
+	return 0;
+}
+
+/* Read the VMM's "ready" or "error MSG" line (EOF: it ended without a word). */
+static int husk_wait_ready(int fd, struct husk_err *e)
+{
+	char line[512];
+	size_t got = 0;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	while (got < sizeof(line) - 1) {
+		if (poll(&pfd, 1, HUSK_CREATE_TIMEOUT_MS) != 1)
+			return husk_err_set(e, ETIMEDOUT, "the container's VM did not come up");
+		ssize_t n = read(fd, line + got, sizeof(line) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (!strcmp(line, "ready"))
+		return 0;
+	if (!strncmp(line, "error ", 6))
+		return husk_err_set(e, EIO, "%s", line + 6);
+	return husk_err_set(e, EIO, "the container's VM ended while it was being created");
+}
+
+int husk_create(const struct husk_global *g, const char *id, const char *bundle_arg,
+		const char *pid_file, struct husk_state *st)
+{
+	struct husk_err e = { 0 };
+	char bundle[PATH_MAX], config[PATH_MAX + 16], vmm[PATH_MAX], kernel[PATH_MAX],
+		initrd[PATH_MAX], control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32];
+	int pipefd[2];
+
+	if (!realpath(bundle_arg, bundle)) {
+		husk_report(g, "bundle %s: %s", bundle_arg, strerror(errno));
+		return 1;
+	}
+	if (husk_check_bundle(bundle, config, sizeof(config), &e) < 0 ||
+	    state_create(g, id, st, &e) < 0) {
+		husk_report(g, "create %s: %s", id, e.msg);
+		return 1;
+	}
+	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle);
+	husk_paths(vmm, kernel, initrd, sizeof(vmm));
+	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
+	snprintf(vsock, sizeof(vsock), "%s/vsock.sock", st->dir);
+	snprintf(console, sizeof(console), "%s/console.log", st->dir);
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		husk_report(g, "create %s: pipe: %s", id, strerror(errno));
+		state_remove(st);
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the engine's stdio stay: they become the workload's */
+		if (dup2(pipefd[1], 3) < 0)
+			_exit(127);
+		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", config, "--id", id,
+		      "--control", control, "--vsock-uds", vsock, "--console", console,
+		      "--ready-fd", "3", (char *)NULL);
+		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	int r = pid < 0 ? husk_err_set(&e, errno, "fork: %s", strerror(errno)) :
+			  husk_wait_ready(pipefd[0], &e);
+	close(pipefd[0]);
+	if (r == 0) {
+		st->pid = pid;
+		st->starttime = state_starttime(pid); /* against a reused PID later */
+		r = state_save(st, &e);
+	}
+	if (r == 0 && pid_file)
+		r = husk_write_pid_file(pid_file, pid, &e);
+	if (r < 0) {
+		husk_report(g, "create %s: %s", id, e.msg);
+		if (pid > 0) {
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
+		}
+		state_remove(st);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_create(const struct husk_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "preserve-fds", required_argument, NULL, 'f' },
+		{ "no-pivot", no_argument, NULL, 'n' },
+		{ "no-new-keyring", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bundle = ".", *pid_file = NULL;
+	struct husk_state st;
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "b:", opts, NULL)) != -1) {
+		if (o == 'b')
+			bundle = optarg;
+		else if (o == 'p')
+			pid_file = optarg;
+		else if (o == 'c') {
+			husk_report(g, "create: --console-socket: terminals are not supported yet");
+			return 1;
+		} else if (o == '?')
+			return 1;
+	}
+	if (optind != argc - 1) {
+		husk_report(g, "create: exactly one container id, please");
+		return 1;
+	}
+	return husk_create(g, argv[optind], bundle, pid_file, &st);
+}
+
+static int husk_one_id(const struct husk_global *g, const char *cmd, int argc, char **argv,
+		       struct husk_state *st)
+{
+	struct husk_err e = { 0 };
+	if (optind >= argc) {
+		husk_report(g, "%s: a container id, please", cmd);
+		return -1;
+	}
+	if (state_load(g, argv[optind], st, &e) < 0) {
+		husk_report(g, "%s: %s", cmd, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_start(const struct husk_global *g, int argc, char **argv)
+{
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char reply[512];
+
+	optind = 1;
+	if (husk_one_id(g, "start", argc, argv, &st) < 0)
+		return 1;
+	if (strcmp(state_status(&st), "created")) {
+		husk_report(g, "start: container \"%s\" is %s, not created", st.id,
+			    state_status(&st));
+		return 1;
+	}
+	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
+		husk_report(g, "start %s: %s", st.id, e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* Signal names as runc takes them: KILL, SIGKILL, 9. */
+static int husk_parse_signal(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*s && !*end)
+		return n >= 1 && n <= 64 ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (int i = 1; i < 32; i++) {
+		const char *name = sigabbrev_np(i);
+		if (name && !strcasecmp(s, name))
+			return i;
+	}
+	return -1;
+}
+
+int cmd_kill(const struct husk_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					      { NULL, 0, NULL, 0 } };
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char req[64], reply[512];
+	int all = 0, o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "a", opts, NULL)) != -1)
+		if (o == 'a')
+			all = 1;
+		else
+			return 1;
+	if (husk_one_id(g, "kill", argc, argv, &st) < 0)
+		return 1;
+	int sig = husk_parse_signal(optind + 1 < argc ? argv[optind + 1] : "TERM");
+	if (sig < 0) {
+		husk_report(g, "kill: unknown signal \"%s\"", argv[optind + 1]);
+		return 1;
+	}
+	const char *status = state_status(&st);
+	if (strcmp(status, "created") && strcmp(status, "running")) {
+		husk_report(g, "kill: container \"%s\" is %s", st.id, status);
+		return 1;
+	}
+	snprintf(req, sizeof(req), "kill %d %d", sig, all);
+	if (state_control(&st, req, reply, sizeof(reply), &e) < 0) {
+		husk_report(g, "kill %s: %s", st.id, e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* End the VMM: SIGTERM lets it take its VM, sockets and virtiofsd down. */
+static void husk_stop_vmm(const struct husk_state *st)
+{
+	if (!state_alive(st))
+		return;
+	kill(st->pid, SIGTERM);
+	for (int waited = 0; waited < HUSK_STOP_MS && state_alive(st); waited += 20) {
+		waitpid(st->pid, NULL, WNOHANG); /* ours when run made it */
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (state_alive(st))
+		kill(st->pid, SIGKILL);
+	waitpid(st->pid, NULL, WNOHANG);
+}
+
+int cmd_delete(const struct husk_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
+					      { NULL, 0, NULL, 0 } };
+	struct husk_state st;
+	int force = 0, o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "f", opts, NULL)) != -1)
+		if (o == 'f')
+			force = 1;
+		else
+			return 1;
+	if (husk_one_id(g, "delete", argc, argv, &st) < 0)
+		return 1;
+	if (!strcmp(state_status(&st), "running") && !force) {
+		husk_report(g, "delete: container \"%s\" is running: stop it first, or --force",
+			    st.id);
+		return 1;
+	}
+	husk_stop_vmm(&st);
+	state_remove(&st);
+	return 0;
+}
+
+int cmd_run(const struct husk_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bundle = ".", *pid_file = NULL;
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char reply[512];
+	int detach = 0, o, status;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "b:d", opts, NULL)) != -1) {
+		if (o == 'b')
+			bundle = optarg;
+		else if (o == 'p')
+			pid_file = optarg;
+		else if (o == 'd')
+			detach = 1;
+		else
+			return 1;
+	}
+	if (optind != argc - 1) {
+		husk_report(g, "run: exactly one container id, please");
+		return 1;
+	}
+	if (husk_create(g, argv[optind], bundle, pid_file, &st) != 0)
+		return 1;
+	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
+		husk_report(g, "run %s: %s", st.id, e.msg);
+		husk_stop_vmm(&st);
+		state_remove(&st);
+		return 1;
+	}
+	if (detach)
+		return 0;
+	/* husk-vmm is our child here: its exit status is the workload's */
+	if (waitpid(st.pid, &status, 0) != st.pid)
+		status = 1 << 8;
+	state_remove(&st);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

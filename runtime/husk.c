@@ -1,0 +1,241 @@
+/*
+ * husk: the runc command line, each container in a micro-VM of its own.
+ * main() parses the global options and hands the rest to a command; state,
+ * list, spec and features live here, the lifecycle in cmd_lifecycle.c.
+ */
+#include "husk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#ifndef HUSK_VERSION
+#define HUSK_VERSION "0.0.0"
+#endif
+
+#define HUSK_OCI_VERSION "1.0.2"
+
+void husk_report(const struct husk_global *g, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "husk: %s\n", msg);
+	if (!g->log)
+		return;
+	FILE *f = fopen(g->log, "ae");
+	if (!f)
+		return;
+	char when[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (g->log_json) {
+		json_t *j = json_pack("{s:s,s:s,s:s}", "level", "error", "msg", msg, "time", when);
+		char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (line)
+			fprintf(f, "%s\n", line);
+		free(line);
+		json_decref(j);
+	} else {
+		fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", when, msg);
+	}
+	fclose(f);
+}
+
+static json_t *husk_state_json(const struct husk_state *st)
+{
+	const char *status = state_status(st);
+	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:{}}", "ociVersion", HUSK_OCI_VERSION, "id",
+			 st->id, "status", status, "pid", strcmp(status, "stopped") ? (int)st->pid : 0,
+			 "bundle", st->bundle, "created", st->created, "annotations");
+}
+
+int cmd_state(const struct husk_global *g, int argc, char **argv)
+{
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	if (argc != 2) {
+		husk_report(g, "state: exactly one container id, please");
+		return 1;
+	}
+	if (state_load(g, argv[1], &st, &e) < 0) {
+		husk_report(g, "state: %s", e.msg);
+		return 1;
+	}
+	json_t *j = husk_state_json(&st);
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(j);
+	return 0;
+}
+
+int cmd_list(const struct husk_global *g, int argc, char **argv)
+{
+	bool as_json = argc >= 3 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "json");
+	bool quiet = argc >= 2 && (!strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"));
+	json_t *all = json_array();
+	DIR *d = opendir(g->root);
+	struct dirent *de;
+
+	if (!as_json && !quiet)
+		printf("%-24s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+	while (d && (de = readdir(d))) {
+		struct husk_state st;
+		struct husk_err e = { 0 };
+		if (de->d_name[0] == '.' || state_load(g, de->d_name, &st, &e) < 0)
+			continue;
+		json_t *j = husk_state_json(&st);
+		if (quiet)
+			printf("%s\n", st.id);
+		else if (!as_json)
+			printf("%-24s %-8lld %-10s %-40s %s\n", st.id,
+			       json_integer_value(json_object_get(j, "pid")),
+			       json_string_value(json_object_get(j, "status")), st.bundle,
+			       st.created);
+		json_array_append_new(all, j);
+	}
+	if (d)
+		closedir(d);
+	if (as_json) {
+		json_dumpf(all, stdout, JSON_COMPACT);
+		putchar('\n');
+	}
+	json_decref(all);
+	return 0;
+}
+
+/* `husk spec`: a starting config.json, as runc spec writes one (rootfs "rootfs"). */
+int cmd_spec(const struct husk_global *g, int argc, char **argv)
+{
+	const char *bundle = argc >= 3 && !strcmp(argv[1], "--bundle") ? argv[2] : ".";
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	if (access(path, F_OK) == 0) {
+		husk_report(g, "spec: %s exists", path);
+		return 1;
+	}
+	json_t *caps = json_pack("[s,s,s]", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
+	json_t *j = json_pack(
+		"{s:s,s:{s:b,s:{s:i,s:i},s:[s],s:[s,s],s:s,s:{s:O,s:O,s:O},s:[{s:s,s:i,s:i}],"
+		"s:b},s:{s:s,s:b},s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s,s:[s,s,s,s]}],"
+		"s:{s:[{s:s},{s:s},{s:s},{s:s},{s:s}]}}",
+		"ociVersion", HUSK_OCI_VERSION, "process", "terminal", 0, "user", "uid", 0, "gid",
+		0, "args", "sh", "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"TERM=xterm", "cwd", "/", "capabilities", "bounding", caps, "effective", caps,
+		"permitted", caps, "rlimits", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024,
+		"noNewPrivileges", 1, "root", "path", "rootfs", "readonly", 1, "hostname", "husk",
+		"mounts", "destination", "/proc", "type", "proc", "source", "proc", "destination",
+		"/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime",
+		"mode=755", "size=65536k", "linux", "namespaces", "type", "pid", "type", "network",
+		"type", "ipc", "type", "uts", "type", "mount");
+	json_decref(caps);
+	int r = j ? json_dump_file(j, path, JSON_INDENT(2)) : -1;
+	json_decref(j);
+	if (r < 0) {
+		husk_report(g, "spec: cannot write %s", path);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_features(const struct husk_global *g, int argc, char **argv)
+{
+	json_t *j = json_pack(
+		"{s:s,s:s,s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
+		"s:{s:[s,s,s,s,s,s,s],s:{s:b}},s:{s:s}}",
+		"ociVersionMin", "1.0.0", "ociVersionMax", HUSK_OCI_VERSION, "mountOptions", "ro",
+		"rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "bind", "rbind",
+		"private", "rprivate", "slave", "rslave", "shared", "rshared", "noatime",
+		"relatime", "strictatime", "nodiratime", "sync", "remount", "linux", "namespaces",
+		"pid", "network", "ipc", "uts", "mount", "cgroup", "user", "cgroup", "v2", 1,
+		"annotations", "io.husk.isolation", "a KVM micro-VM with its own kernel per container");
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(j);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct husk_global *, int, char **);
+	const char *help;
+} husk_cmds[] = {
+	{ "create", cmd_create, "create a container (its VM boots; the process waits)" },
+	{ "start", cmd_start, "start the process of a created container" },
+	{ "run", cmd_run, "create and start a container, wait for its end" },
+	{ "state", cmd_state, "print the state of a container (JSON)" },
+	{ "kill", cmd_kill, "send a signal to the process of a container (--all: every one)" },
+	{ "delete", cmd_delete, "delete a container and everything it had (--force: running too)" },
+	{ "list", cmd_list, "list the containers (--format json)" },
+	{ "spec", cmd_spec, "write a starting config.json" },
+	{ "features", cmd_features, "print what this runtime supports (JSON)" },
+};
+
+static void husk_usage(FILE *f)
+{
+	fprintf(f, "usage: husk [global options] COMMAND [options] ID\n"
+		   "An OCI runtime that runs each container in a KVM micro-VM of its own.\n\n"
+		   "global options: --root DIR (default %s), --log FILE, --log-format text|json,\n"
+		   "                --systemd-cgroup (accepted), --help, --version\n\ncommands:\n",
+		HUSK_DEFAULT_ROOT);
+	for (size_t i = 0; i < sizeof(husk_cmds) / sizeof(husk_cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", husk_cmds[i].name, husk_cmds[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ "systemd-cgroup", no_argument, NULL, 's' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct husk_global g = { .root = HUSK_DEFAULT_ROOT, .argv0 = argv[0] };
+	int o;
+
+	/* global options stop at the command */
+	while ((o = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r': g.root = optarg; break;
+		case 'l': g.log = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+				husk_report(&g, "--log-format must be text or json");
+				exit(1);
+			}
+			g.log_json = !strcmp(optarg, "json");
+			break;
+		case 's': case 'd': break;
+		case 'h': husk_usage(stdout); exit(0);
+		case 'v':
+			printf("husk version %s\nspec: %s\n", HUSK_VERSION, HUSK_OCI_VERSION);
+			exit(0);
+		default: husk_usage(stderr); exit(1);
+		}
+	}
+	if (optind >= argc) {
+		husk_usage(stderr);
+		exit(1);
+	}
+	for (size_t i = 0; i < sizeof(husk_cmds) / sizeof(husk_cmds[0]); i++)
+		if (!strcmp(argv[optind], husk_cmds[i].name))
+			exit(husk_cmds[i].fn(&g, argc - optind, argv + optind));
+	husk_report(&g, "unknown command \"%s\" (see husk --help)", argv[optind]);
+	exit(1);
+}

@@ -1,0 +1,170 @@
+/* The state store: one directory per container under --root (see husk.h). */
+#include "husk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "husk/spec.h"
+
+unsigned long long state_starttime(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	unsigned long long v = 0;
+	/* field 22; after ')' come field 3 onwards */
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			       "%*d %*d %*d %*d %llu",
+			&v) != 1)
+		v = 0;
+	return v;
+}
+
+int state_create(const struct husk_global *g, const char *id, struct husk_state *st,
+		 struct husk_err *e)
+{
+	memset(st, 0, sizeof(*st));
+	if (!spec_id_valid(id))
+		return husk_err_set(e, EINVAL, "invalid container id \"%s\"", id);
+	if (mkdir(g->root, 0700) < 0 && errno != EEXIST)
+		return husk_err_set(e, errno, "%s: %s", g->root, strerror(errno));
+	snprintf(st->id, sizeof(st->id), "%s", id);
+	snprintf(st->dir, sizeof(st->dir), "%s/%s", g->root, id);
+	if (mkdir(st->dir, 0700) < 0)
+		return errno == EEXIST ?
+			       husk_err_set(e, EEXIST, "container with id \"%s\" already exists", id) :
+			       husk_err_set(e, errno, "%s: %s", st->dir, strerror(errno));
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(st->created, sizeof(st->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return 0;
+}
+
+int state_save(const struct husk_state *st, struct husk_err *e)
+{
+	char path[4200], tmp[4200];
+	json_t *j = json_pack("{s:s,s:s,s:i,s:I,s:s}", "id", st->id, "bundle", st->bundle, "pid",
+			      (int)st->pid, "starttime", (json_int_t)st->starttime, "created",
+			      st->created);
+	snprintf(path, sizeof(path), "%s/state.json", st->dir);
+	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", st->dir);
+	int r = j && json_dump_file(j, tmp, 0) == 0 && rename(tmp, path) == 0 ? 0 : -EIO;
+	json_decref(j);
+	if (r < 0)
+		unlink(tmp);
+	return r < 0 ? husk_err_set(e, EIO, "%s: cannot write", path) : 0;
+}
+
+int state_load(const struct husk_global *g, const char *id, struct husk_state *st,
+	       struct husk_err *e)
+{
+	char path[4200];
+	json_error_t jerr;
+
+	memset(st, 0, sizeof(*st));
+	if (!spec_id_valid(id))
+		return husk_err_set(e, EINVAL, "invalid container id \"%s\"", id);
+	snprintf(st->id, sizeof(st->id), "%s", id);
+	snprintf(st->dir, sizeof(st->dir), "%s/%s", g->root, id);
+	snprintf(path, sizeof(path), "%s/state.json", st->dir);
+	json_t *j = json_load_file(path, 0, &jerr);
+	if (!j) {
+		struct stat sb;
+		return stat(st->dir, &sb) == 0 ?
+			       husk_err_set(e, ENOENT, "container \"%s\" is still being created", id) :
+			       husk_err_set(e, ENOENT, "container \"%s\" does not exist", id);
+	}
+	const char *bundle = json_string_value(json_object_get(j, "bundle"));
+	const char *created = json_string_value(json_object_get(j, "created"));
+	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle ? bundle : "");
+	snprintf(st->created, sizeof(st->created), "%s", created ? created : "");
+	st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	st->starttime = (unsigned long long)json_integer_value(json_object_get(j, "starttime"));
+	json_decref(j);
+	return 0;
+}
+
+void state_remove(const struct husk_state *st)
+{
+	static const char *const files[] = { "state.json", ".state.json.tmp", "control.sock",
+					     "vsock.sock", "console.log" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
+		unlink(path);
+	}
+	rmdir(st->dir);
+}
+
+bool state_alive(const struct husk_state *st)
+{
+	return st->pid > 0 && kill(st->pid, 0) == 0 && state_starttime(st->pid) == st->starttime;
+}
+
+int state_control(const struct husk_state *st, const char *req, char *reply, size_t len,
+		  struct husk_err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t got = 0;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", st->dir) >=
+	    sizeof(sa.sun_path))
+		return husk_err_set(e, ENAMETOOLONG, "%s: too long for a socket", st->dir);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return husk_err_set(e, err, "container \"%s\" is not running", st->id);
+	}
+	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
+		close(fd);
+		return husk_err_set(e, EIO, "container \"%s\": control socket: %s", st->id,
+				    strerror(errno));
+	}
+	while (got + 1 < len) {
+		ssize_t n = read(fd, reply + got, len - got - 1);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	reply[got] = '\0';
+	reply[strcspn(reply, "\n")] = '\0';
+	if (!strncmp(reply, "error ", 6))
+		return husk_err_set(e, EIO, "%s", reply + 6);
+	return got ? 0 : husk_err_set(e, EIO, "container \"%s\": no answer", st->id);
+}
+
+const char *state_status(const struct husk_state *st)
+{
+	char reply[64];
+	struct husk_err e = { 0 };
+	if (!state_alive(st))
+		return "stopped";
+	if (state_control(st, "state", reply, sizeof(reply), &e) < 0)
+		return "stopped"; /* alive but past serving: on its way out */
+	if (!strcmp(reply, "booting"))
+		return "creating";
+	if (!strcmp(reply, "created") || !strcmp(reply, "running"))
+		return !strcmp(reply, "created") ? "created" : "running";
+	return "stopped";
+}

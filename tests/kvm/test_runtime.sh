@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# KVM test of husk, the OCI runtime, driven as an engine drives runc: a
+# container created, started, listed, signalled and deleted (nothing left
+# behind), `husk run` with the workload's exit status, and refusals of bad
+# input. Directory roots, so virtio-fs serves them. Skips (77) only where
+# /dev/kvm does not exist.
+set -euo pipefail
+husk=${1:?usage: test_runtime.sh BUILD_DIR}/husk
+rootfs=$1/guest/rootfs.dir
+[ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this host"; exit 77; }
+
+work=$(mktemp -d /tmp/husk-runtime-XXXXXX)
+root=$work/state
+trap 'for id in c1 c2; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+h() { "$husk" --root "$root" --log "$work/log.json" --log-format json "$@"; }
+
+bundle() { # DIR ARGS-JSON
+	mkdir -p "$1"
+	cp -a "$rootfs" "$1/rootfs"
+	cat >"$1/config.json" <<JSON
+{"ociVersion": "1.0.2",
+ "process": {"args": $2, "env": ["PATH=/bin"], "cwd": "/"},
+ "root": {"path": "rootfs"}, "hostname": "husk-test",
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}}
+JSON
+}
+
+# --- bad input: runc-style messages, non-zero, nothing made ---------------
+h state nope 2>"$work/e" && fail "state of an unknown id succeeded"
+grep -q 'does not exist' "$work/e" || fail "state nope: $(cat "$work/e")"
+h create --bundle "$work/none" x 2>/dev/null && fail "create without a bundle succeeded"
+mkdir -p "$work/badjson" && echo '{"process":' >"$work/badjson/config.json"
+h create --bundle "$work/badjson" x 2>/dev/null && fail "create with bad JSON succeeded"
+grep -q '"level":"error"' "$work/log.json" || fail "no JSON error log"
+[ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "bad input left state behind: $(ls "$root")"
+
+# --- create, start, state, kill, delete --------------------------------------
+bundle "$work/b1" '["sh", "-c", "trap \"echo got TERM; exit 7\" TERM; echo up; while :; do sleep 1; done"]'
+h create --bundle "$work/b1" --pid-file "$work/pid" c1 >"$work/out" 2>"$work/err"
+[ "$(h state c1 | sed -n 's/.*"status": "\(.*\)".*/\1/p')" = created ] || fail "not created"
+[ "$(h state c1 | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')" = "$(cat "$work/pid")" ] || fail "pid"
+h create --bundle "$work/b1" c1 2>/dev/null && fail "a duplicate id was accepted"
+h start c1
+h list | grep -q '^c1 .* running' || fail "list: $(h list)"
+for _ in $(seq 60); do grep -q up "$work/out" && break; sleep 1; done
+h delete c1 2>/dev/null && fail "a running container was deleted without --force"
+h kill c1 SIGTERM
+for _ in $(seq 60); do h state c1 | grep -q '"stopped"' && break; sleep 1; done
+h state c1 | grep -q '"stopped"' || fail "SIGTERM did not end the workload"
+[ "$(cat "$work/out")" = "$(printf 'up\ngot TERM')" ] || fail "stdout: $(cat "$work/out")"
+h delete c1
+[ ! -e "$root/c1" ] || fail "delete left $root/c1"
+pid=$(cat "$work/pid")
+[ ! -e "/proc/$pid" ] || fail "husk-vmm $pid outlived delete"
+
+# --- run: the workload's exit status -------------------------------------------
+bundle "$work/b2" '["sh", "-c", "echo hello from $(hostname); exit 3"]'
+set +e
+h run --bundle "$work/b2" c2 >"$work/out2" 2>"$work/err2" </dev/null
+status=$?
+set -e
+[ "$status" = 3 ] || fail "run: status $status: $(cat "$work/err2")"
+[ "$(cat "$work/out2")" = "hello from husk-test" ] || fail "run: stdout $(cat "$work/out2")"
+[ ! -e "$root/c2" ] || fail "run left $root/c2"
+echo "PASS"

@@ -1,0 +1,80 @@
+/* husk's state store: one directory per container, written atomically. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "husk.h"
+#include "unit.h"
+
+START_TEST(create_save_load_remove)
+{
+	char root[] = "/tmp/husk-state-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	struct husk_global g = { .root = root };
+	struct husk_state st, back;
+	struct husk_err e = { 0 };
+
+	ck_assert_int_eq(state_create(&g, "c1", &st, &e), 0);
+	/* an id being created has no state yet: others are told so */
+	ck_assert_int_eq(state_load(&g, "c1", &back, &e), -ENOENT);
+	ck_assert_msg(strstr(e.msg, "being created"), "%s", e.msg);
+	memset(&e, 0, sizeof(e));
+	snprintf(st.bundle, sizeof(st.bundle), "/some/bundle");
+	st.pid = getpid();
+	st.starttime = state_starttime(getpid());
+	ck_assert_uint_ne(st.starttime, 0);
+	ck_assert_int_eq(state_save(&st, &e), 0);
+	ck_assert_int_eq(state_load(&g, "c1", &back, &e), 0);
+	ck_assert_str_eq(back.bundle, "/some/bundle");
+	ck_assert_int_eq(back.pid, getpid());
+	ck_assert(state_alive(&back));
+	back.starttime++; /* the same PID, another process: not ours */
+	ck_assert(!state_alive(&back));
+
+	ck_assert_int_eq(state_create(&g, "c1", &back, &e), -EEXIST);
+	ck_assert_msg(strstr(e.msg, "already exists"), "%s", e.msg);
+	state_remove(&st);
+	struct stat sb;
+	ck_assert_int_lt(stat(st.dir, &sb), 0);
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(state_load(&g, "c1", &back, &e), -ENOENT);
+	ck_assert_msg(strstr(e.msg, "does not exist"), "%s", e.msg);
+	rmdir(root);
+}
+END_TEST
+
+START_TEST(bad_ids_are_refused)
+{
+	struct husk_global g = { .root = "/tmp" };
+	struct husk_state st;
+	static const char *const bad[] = { "", "..", "a/b", "-x", "a b" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct husk_err e = { 0 };
+		ck_assert_int_eq(state_create(&g, bad[i], &st, &e), -EINVAL);
+		ck_assert_int_eq(state_load(&g, bad[i], &st, &e), -EINVAL);
+	}
+}
+END_TEST
+
+START_TEST(a_dead_vmm_is_stopped)
+{
+	struct husk_state st = { .pid = 0 };
+	ck_assert_str_eq(state_status(&st), "stopped");
+	st.pid = 999999999; /* no such process */
+	ck_assert_str_eq(state_status(&st), "stopped");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("state");
+	tcase_add_test(tc, create_save_load_remove);
+	tcase_add_test(tc, bad_ids_are_refused);
+	tcase_add_test(tc, a_dead_vmm_is_stopped);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}

@@ -1,0 +1,28 @@
+/*
+ * husk-vmm's control socket (--control), through which the runtime (husk)
+ * drives the container husk-vmm --spec made: one line per connection,
+ * answered by one line.
+ *   start          -> ok | error MSG   (runs the workload; once)
+ *   kill SIG ALL   -> ok | error MSG   (ALL 1: every process of the container)
+ *   state          -> booting | created | running | stopped
+ * and the ready descriptor (--ready-fd), which gets "ready" or "error MSG"
+ * once the container exists or cannot be made.
+ */
+#ifndef HUSK_VMM_SPEC_CONTROL_H
+#define HUSK_VMM_SPEC_CONTROL_H
+
+#include "husk/error.h"
+#include "spec_run.h"
+
+/* Listen on sr->cfg.control and serve it on a thread of its own. */
+int spec_ctl_start(struct spec_run *sr);
+void spec_ctl_stop(struct spec_run *sr);
+
+/* The runner's side. */
+void spec_ctl_ready(struct spec_run *sr, const struct husk_err *e); /* e NULL: ready */
+/* Block until "start" (0) or the VM ends (-ECANCELED). */
+int spec_ctl_wait_start(struct spec_run *sr);
+void spec_ctl_started(struct spec_run *sr, const struct husk_err *e);
+void spec_ctl_set_state(struct spec_run *sr, enum spec_state state);
+
+#endif
