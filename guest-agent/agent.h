@@ -71,6 +71,7 @@ struct container {
 	struct spec spec;
 	char dir[128];	/* /run/husk/<id>: rootfs/ mounted here */
 	bool mounted;	/* the root filesystem is mounted on dir/rootfs */
+	bool binds_mounted; /* the host's bind sources are on dir/binds */
 	char cgroup[160]; /* "" when no cgroup was made */
 	bool run_once;
 	bool doomed; /* destroyed once its last process is reaped */

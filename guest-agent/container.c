@@ -117,6 +117,12 @@ static void ctr_destroy(struct agent *a, struct container *c)
 		free(p);
 	}
 	srv_drop_streams(a, c->id);
+	if (c->binds_mounted) {
+		char binds[sizeof(c->dir) + 8];
+		snprintf(binds, sizeof(binds), "%s/binds", c->dir);
+		umount2(binds, MNT_DETACH);
+		rmdir(binds);
+	}
 	if (c->mounted) {
 		char root[sizeof(c->dir) + 8];
 		snprintf(root, sizeof(root), "%s/rootfs", c->dir);
@@ -287,6 +293,34 @@ static int ctr_mount_root(struct container *c, const json_t *rootfs, struct husk
 	return 0;
 }
 
+/*
+ * The host's bind mount sources, staged by the VMM in one virtio-fs share
+ * ("binds": its tag), at /run/husk/<id>/binds where the spec's mounts now
+ * point.
+ */
+static int ctr_mount_binds(struct container *c, const json_t *payload, struct husk_err *e)
+{
+	const char *tag = NULL;
+	char dir[sizeof(c->dir) + 8];
+
+	if (proto_get_string(payload, "binds", 0, &tag, e) < 0)
+		return -e->code;
+	if (!tag)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/binds", c->dir);
+	if ((mkdir(CTR_RUN_DIR, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(c->dir, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return husk_err_set(e, errno, "%s: %s", dir, strerror(errno));
+	if (mount(tag, dir, "virtiofs", MS_NOSUID | MS_NODEV, NULL) < 0) {
+		int err = errno;
+		rmdir(dir);
+		return husk_err_set(e, err, "mount the host's bind mounts (virtio-fs %s): %s", tag,
+				    strerror(err));
+	}
+	c->binds_mounted = true;
+	return 0;
+}
+
 /* --- the requests ---------------------------------------------------------- */
 
 static int ctr_create(struct agent *a, uint64_t conn, const struct proto_msg *m,
@@ -321,6 +355,7 @@ static int ctr_create(struct agent *a, uint64_t conn, const struct proto_msg *m,
 	a->containers = c;
 	if ((r = spec_parse(spec, &c->spec, e)) < 0 ||
 	    (r = ctr_mount_root(c, json_object_get(m->payload, "rootfs"), e)) < 0 ||
+	    (r = ctr_mount_binds(c, m->payload, e)) < 0 ||
 	    (r = cg_create(id, &c->spec.resources, c->cgroup, sizeof(c->cgroup), e)) < 0)
 		goto fail;
 	struct proc *p = ctr_new_proc(c, "");

@@ -118,18 +118,27 @@ static int setup_one_mount(int rootfd, const struct spec_mount *m, struct husk_e
 		return husk_err_wrap(e, "mount %s", m->destination);
 	if (m->bind) {
 		r = setup_mount_fd(m->source, fd, NULL, MS_BIND | (m->flags & MS_REC), NULL);
-		if (r == 0 && (m->flags & SETUP_REMOUNT_FLAGS))
-			r = setup_mount_fd(NULL, fd, NULL,
-					   MS_BIND | MS_REMOUNT | (m->flags & SETUP_REMOUNT_FLAGS),
-					   NULL);
 	} else {
 		const char *type = !strcmp(m->type, "cgroup") ? "cgroup2" : m->type;
 		r = setup_mount_fd(m->source ? m->source : type, fd, type,
 				   m->flags & ~(unsigned long)(MS_BIND | MS_REC), m->data);
 	}
+	/*
+	 * The fd is still the place under the new mount: changes to the mount
+	 * itself (read-only and such for a bind, propagation) need its root.
+	 */
+	if (r == 0 && ((m->bind && (m->flags & SETUP_REMOUNT_FLAGS)) || m->propagation)) {
+		close(fd);
+		fd = setup_openat2(rootfd, m->destination, O_PATH);
+		r = fd < 0 ? fd : 0;
+	}
+	if (r == 0 && m->bind && (m->flags & SETUP_REMOUNT_FLAGS))
+		r = setup_mount_fd(NULL, fd, NULL,
+				   MS_BIND | MS_REMOUNT | (m->flags & SETUP_REMOUNT_FLAGS), NULL);
 	if (r == 0 && m->propagation)
 		r = setup_mount_fd(NULL, fd, NULL, m->propagation, NULL);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (r < 0)
 		return husk_err_set(e, -r, "mount %s (%s): %s", m->destination,
 				    m->type ? m->type : "bind", strerror(-r));

@@ -69,6 +69,16 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 		goto fail;
 	}
 	sr->terminal = spec.process.terminal;
+	if (spec_binds_prepare(&sr->binds, sr->config, cfg->container_id, &sr->has_binds) < 0)
+		goto fail;
+	if (sr->has_binds) {
+		if (sr->cfg.nfs == CONFIG_MAX_FS) {
+			log_err("spec", "the host's bind mounts need one of the %d shares",
+				CONFIG_MAX_FS);
+			goto fail;
+		}
+		sr->cfg.fs[sr->cfg.nfs++] = sr->binds.share;
+	}
 	snprintf(dir, sizeof(dir), "%s", cfg->spec);
 	if (spec.root_path[0] == '/')
 		snprintf(root, sizeof(root), "%s", spec.root_path);
@@ -80,7 +90,7 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		/* a directory is shared with virtio-fs; root.readonly is the agent's */
-		if (cfg->nfs == CONFIG_MAX_FS) {
+		if (sr->cfg.nfs == CONFIG_MAX_FS) {
 			log_err("spec", "the root directory needs one of the %d shares",
 				CONFIG_MAX_FS);
 			goto fail;
@@ -126,6 +136,7 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 	return 0;
 fail:
 	spec_free(&spec);
+	spec_binds_remove(&sr->binds);
 	json_decref(sr->config);
 	sr->config = NULL;
 	return -EINVAL;
@@ -235,6 +246,8 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 	const char *source = !strcmp(sr->root_type, "virtiofs") ? SR_ROOT_TAG : "/dev/vda";
 	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config,
 				"rootfs", "source", source, "type", sr->root_type, "run_once", 1);
+	if (sr->has_binds)
+		json_object_set_new(req, "binds", json_string(SPEC_BINDS_TAG));
 	if (ac_call(c, PROTO_CREATE, req, NULL, &e) < 0) {
 		spec_ctl_ready(sr, &e);
 		status = spec_run_status_of(&e);
@@ -347,6 +360,7 @@ void spec_run_finish(struct spec_run *sr)
 		rmdir(sr->tmpdir);
 		sr->tmpdir[0] = '\0';
 	}
+	spec_binds_remove(&sr->binds);
 	json_decref(sr->config);
 	sr->config = NULL;
 }

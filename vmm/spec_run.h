@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "spec_binds.h"
 
 struct spec_run {
 	json_t *config;	   /* the config.json as read */
@@ -26,6 +27,8 @@ struct spec_run {
 	char tmpdir[64];	      /* holds the vsock socket when none was given */
 	char uds[PATH_MAX];
 	struct vmm_config cfg; /* the caller's, with the root disk and vsock added */
+	struct spec_binds binds;
+	bool has_binds;
 	volatile int *stopping;
 	void (*stop_vm)(void *ctx, int status, const char *reason);
 	void *ctx;

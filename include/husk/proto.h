@@ -27,7 +27,10 @@
  *   CREATE   {"id": "c1", "spec": {OCI config: process, root, mounts,
  *             hostname, linux.namespaces, linux.resources},
  *             "rootfs": {"source": "/dev/vda", "type": "ext4"},
- *             "run_once": false}                -> {"pid": N}
+ *             "binds": "tag", "run_once": false} -> {"pid": N}
+ *            rootfs.source is a device, or a virtio-fs tag with type
+ *            "virtiofs"; "binds" names a virtio-fs share mounted at
+ *            /run/husk/<id>/binds, where the spec's bind sources point.
  *            The process is set up and stopped just before it runs its
  *            program; a program that cannot be found fails here.
  *   START    {"id": "c1"}                       -> {}
