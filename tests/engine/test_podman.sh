@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Podman driving husk as its OCI runtime, with a local busybox image (no
+# registry): uname -r shows the guest's kernel and 42 is computed inside;
+# exit 3 is podman's exit status; run -d, ps, logs, stop (SIGTERM reaches
+# the workload), rm; nothing is left behind. Skips (77) only where
+# /dev/kvm does not exist.
+set -euo pipefail
+build=$(cd "${1:?usage: test_podman.sh BUILD_DIR}" && pwd)
+husk=$build/husk
+[ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this host"; exit 77; }
+command -v podman >/dev/null || { echo "FAIL: podman is not installed" >&2; exit 1; }
+
+img=localhost/husk-test-bb:latest
+name=husk-test-$$
+work=$(mktemp -d /tmp/husk-podman-XXXXXX)
+root=/run/husk # podman's cleanup process calls the runtime without --runtime-flag
+trap 'podman rm -f $name >/dev/null 2>&1 || true; podman rmi -f $img >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# this host's open-files hard limit is below podman's default ulimits
+p() { podman --runtime "$husk" "$@"; }
+run() { p run --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"; }
+
+tar -C "$build/guest/rootfs.dir" -czf "$work/rootfs.tar.gz" .
+podman import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' "$work/rootfs.tar.gz" $img >/dev/null
+
+out=$(run --rm --cidfile "$work/cid1" $img sh -c 'uname -r; echo $((6*7))')
+[ "$(echo "$out" | tail -1)" = 42 ] || fail "run: $out"
+[ "$(echo "$out" | head -1)" != "$(uname -r)" ] || fail "uname -r is the host's: $out"
+echo "$out" | head -1 | grep -q '^6\.1\.' || fail "not the guest kernel: $out"
+
+set +e
+run --rm --cidfile "$work/cid2" $img sh -c 'exit 3'
+status=$?
+set -e
+[ "$status" = 3 ] || fail "exit 3 gave $status"
+
+run -d --name $name --cidfile "$work/cid3" $img sh -c 'trap "echo got TERM; exit 0" TERM; echo up; while :; do sleep 1; done' >/dev/null
+p ps --format '{{.Names}} {{.Status}}' | grep -q "^$name Up" || fail "ps: $(p ps)"
+for _ in $(seq 60); do p logs $name | grep -q up && break; sleep 1; done
+p stop -t 60 $name >/dev/null
+[ "$(p logs $name)" = "$(printf 'up\ngot TERM')" ] || fail "logs: $(p logs $name)"
+[ "$(p inspect $name --format '{{.State.ExitCode}}')" = 0 ] || fail "exit code after stop"
+p rm $name >/dev/null
+for f in "$work"/cid*; do
+	cid=$(cat "$f")
+	[ ! -e "$root/$cid" ] || fail "state left in $root/$cid"
+	! grep -qs -- "--id.$cid" /proc/[0-9]*/cmdline || fail "husk-vmm of $cid is still running"
+done
+echo PASS
