@@ -107,10 +107,12 @@ static int setup_one_mount(int rootfd, const struct spec_mount *m, struct husk_e
 	int r;
 
 	if (m->bind) {
-		if (!m->source || stat(m->source, &st) < 0)
-			return husk_err_set(e, ENOENT, "mount %s: bind source %s: %s",
-					    m->destination, m->source ? m->source : "(none)",
-					    strerror(m->source ? errno : ENOENT));
+		if (!m->source)
+			return husk_err_set(e, EINVAL, "mount %s: a bind mount needs a source",
+					    m->destination);
+		if (stat(m->source, &st) < 0)
+			return husk_err_set(e, errno, "mount %s on %s: %s", m->source,
+					    m->destination, strerror(errno));
 		file = !S_ISDIR(st.st_mode);
 	}
 	int fd = setup_open_in_root(rootfd, m->destination, file, e);
@@ -119,9 +121,12 @@ static int setup_one_mount(int rootfd, const struct spec_mount *m, struct husk_e
 	if (m->bind) {
 		r = setup_mount_fd(m->source, fd, NULL, MS_BIND | (m->flags & MS_REC), NULL);
 	} else {
-		const char *type = !strcmp(m->type, "cgroup") ? "cgroup2" : m->type;
+		/* the guest has only cgroup v2; v1 options ("cpu,cpuacct") mean nothing to it */
+		bool v1 = !strcmp(m->type, "cgroup");
+		const char *type = v1 ? "cgroup2" : m->type;
 		r = setup_mount_fd(m->source ? m->source : type, fd, type,
-				   m->flags & ~(unsigned long)(MS_BIND | MS_REC), m->data);
+				   m->flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT),
+				   v1 ? NULL : m->data);
 	}
 	/*
 	 * The fd is still the place under the new mount: changes to the mount
@@ -140,23 +145,59 @@ static int setup_one_mount(int rootfd, const struct spec_mount *m, struct husk_e
 	if (fd >= 0)
 		close(fd);
 	if (r < 0)
-		return husk_err_set(e, -r, "mount %s (%s): %s", m->destination,
-				    m->type ? m->type : "bind", strerror(-r));
+		return husk_err_set(e, -r, "mount %s on %s: %s",
+				    m->source ? m->source : m->type, m->destination,
+				    strerror(-r));
 	return 0;
 }
 
-static bool setup_has_mount(const struct spec *s, const char *dest)
+/* Whether two absolute paths name the same place ("/dev/", "//dev", "/./dev", "/dev"). */
+static bool setup_same_path(const char *a, const char *b)
 {
-	for (size_t i = 0; i < s->nmounts; i++)
-		if (!strcmp(s->mounts[i].destination, dest))
+	for (;;) {
+		while (*a == '/' || (a[0] == '.' && (a[1] == '/' || !a[1])))
+			a++;
+		while (*b == '/' || (b[0] == '.' && (b[1] == '/' || !b[1])))
+			b++;
+		size_t n = strcspn(a, "/");
+		if (n != strcspn(b, "/") || strncmp(a, b, n) != 0)
+			return false;
+		if (n == 0)
 			return true;
-	return false;
+		a += n;
+		b += n;
+	}
+}
+
+/* The last of the spec's mounts on `dest` (the one that shows), or NULL. */
+static const struct spec_mount *setup_find_mount(const struct spec *s, const char *dest)
+{
+	const struct spec_mount *found = NULL;
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (setup_same_path(s->mounts[i].destination, dest))
+			found = &s->mounts[i];
+	return found;
 }
 
 /*
- * What runc gives a container whose /dev is its own tmpfs: the usual device
- * nodes (bound from the agent's devtmpfs), the standard links, a devpts
- * instance and /dev/shm.
+ * A /dev for a spec that mounts none, before the spec's own mounts so that
+ * theirs under /dev (/dev/pts, /dev/mqueue, ...) stay on top of it.
+ */
+static int setup_dev_tmpfs(int rootfd, const struct spec *s, struct husk_err *e)
+{
+	static const struct spec_mount dev = { .destination = "/dev", .type = "tmpfs",
+					       .source = "tmpfs",
+					       .flags = MS_NOSUID | MS_STRICTATIME,
+					       .data = "mode=755,size=65536k" };
+	return setup_find_mount(s, "/dev") ? 0 : setup_one_mount(rootfd, &dev, e);
+}
+
+/*
+ * What runc gives a container whose /dev is not bound from elsewhere: a
+ * devpts instance and /dev/shm unless the spec mounts its own, the usual
+ * device nodes (bound from the agent's devtmpfs: no mknod, nothing of the
+ * image's trusted), the standard links, and for a process with a terminal
+ * an empty /dev/console that setup_terminal binds its pty onto.
  */
 static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
 {
@@ -166,47 +207,50 @@ static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
 						{ "/proc/self/fd/1", "stdout" },
 						{ "/proc/self/fd/2", "stderr" },
 						{ "pts/ptmx", "ptmx" } };
-	struct spec_mount m = { .destination = "/dev", .type = "tmpfs", .source = "tmpfs",
-				.flags = MS_NOSUID | MS_STRICTATIME, .data = "mode=755,size=65536k" };
-	int r;
+	static const struct spec_mount pts = { .destination = "/dev/pts", .type = "devpts",
+					       .source = "devpts", .flags = MS_NOSUID | MS_NOEXEC,
+					       .data = "newinstance,ptmxmode=0666,mode=0620" };
+	static const struct spec_mount shm = { .destination = "/dev/shm", .type = "tmpfs",
+					       .source = "shm",
+					       .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV,
+					       .data = "mode=1777,size=65536k" };
+	const struct spec_mount *dev = setup_find_mount(s, "/dev");
+	const struct spec_mount *proc = setup_find_mount(s, "/proc");
+	int r = 0;
 
-	if (!setup_has_mount(s, "/dev") && (r = setup_one_mount(rootfd, &m, e)) < 0)
+	if (dev && dev->bind)
+		return 0; /* the devices are whatever was bound there */
+	if (!setup_find_mount(s, "/dev/pts") && (r = setup_one_mount(rootfd, &pts, e)) < 0)
 		return r;
-	if (!setup_has_mount(s, "/dev/pts")) {
-		m = (struct spec_mount){ .destination = "/dev/pts", .type = "devpts",
-					 .source = "devpts", .flags = MS_NOSUID | MS_NOEXEC,
-					 .data = "newinstance,ptmxmode=0666,mode=0620" };
-		if ((r = setup_one_mount(rootfd, &m, e)) < 0)
-			return r;
-	}
-	if (!setup_has_mount(s, "/dev/shm")) {
-		m = (struct spec_mount){ .destination = "/dev/shm", .type = "tmpfs",
-					 .source = "shm",
-					 .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV,
-					 .data = "mode=1777,size=65536k" };
-		if ((r = setup_one_mount(rootfd, &m, e)) < 0)
-			return r;
-	}
+	if (!setup_find_mount(s, "/dev/shm") && (r = setup_one_mount(rootfd, &shm, e)) < 0)
+		return r;
 	int devfd = setup_open_in_root(rootfd, "/dev", false, e);
 	if (devfd < 0)
-		return devfd;
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
-		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST) {
+		return husk_err_wrap(e, "/dev");
+	for (size_t i = 0; r == 0 && i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST)
 			r = husk_err_set(e, errno, "/dev/%s: %s", links[i][1], strerror(errno));
-			close(devfd);
-			return r;
-		}
+	if (r == 0 && proc && !proc->bind && !strcmp(proc->type, "proc") &&
+	    symlinkat("/proc/kcore", devfd, "core") < 0 && errno != EEXIST)
+		r = husk_err_set(e, errno, "/dev/core: %s", strerror(errno));
+	if (r == 0 && s->process.terminal) {
+		int fd = openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+		if (fd < 0)
+			r = husk_err_set(e, errno, "/dev/console: %s", strerror(errno));
+		else
+			close(fd);
+	}
 	close(devfd);
-	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+	for (size_t i = 0; r == 0 && i < sizeof(devs) / sizeof(devs[0]); i++) {
 		char src[32], dst[32];
 		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
 		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
-		m = (struct spec_mount){ .destination = dst, .source = src, .bind = true,
-					 .flags = MS_BIND };
-		if ((r = setup_one_mount(rootfd, &m, e)) < 0)
-			return r;
+		struct spec_mount m = { .destination = dst, .source = src, .bind = true,
+					.flags = MS_BIND };
+		r = setup_one_mount(rootfd, &m, e);
 	}
-	return 0;
+	return r;
 }
 
 /* The flags a read-only remount of "/" must keep (locked ones included). */
@@ -232,30 +276,34 @@ static unsigned long setup_vfs_flags(const char *path)
 }
 
 /*
- * pivot_root needs the current root to be a mount with a parent: the agent
- * moved itself from the initramfs onto a tmpfs at start-up (init.c).
+ * pivot_root(2) fails with EINVAL while the current root is the initramfs
+ * (rootfs has no parent mount and cannot be unmounted): the agent must run
+ * on a root that is an ordinary mount, which it arranges at start-up by
+ * moving itself onto a tmpfs (init_filesystems).
  */
 int setup_rootfs(const struct spec *s, const char *rootfs, struct husk_err *e)
 {
 	int r;
 
+	/* nothing of what follows may propagate back to the agent's mounts */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return husk_err_set(e, errno, "making the mounts private: %s", strerror(errno));
+	/* pivot_root wants the new root to be a mount point */
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return husk_err_set(e, errno, "bind %s: %s", rootfs, strerror(errno));
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return husk_err_set(e, errno, "%s: %s", rootfs, strerror(errno));
-	for (size_t i = 0; i < s->nmounts; i++)
-		if ((r = setup_one_mount(rootfd, &s->mounts[i], e)) < 0) {
-			close(rootfd);
-			return r;
-		}
-	r = setup_dev(rootfd, s, e);
+	r = setup_dev_tmpfs(rootfd, s, e);
+	for (size_t i = 0; r == 0 && i < s->nmounts; i++)
+		r = setup_one_mount(rootfd, &s->mounts[i], e);
+	if (r == 0)
+		r = setup_dev(rootfd, s, e);
 	close(rootfd);
 	if (r < 0)
 		return r;
 
+	/* the old root ends up stacked under the new one at "/": detach it */
 	if (chdir(rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return husk_err_set(e, errno, "pivot_root into %s: %s", rootfs, strerror(errno));

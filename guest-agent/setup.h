@@ -44,7 +44,8 @@ int setup_process(const struct spec_process *p, struct husk_err *e);
  * Resolve args[0] as execvp would, with PATH from the process's env (or
  * "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" when it
  * has none), relative to the current root and working directory. Fails
- * with ENOENT ("exec \"nope\": no such file in $PATH") or EACCES.
+ * as runc words it: ENOENT ("exec: \"nope\": executable file not found in
+ * $PATH") or EACCES ("exec: \"/etc/passwd\": permission denied").
  */
 int setup_find_program(const struct spec_process *p, char *out, size_t outlen,
 		       struct husk_err *e);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -79,6 +80,14 @@ int setup_terminal(int sock, const struct spec_process *p, struct husk_err *e)
 		}
 	if (slave > 2)
 		close(slave);
+	/*
+	 * The container's console: setup_rootfs leaves an empty file there for
+	 * a first process with a terminal. An exec finds the device bound by
+	 * then (or nothing) and leaves it alone. Best effort, as in runc.
+	 */
+	struct stat st;
+	if (lstat("/dev/console", &st) == 0 && S_ISREG(st.st_mode))
+		mount(name, "/dev/console", NULL, MS_BIND, NULL);
 	return 0;
 }
 
@@ -131,6 +140,24 @@ static int setup_ambient(const struct spec_caps *c, int last, struct husk_err *e
 
 /* --- the process ------------------------------------------------------------------- */
 
+static const char *setup_rlimit_name(int resource)
+{
+	static const char *const names[] = {
+		[RLIMIT_CPU] = "RLIMIT_CPU",	       [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+		[RLIMIT_DATA] = "RLIMIT_DATA",	       [RLIMIT_STACK] = "RLIMIT_STACK",
+		[RLIMIT_CORE] = "RLIMIT_CORE",	       [RLIMIT_RSS] = "RLIMIT_RSS",
+		[RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+		[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
+		[RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+		[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+		[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+	};
+	if (resource >= 0 && (size_t)resource < sizeof(names) / sizeof(names[0]) &&
+	    names[resource])
+		return names[resource];
+	return "RLIMIT_?";
+}
+
 int setup_process(const struct spec_process *p, struct husk_err *e)
 {
 	static const struct spec_caps none = { 0 };
@@ -139,8 +166,9 @@ int setup_process(const struct spec_process *p, struct husk_err *e)
 
 	for (size_t i = 0; i < p->nrlimits; i++) {
 		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
-		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			return husk_err_set(e, errno, "rlimit %d: %s", p->rlimits[i].resource,
+		int res = p->rlimits[i].resource;
+		if (setrlimit(res, &rl) < 0)
+			return husk_err_set(e, errno, "%s: %s", setup_rlimit_name(res),
 					    strerror(errno));
 	}
 	if (p->has_oom_score_adj) {
