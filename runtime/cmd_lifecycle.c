@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "husk/line_io.h"
 #include "husk/spec.h"
 
 #define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
@@ -77,21 +78,9 @@ static int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
 static int husk_wait_ready(int fd, struct husk_err *e)
 {
 	char line[512];
-	size_t got = 0;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	while (got < sizeof(line) - 1) {
-		if (poll(&pfd, 1, HUSK_CREATE_TIMEOUT_MS) != 1)
-			return husk_err_set(e, ETIMEDOUT, "the container's VM did not come up");
-		ssize_t n = read(fd, line + got, sizeof(line) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memchr(line, '\n', got))
-			break;
-	}
-	line[got] = '\0';
-	line[strcspn(line, "\n")] = '\0';
+	if (line_read(fd, line, sizeof(line), HUSK_CREATE_TIMEOUT_MS) < 0)
+		return husk_err_set(e, ETIMEDOUT, "the container's VM did not come up");
 	if (!strcmp(line, "ready"))
 		return 0;
 	if (!strncmp(line, "error ", 6))

@@ -15,7 +15,10 @@
 
 #include <jansson.h>
 
+#include "husk/line_io.h"
 #include "husk/spec.h"
+
+#define STATE_REPLY_MS (120 * 1000)
 
 unsigned long long state_starttime(pid_t pid)
 {
@@ -123,7 +126,6 @@ int state_control(const struct husk_state *st, const char *req, char *reply, siz
 		  struct husk_err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t got = 0;
 
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", st->dir) >=
 	    sizeof(sa.sun_path))
@@ -140,18 +142,12 @@ int state_control(const struct husk_state *st, const char *req, char *reply, siz
 		return husk_err_set(e, EIO, "container \"%s\": control socket: %s", st->id,
 				    strerror(errno));
 	}
-	while (got + 1 < len) {
-		ssize_t n = read(fd, reply + got, len - got - 1);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	/* a start waits for the workload to be executed in the guest */
+	line_read(fd, reply, len, STATE_REPLY_MS);
 	close(fd);
-	reply[got] = '\0';
-	reply[strcspn(reply, "\n")] = '\0';
 	if (!strncmp(reply, "error ", 6))
 		return husk_err_set(e, EIO, "%s", reply + 6);
-	return got ? 0 : husk_err_set(e, EIO, "container \"%s\": no answer", st->id);
+	return reply[0] ? 0 : husk_err_set(e, EIO, "container \"%s\": no answer", st->id);
 }
 
 const char *state_status(const struct husk_state *st)

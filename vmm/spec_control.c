@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "husk/line_io.h"
 #include "log.h"
 
 #define CTL_LINE_MAX 128
@@ -127,19 +128,8 @@ static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply,
 static void spec_ctl_serve(struct spec_run *sr, int fd)
 {
 	char line[CTL_LINE_MAX], reply[HUSK_ERR_MSG_MAX + 16];
-	size_t got = 0;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	while (got < sizeof(line) - 1 && poll(&pfd, 1, CTL_READ_MS) == 1) {
-		ssize_t n = read(fd, line + got, sizeof(line) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memchr(line, '\n', got))
-			break;
-	}
-	line[got] = '\0';
-	line[strcspn(line, "\n")] = '\0';
+	line_read(fd, line, sizeof(line), CTL_READ_MS);
 	if (!strcmp(line, "start")) {
 		spec_ctl_do_start(sr, reply, sizeof(reply));
 	} else if (!strncmp(line, "kill ", 5)) {

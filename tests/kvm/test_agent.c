@@ -416,7 +416,7 @@ END_TEST
 
 /* --- husk-vmm --spec -------------------------------------------------------- */
 
-/* virtiofsd processes started by a husk-vmm (with our --fd=3). */
+/* virtiofsd processes serving this test's directory. */
 static int count_virtiofsd(void)
 {
 	DIR *d = opendir("/proc");
@@ -433,7 +433,9 @@ static int count_virtiofsd(void)
 		if (len <= 0)
 			continue;
 		cmd[len] = '\0';
-		n += strstr(cmd, "virtiofsd") && memmem(cmd, (size_t)len, "--fd=3", 6);
+		char source[120];
+		snprintf(source, sizeof(source), "source=%s", rootdir);
+		n += strstr(cmd, "virtiofsd") && memmem(cmd, (size_t)len, source, strlen(source));
 	}
 	if (d)
 		closedir(d);
