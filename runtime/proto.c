@@ -92,6 +92,8 @@ int proto_payload_decode(const void *buf, size_t len, json_t **out, struct husk_
 int proto_encode(uint16_t type, uint32_t id, const json_t *payload, uint8_t **out,
 		 size_t *outlen)
 {
+	if (payload && !json_is_object(payload))
+		return -EINVAL; /* every payload is an object, replies included */
 	char *body = payload ? json_dumps(payload, JSON_COMPACT) : strdup("{}");
 	if (!body)
 		return -ENOMEM;
@@ -157,7 +159,8 @@ int proto_reader_feed(struct proto_reader *r, const uint8_t *buf, size_t len, si
 		size_t n = PROTO_HDR_SIZE - r->hdr_got;
 		if (n > len)
 			n = len;
-		memcpy(r->hdr + r->hdr_got, buf, n);
+		if (n)
+			memcpy(r->hdr + r->hdr_got, buf, n);
 		r->hdr_got += n;
 		off += n;
 		*used = off;
@@ -200,10 +203,14 @@ int proto_reader_feed(struct proto_reader *r, const uint8_t *buf, size_t len, si
 
 static int proto_write_all(int fd, const uint8_t *p, size_t n)
 {
+	bool sock = true;
+
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == ENOTSOCK)
-			w = write(fd, p, n);
+		ssize_t w = sock ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
+		if (w < 0 && errno == ENOTSOCK) {
+			sock = false; /* a pipe or a file (tests): no SIGPIPE to avoid */
+			continue;
+		}
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -252,6 +259,8 @@ int proto_recv(int fd, struct proto_msg *msg, struct husk_err *e)
 	if ((r = proto_read_all(fd, hdr, sizeof(hdr))) <= 0) {
 		if (r == 0)
 			return husk_err_set(e, ECONNRESET, "connection closed");
+		if (r == -EPROTO)
+			return husk_err_set(e, EPROTO, "the connection ended inside a message header");
 		return husk_err_set(e, -r, "reading a message header: %s", strerror(-r));
 	}
 	if ((r = proto_hdr_decode(hdr, &msg->hdr, e)) < 0)
@@ -261,7 +270,9 @@ int proto_recv(int fd, struct proto_msg *msg, struct husk_err *e)
 		return husk_err_set(e, ENOMEM, "out of memory");
 	if (msg->hdr.len && (r = proto_read_all(fd, body, msg->hdr.len)) <= 0) {
 		free(body);
-		return husk_err_set(e, EPROTO, "the connection ended inside a message");
+		if (r == 0 || r == -EPROTO)
+			return husk_err_set(e, EPROTO, "the connection ended inside a message");
+		return husk_err_set(e, -r, "reading a message: %s", strerror(-r));
 	}
 	r = proto_payload_decode(body, msg->hdr.len, &msg->payload, e);
 	free(body);
@@ -313,6 +324,20 @@ int proto_get_bool(const json_t *obj, const char *key, int *out, struct husk_err
 
 json_t *proto_error_payload(const struct husk_err *e)
 {
-	return json_pack("{s:s,s:i}", "error", e->msg[0] ? e->msg : "error", "errno",
-			 e->code ? e->code : EIO);
+	char msg[HUSK_ERR_MSG_MAX];
+
+	/*
+	 * A message cut to fit can end inside a UTF-8 sequence, or quote bytes
+	 * that are not UTF-8 at all; jansson takes only valid UTF-8, so such a
+	 * message goes out with its non-ASCII bytes as '?' rather than not at all.
+	 */
+	snprintf(msg, sizeof(msg), "%.*s", (int)sizeof(msg) - 1, e->msg[0] ? e->msg : "error");
+	json_t *s = json_string(msg);
+	if (!s) {
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		s = json_string(msg);
+	}
+	return json_pack("{s:o,s:i}", "error", s, "errno", e->code ? e->code : EIO);
 }

@@ -123,9 +123,15 @@ static void read_three(size_t chunk)
 		if (rc < 0) {
 			ck_assert_uint_eq(m.hdr.id, 2);
 			ck_assert(!r.broken);
+		} else if (n == 1) {
+			ck_assert_uint_eq(m.hdr.id, 1);
+			ck_assert_uint_eq(m.hdr.type, PROTO_HELLO);
+			ck_assert_int_eq(json_integer_value(json_object_get(m.payload, "version")), 1);
+			ck_assert_uint_eq(json_object_size(m.payload), 1);
 		} else {
-			ck_assert_uint_eq(m.hdr.id, (uint32_t)n);
-			ck_assert(json_is_object(m.payload));
+			ck_assert_uint_eq(m.hdr.id, 3);
+			ck_assert_uint_eq(m.hdr.type, PROTO_WAIT);
+			ck_assert(json_is_object(m.payload) && json_object_size(m.payload) == 0);
 		}
 		proto_msg_free(&m);
 	}
@@ -271,6 +277,187 @@ START_TEST(field_getters)
 }
 END_TEST
 
+START_TEST(type_names)
+{
+	static const char *const names[] = { NULL,     "hello", "create", "start",  "exec",
+					     "signal", "wait",  "resize", "ps",     "delete",
+					     "shutdown", "stream" };
+	for (uint16_t t = 1; t < sizeof(names) / sizeof(names[0]); t++)
+		ck_assert_str_eq(proto_type_name(t), names[t]);
+	ck_assert_str_eq(proto_type_name(PROTO_OK), "ok");
+	ck_assert_str_eq(proto_type_name(PROTO_ERROR), "error");
+	ck_assert_ptr_null(proto_type_name(0));
+	ck_assert_ptr_null(proto_type_name(PROTO_STREAM + 1));
+	ck_assert_ptr_null(proto_type_name(PROTO_ERROR + 1));
+	ck_assert_ptr_null(proto_type_name(0xffff));
+}
+END_TEST
+
+START_TEST(encode_refuses_a_non_object)
+{
+	json_t *a = json_pack("[i]", 1);
+	uint8_t *buf = NULL;
+	size_t len;
+	ck_assert_int_eq(proto_encode(PROTO_OK, 1, a, &buf, &len), -EINVAL);
+	ck_assert_ptr_null(buf);
+	json_decref(a);
+}
+END_TEST
+
+/* The payload buffer exists only once a whole, valid header is in; a partial one is freed. */
+START_TEST(reader_allocates_after_the_header)
+{
+	struct proto_reader r;
+	struct proto_msg m;
+	struct husk_err e = { 0 };
+	size_t used;
+	uint8_t b[PROTO_HDR_SIZE + 3];
+
+	proto_reader_init(&r);
+	hdr_bytes(b, PROTO_MAGIC, PROTO_VERSION, PROTO_CREATE, 4, PROTO_MAX_PAYLOAD);
+	memcpy(b + PROTO_HDR_SIZE, "{\"a", 3);
+	ck_assert_int_eq(proto_reader_feed(&r, b, PROTO_HDR_SIZE - 1, &used, &m, &e), 0);
+	ck_assert_uint_eq(used, PROTO_HDR_SIZE - 1);
+	ck_assert_ptr_null(r.payload);
+	ck_assert_int_eq(proto_reader_feed(&r, b + used, 4, &used, &m, &e), 0);
+	ck_assert_uint_eq(used, 4);
+	ck_assert_ptr_nonnull(r.payload);
+	ck_assert_uint_eq(r.payload_got, 3);
+	ck_assert_int_eq(proto_reader_feed(&r, NULL, 0, &used, &m, &e), 0);
+	ck_assert_uint_eq(used, 0);
+	proto_reader_free(&r); /* the partial payload goes (ASan checks) */
+	ck_assert_ptr_null(r.payload);
+
+	/* one byte over the limit: refused when the header completes, nothing allocated */
+	proto_reader_init(&r);
+	hdr_bytes(b, PROTO_MAGIC, PROTO_VERSION, PROTO_CREATE, 4, PROTO_MAX_PAYLOAD + 1);
+	ck_assert_int_eq(proto_reader_feed(&r, b, sizeof(b), &used, &m, &e), -EMSGSIZE);
+	ck_assert_uint_eq(used, PROTO_HDR_SIZE);
+	ck_assert_str_eq(e.msg, "payload of 1048577 bytes is over the limit of 1048576");
+	ck_assert_ptr_null(r.payload);
+	ck_assert(r.broken);
+	proto_reader_free(&r);
+
+	/* bad magic and version break the stream too */
+	for (int i = 0; i < 2; i++) {
+		proto_reader_init(&r);
+		memset(&e, 0, sizeof(e));
+		hdr_bytes(b, i ? PROTO_MAGIC : 0x4b535549u, i ? 2 : PROTO_VERSION, PROTO_HELLO, 8, 0);
+		ck_assert_int_eq(proto_reader_feed(&r, b, sizeof(b), &used, &m, &e), -EPROTO);
+		ck_assert(r.broken);
+		ck_assert_uint_eq(m.hdr.id, 8);
+		ck_assert_str_eq(e.msg, i ? "protocol version 2, this side speaks 1"
+					  : "bad magic 0x4b535549");
+		proto_reader_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(recv_eof_inside_a_header)
+{
+	int sv[2];
+	struct proto_msg m;
+	struct husk_err e = { 0 };
+	uint8_t hdr[PROTO_HDR_SIZE];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	hdr_bytes(hdr, PROTO_MAGIC, PROTO_VERSION, PROTO_HELLO, 1, 2);
+	ck_assert_int_eq(write(sv[0], hdr, 10), 10);
+	close(sv[0]);
+	ck_assert_int_eq(proto_recv(sv[1], &m, &e), -EPROTO);
+	ck_assert_msg(strstr(e.msg, "inside a message header"), "%s", e.msg);
+	ck_assert_ptr_null(m.payload);
+	close(sv[1]);
+}
+END_TEST
+
+/* Not a socket: proto_send falls back to write(2). A bad payload still names its id. */
+START_TEST(send_recv_over_a_pipe)
+{
+	int p[2];
+	struct proto_msg m;
+	struct husk_err e = { 0 };
+	uint8_t hdr[PROTO_HDR_SIZE];
+
+	ck_assert_int_eq(pipe(p), 0);
+	json_t *v = json_pack("{s:s,s:i}", "id", "c1", "signal", 9);
+	ck_assert_int_eq(proto_send(p[1], PROTO_SIGNAL, 77, v), 0);
+	hdr_bytes(hdr, PROTO_MAGIC, PROTO_VERSION, PROTO_START, 78, 2);
+	ck_assert_int_eq(write(p[1], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	ck_assert_int_eq(write(p[1], "[]", 2), 2);
+	close(p[1]);
+	ck_assert_int_eq(proto_recv(p[0], &m, &e), 0);
+	ck_assert_uint_eq(m.hdr.id, 77);
+	ck_assert(json_equal(m.payload, v));
+	proto_msg_free(&m);
+	ck_assert_int_eq(proto_recv(p[0], &m, &e), -EBADMSG);
+	ck_assert_uint_eq(m.hdr.id, 78);
+	ck_assert_ptr_null(m.payload);
+	ck_assert_str_eq(e.msg, "payload is not a JSON object");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(proto_recv(p[0], &m, &e), -ECONNRESET);
+	close(p[0]);
+	json_decref(v);
+}
+END_TEST
+
+START_TEST(more_field_getters)
+{
+	json_t *o = json_pack("{s:s,s:s,s:n,s:b,s:f}", "t", "true", "id", "", "x", "f", 0, "r",
+			      1.5);
+	struct husk_err e = { 0 };
+	long long v = 42;
+	int b = 7;
+	const char *s = "kept";
+
+	ck_assert_int_eq(proto_get_int(o, "rows", 0, 1, 65535, &v, &e), 0);
+	ck_assert_int_eq(v, 42);
+	ck_assert_int_eq(proto_get_bool(o, "absent", &b, &e), 0);
+	ck_assert_int_eq(b, 7);
+	ck_assert_int_eq(proto_get_bool(o, "f", &b, &e), 0);
+	ck_assert_int_eq(b, 0);
+	ck_assert_int_eq(proto_get_bool(o, "t", &b, &e), -EINVAL); /* "true" is a string */
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(proto_get_int(o, "signal", 1, 1, 64, &v, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "\"signal\": missing");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(proto_get_int(o, "r", 1, 0, 9, &v, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "\"r\": not an integer");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(proto_get_string(o, "r", 0, &s, &e), -EINVAL);
+	ck_assert_str_eq(s, "kept");
+	ck_assert_int_eq(proto_get_string(o, "id", 1, &s, &e), 0);
+	ck_assert_str_eq(s, "");
+	json_decref(o);
+}
+END_TEST
+
+/* A message cut inside a UTF-8 sequence still makes an error reply. */
+START_TEST(error_payload_survives_a_cut_message)
+{
+	struct husk_err e = { 0 };
+	char id[400] = "";
+
+	for (int i = 0; i < 190; i++)
+		strcat(id, "\xc3\xa9"); /* é */
+	husk_err_set(&e, ENOENT, "abc %s", id); /* 4 + 251 bytes: ends with half an é */
+	json_t *p = proto_error_payload(&e);
+	ck_assert_ptr_nonnull(p);
+	const char *msg = json_string_value(json_object_get(p, "error"));
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(strncmp(msg, "abc ??", 6), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(p, "errno")), ENOENT);
+	json_decref(p);
+
+	memset(&e, 0, sizeof(e));
+	husk_err_set(&e, EEXIST, "container \xc3\xa9 exists");
+	p = proto_error_payload(&e);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "error")),
+			 "container \xc3\xa9 exists");
+	json_decref(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proto");
@@ -282,6 +469,13 @@ int main(void)
 	tcase_add_test(tc, reader_bad_header_breaks_the_stream);
 	tcase_add_test(tc, send_recv_over_a_socket);
 	tcase_add_test(tc, field_getters);
+	tcase_add_test(tc, type_names);
+	tcase_add_test(tc, encode_refuses_a_non_object);
+	tcase_add_test(tc, reader_allocates_after_the_header);
+	tcase_add_test(tc, recv_eof_inside_a_header);
+	tcase_add_test(tc, send_recv_over_a_pipe);
+	tcase_add_test(tc, more_field_getters);
+	tcase_add_test(tc, error_payload_survives_a_cut_message);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
