@@ -46,8 +46,20 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 	memset(st, 0, sizeof(*st));
 	if (!spec_id_valid(id))
 		return husk_err_set(e, EINVAL, "invalid container id \"%s\"", id);
-	if (mkdir(g->root, 0700) < 0 && errno != EEXIST)
-		return husk_err_set(e, errno, "%s: %s", g->root, strerror(errno));
+	/* the root and its parents, as runc makes them (containerd gives /run/containerd/runc/NS) */
+	char path[4096];
+	snprintf(path, sizeof(path), "%s", g->root);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
+		*p = c;
+		if (!c)
+			break;
+	}
 	snprintf(st->id, sizeof(st->id), "%s", id);
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", g->root, id);
 	if (mkdir(st->dir, 0700) < 0)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# containerd's runc shim driving husk (ctr run --runc-binary), with its own
+# containerd started by the test and an image imported from a tarball (no
+# registry): uname -r shows the guest's kernel and 42 is computed inside;
+# exit 3 is ctr's exit status 3; nothing is left behind. Skips (77) only
+# where /dev/kvm does not exist.
+set -euo pipefail
+build=$(cd "${1:?usage: test_containerd.sh BUILD_DIR}" && pwd)
+husk=$build/husk
+[ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this host"; exit 77; }
+command -v containerd >/dev/null || { echo "FAIL: containerd is not installed" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/husk-ctrd-XXXXXX)
+sock=$work/containerd.sock
+fail() { echo "FAIL: $*" >&2; exit 1; }
+c() { ctr --address "$sock" "$@"; }
+cleanup() {
+	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# a containerd of our own: state, content and socket in $work, stopped by its PID
+setsid containerd --root "$work/root" --state "$work/state" --address "$sock" \
+	>"$work/containerd.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && c version >/dev/null 2>&1 && break; sleep 0.1; done
+c version >/dev/null || fail "containerd did not start: $(tail -5 "$work/containerd.log")"
+
+tar -C "$build/guest/rootfs.dir" -cf "$work/rootfs.tar" .
+# a docker-archive is what ctr imports: one layer and a config, made by hand
+python3 - "$work" <<'PY'
+import hashlib, json, os, sys, tarfile, io
+work = sys.argv[1]
+layer = open(os.path.join(work, "rootfs.tar"), "rb").read()
+diff = "sha256:" + hashlib.sha256(layer).hexdigest()
+config = json.dumps({"architecture": "amd64", "os": "linux",
+                     "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]},
+                     "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode()
+cname = hashlib.sha256(config).hexdigest() + ".json"
+manifest = json.dumps([{"Config": cname, "RepoTags": ["localhost/husk-test-bb:latest"],
+                        "Layers": ["layer.tar"]}]).encode()
+with tarfile.open(os.path.join(work, "image.tar"), "w") as t:
+    for name, data in (("layer.tar", layer), (cname, config), ("manifest.json", manifest)):
+        info = tarfile.TarInfo(name); info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+PY
+c image import "$work/image.tar" >/dev/null || fail "image import"
+img=localhost/husk-test-bb:latest
+run() { c run --rm --runtime io.containerd.runc.v2 --runc-binary "$husk" "$@"; }
+
+out=$(run $img t1 sh -c 'uname -r; echo $((6*7))' </dev/null)
+[ "$(echo "$out" | tail -1)" = 42 ] || fail "run: $out"
+echo "$out" | head -1 | grep -q '^6\.1\.' || fail "not the guest kernel: $out"
+[ "$(echo "$out" | head -1)" != "$(uname -r)" ] || fail "uname -r is the host's"
+
+set +e
+run $img t2 sh -c 'exit 3' </dev/null
+status=$?
+set -e
+[ "$status" = 3 ] || fail "exit 3 gave $status"
+[ -z "$(c containers ls -q)" ] || fail "containers left: $(c containers ls -q)"
+! grep -qs -- "--id.t[12]" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
+echo PASS
