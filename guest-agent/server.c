@@ -100,8 +100,10 @@ static void srv_conn_close(struct agent *a, struct conn *c)
 			*pp = c->next;
 			break;
 		}
-	srv_unwatch(a, c->fd);
-	close(c->fd);
+	if (c->fd >= 0) {
+		srv_unwatch(a, c->fd);
+		close(c->fd);
+	}
 	proto_reader_free(&c->rd);
 	free(c->out);
 	free(c);
@@ -173,16 +175,9 @@ int srv_take_stream(struct agent *a, const char *cid, const char *eid, enum stre
 		if (c->kind == CONN_STREAM && c->stream == kind && !strcmp(c->cid, cid) &&
 		    !strcmp(c->eid, eid) && c->outlen == 0) {
 			int fd = c->fd;
-			c->fd = -1;
-			for (struct conn **pp = &a->conns; *pp; pp = &(*pp)->next)
-				if (*pp == c) {
-					*pp = c->next;
-					break;
-				}
 			srv_unwatch(a, fd);
-			proto_reader_free(&c->rd);
-			free(c->out);
-			free(c);
+			c->fd = -1; /* the process takes it: forget the rest */
+			srv_conn_close(a, c);
 			return fd;
 		}
 	return -1;

@@ -140,24 +140,6 @@ static int setup_ambient(const struct spec_caps *c, int last, struct husk_err *e
 
 /* --- the process ------------------------------------------------------------------- */
 
-static const char *setup_rlimit_name(int resource)
-{
-	static const char *const names[] = {
-		[RLIMIT_CPU] = "RLIMIT_CPU",	       [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-		[RLIMIT_DATA] = "RLIMIT_DATA",	       [RLIMIT_STACK] = "RLIMIT_STACK",
-		[RLIMIT_CORE] = "RLIMIT_CORE",	       [RLIMIT_RSS] = "RLIMIT_RSS",
-		[RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-		[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
-		[RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-		[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-		[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-	};
-	if (resource >= 0 && (size_t)resource < sizeof(names) / sizeof(names[0]) &&
-	    names[resource])
-		return names[resource];
-	return "RLIMIT_?";
-}
-
 int setup_process(const struct spec_process *p, struct husk_err *e)
 {
 	static const struct spec_caps none = { 0 };
@@ -168,7 +150,7 @@ int setup_process(const struct spec_process *p, struct husk_err *e)
 		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
 		int res = p->rlimits[i].resource;
 		if (setrlimit(res, &rl) < 0)
-			return husk_err_set(e, errno, "%s: %s", setup_rlimit_name(res),
+			return husk_err_set(e, errno, "%s: %s", spec_rlimit_name(res),
 					    strerror(errno));
 	}
 	if (p->has_oom_score_adj) {

@@ -215,6 +215,14 @@ static int spec_process_caps(const json_t *caps, struct spec_process *p, struct 
 	return 0;
 }
 
+const char *spec_rlimit_name(int resource)
+{
+	for (size_t i = 0; i < SPEC_N(spec_process_rlimit_names); i++)
+		if (spec_process_rlimit_names[i].resource == resource)
+			return spec_process_rlimit_names[i].name;
+	return "RLIMIT_?";
+}
+
 static int spec_process_rlimit_type(const char *name)
 {
 	for (size_t i = 0; i < SPEC_N(spec_process_rlimit_names); i++)

@@ -102,6 +102,9 @@ void spec_process_free(struct spec_process *p);
 /* A container or exec id as runc accepts it (1 to SPEC_ID_MAX of [A-Za-z0-9_.+-]). */
 bool spec_id_valid(const char *id);
 
+/* "RLIMIT_NOFILE" for RLIMIT_NOFILE, as config.json names it ("RLIMIT_?" if unknown). */
+const char *spec_rlimit_name(int resource);
+
 /* The value of NAME in a NULL-terminated "KEY=VALUE" list, or NULL. */
 const char *spec_env_get(char *const *env, const char *name);
 

@@ -195,6 +195,14 @@ START_TEST(full_config)
 }
 END_TEST
 
+START_TEST(rlimit_names)
+{
+	ck_assert_str_eq(spec_rlimit_name(RLIMIT_NOFILE), "RLIMIT_NOFILE");
+	ck_assert_str_eq(spec_rlimit_name(RLIMIT_RTTIME), "RLIMIT_RTTIME");
+	ck_assert_str_eq(spec_rlimit_name(-1), "RLIMIT_?");
+}
+END_TEST
+
 START_TEST(minimal_defaults)
 {
 	json_t *j = load("{'process': {'args': ['true']}, 'root': {'path': '/r'},"
@@ -559,6 +567,7 @@ static Suite *spec_suite(void)
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, full_config);
 	tcase_add_test(tc, minimal_defaults);
+	tcase_add_test(tc, rlimit_names);
 	tcase_add_test(tc, exec_process);
 	tcase_add_test(tc, all_capabilities_and_rlimits);
 	tcase_add_test(tc, mount_options);
