@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +81,9 @@ void spec_ctl_started(struct spec_run *sr, const struct husk_err *e)
 static void spec_ctl_do_start(struct spec_run *sr, char *reply, size_t len)
 {
 	pthread_mutex_lock(&sr->lock);
-	if (sr->state != SPEC_CREATED || sr->start_requested) {
+	if (sr->state != SPEC_CREATED || sr->start_requested || sr->paused) {
 		snprintf(reply, len, "error the container is %s, not created\n",
-			 spec_state_names[sr->state]);
+			 sr->paused ? "paused" : spec_state_names[sr->state]);
 		pthread_mutex_unlock(&sr->lock);
 		return;
 	}
@@ -98,6 +99,33 @@ static void spec_ctl_do_start(struct spec_run *sr, char *reply, size_t len)
 	pthread_mutex_unlock(&sr->lock);
 }
 
+/* "pause" / "resume": the vCPUs stop outside the guest, or run on. */
+static void spec_ctl_do_pause(struct spec_run *sr, bool pause, char *reply, size_t len)
+{
+	pthread_mutex_lock(&sr->lock);
+	enum spec_state st = sr->state;
+	bool paused = sr->paused;
+	pthread_mutex_unlock(&sr->lock);
+	if (st != SPEC_CREATED && st != SPEC_RUNNING) {
+		snprintf(reply, len, "error the container is %s\n", spec_state_names[st]);
+		return;
+	}
+	if (paused == pause) {
+		snprintf(reply, len, "error the container is %s\n",
+			 paused ? "paused already" : "not paused");
+		return;
+	}
+	int r = sr->pause_vm(sr->ctx, pause);
+	if (r < 0) {
+		snprintf(reply, len, "error %s: %s\n", pause ? "pause" : "resume", strerror(-r));
+		return;
+	}
+	pthread_mutex_lock(&sr->lock);
+	sr->paused = pause;
+	pthread_mutex_unlock(&sr->lock);
+	snprintf(reply, len, "ok\n");
+}
+
 static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply, size_t len)
 {
 	int sig = 0, all = 0;
@@ -110,9 +138,20 @@ static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply,
 	}
 	pthread_mutex_lock(&sr->lock);
 	enum spec_state st = sr->state;
+	bool paused = sr->paused;
 	pthread_mutex_unlock(&sr->lock);
 	if (st == SPEC_BOOTING || st == SPEC_STOPPED) {
 		snprintf(reply, len, "error the container is %s\n", spec_state_names[st]);
+		return;
+	}
+	if (paused && sig == SIGKILL) {
+		/* nothing runs in a paused guest: the VM ends, as its processes would */
+		sr->stop_vm(sr->ctx, 128 + SIGKILL, "killed while paused");
+		snprintf(reply, len, "ok\n");
+		return;
+	}
+	if (paused) {
+		snprintf(reply, len, "error the container is paused: resume it first\n");
 		return;
 	}
 	if (ac_open(&c, sr->uds, CTL_AGENT_MS, sr->stopping, NULL, 0, &e) == 0 &&
@@ -134,9 +173,13 @@ static void spec_ctl_serve(struct spec_run *sr, int fd)
 		spec_ctl_do_start(sr, reply, sizeof(reply));
 	} else if (!strncmp(line, "kill ", 5)) {
 		spec_ctl_do_kill(sr, line + 5, reply, sizeof(reply));
+	} else if (!strcmp(line, "pause") || !strcmp(line, "resume")) {
+		spec_ctl_do_pause(sr, !strcmp(line, "pause"), reply, sizeof(reply));
 	} else if (!strcmp(line, "state")) {
 		pthread_mutex_lock(&sr->lock);
-		snprintf(reply, sizeof(reply), "%s\n", spec_state_names[sr->state]);
+		snprintf(reply, sizeof(reply), "%s\n",
+			 sr->paused && sr->state != SPEC_STOPPED ? "paused" :
+								   spec_state_names[sr->state]);
 		pthread_mutex_unlock(&sr->lock);
 	} else {
 		snprintf(reply, sizeof(reply), "error unknown request \"%.40s\"\n", line);

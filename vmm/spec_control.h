@@ -4,7 +4,9 @@
  * answered by one line.
  *   start          -> ok | error MSG   (runs the workload; once)
  *   kill SIG ALL   -> ok | error MSG   (ALL 1: every process of the container)
- *   state          -> booting | created | running | stopped
+ *   pause, resume  -> ok | error MSG   (the vCPUs stop outside the guest / run on)
+ *   state          -> booting | created | running | paused | stopped
+ * A paused container takes only SIGKILL, which ends its VM (status 137).
  * and the ready descriptor (--ready-fd), which gets "ready" or "error MSG"
  * once the container exists or cannot be made.
  */

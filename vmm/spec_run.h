@@ -31,6 +31,7 @@ struct spec_run {
 	bool has_binds;
 	volatile int *stopping;
 	void (*stop_vm)(void *ctx, int status, const char *reason);
+	int (*pause_vm)(void *ctx, bool pause); /* 0 or negative errno */
 	void *ctx;
 	pthread_t thread;
 	bool started;
@@ -41,6 +42,7 @@ struct spec_run {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	enum spec_state { SPEC_BOOTING, SPEC_CREATED, SPEC_RUNNING, SPEC_STOPPED } state;
+	bool paused;
 	bool start_requested, start_done;
 	int start_result; /* 0 or negative errno, once start_done */
 	char start_error[256];

@@ -35,6 +35,8 @@
 #include "log.h"
 #include "spec_run.h"
 
+#define VMM_PAUSE_MS 5000 /* for every vCPU to leave the guest */
+
 struct vmm {
 	const struct vmm_config *cfg;
 	const struct kvm_flavour *flavour;
@@ -43,6 +45,7 @@ struct vmm {
 	struct vm vm;
 	struct vcpu *vcpus;
 	unsigned nvcpus;
+	struct vcpu_gate gate; /* closed while the VM is paused */
 	struct iobus iobus;
 	struct serial serial;
 	struct i8042 i8042;
@@ -156,6 +159,14 @@ static const struct console_hooks vmm_console_hooks = {
 static void vmm_spec_stop(void *ctx, int status, const char *reason)
 {
 	vmm_request_stop(ctx, status, reason);
+}
+
+/* Pause (stop every vCPU outside the guest) or resume the VM. */
+static int vmm_spec_pause(void *ctx, bool pause)
+{
+	struct vmm *m = ctx;
+	return pause ? vcpu_gate_close(&m->gate, m->vcpus, m->nvcpus, VMM_PAUSE_MS) :
+		       vcpu_gate_open(&m->gate);
 }
 
 static void vmm_i8042_reset(void *ctx)
@@ -274,6 +285,7 @@ static int vmm_setup_vcpus(struct vmm *m, uint64_t entry)
 		v->ops = &vmm_exit_ops;
 		v->ctx = m;
 		v->stopping = &m->stopping;
+		v->gate = &m->gate;
 		r = vcpu_setup(&m->kvm, v, m->cfg->vcpus, m->flavour, entry, MM_ZERO_PAGE);
 		if (r < 0)
 			return r;
@@ -343,6 +355,7 @@ static void vmm_teardown(struct vmm *m)
 	if (m->stop_efd >= 0)
 		close(m->stop_efd);
 	pthread_mutex_destroy(&m->stop_lock);
+	vcpu_gate_destroy(&m->gate);
 }
 
 int vmm_run(const struct vmm_config *cfg, struct timing *t)
@@ -359,6 +372,7 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	m.vm.fd = -1;
 	m.vm.mem.memfd = -1;
 	pthread_mutex_init(&m.stop_lock, NULL);
+	vcpu_gate_init(&m.gate);
 
 	/*
 	 * Signals that end the VM go to a signalfd from the start, so that the
@@ -389,6 +403,7 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 		}
 		sr->stopping = &m.stopping;
 		sr->stop_vm = vmm_spec_stop;
+		sr->pause_vm = vmm_spec_pause;
 		sr->ctx = &m;
 		m.cfg = cfg = &sr->cfg;
 	}

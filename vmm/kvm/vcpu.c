@@ -207,9 +207,16 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		v->ops->first_run(v->ctx);
 	while (!*v->stopping) {
+		if (v->gate)
+			vcpu_gate_pass(v->gate, v->stopping);
+		if (*v->stopping)
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/* kicked: `stopping` and the gate are looked at again first */
+				v->run->immediate_exit = 0;
 				continue;
+			}
 			char what[128];
 			snprintf(what, sizeof(what), "KVM_RUN: %s", strerror(errno));
 			vcpu_fail(v, what);
@@ -240,13 +247,22 @@ int vcpu_start(struct vcpu *v)
 	return 0;
 }
 
-void vcpu_kick_and_join(struct vcpu *v)
+void vcpu_kick(struct vcpu *v)
 {
 	if (!v->started)
 		return;
 	v->run->immediate_exit = 1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_kick_and_join(struct vcpu *v)
+{
+	if (!v->started)
+		return;
+	if (v->gate)
+		vcpu_gate_wake(v->gate);
+	vcpu_kick(v);
 	pthread_join(v->thread, NULL);
 	v->started = false;
 	if (getenv("HUSK_VMM_DEBUG")) {

@@ -8,6 +8,7 @@
 
 #include "kvm/flavour.h"
 #include "kvm/kvm.h"
+#include "kvm/vcpu_gate.h"
 
 /* What the run loop asks of the rest of the VMM. */
 struct vcpu_exit_ops {
@@ -31,6 +32,7 @@ struct vcpu {
 	const struct vcpu_exit_ops *ops;
 	void *ctx;
 	volatile int *stopping;     /* shared: set once the VM is ending */
+	struct vcpu_gate *gate;     /* shared: closed while the VM is paused (may be NULL) */
 };
 
 int vcpu_create(struct kvm *k, struct vm *vm, unsigned id, struct vcpu *v);
@@ -42,6 +44,9 @@ int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
 
 /* Start the vCPU's thread running the guest. */
 int vcpu_start(struct vcpu *v);
+
+/* Make a running vCPU leave KVM_RUN soon (it looks at `stopping` and the gate). */
+void vcpu_kick(struct vcpu *v);
 
 /* Make a running vCPU leave KVM_RUN (the VM is ending), then join it. */
 void vcpu_kick_and_join(struct vcpu *v);
