@@ -26,12 +26,26 @@ static int cg_write(const char *dir, const char *file, const char *val)
 	return r;
 }
 
+int cg_set_limits(const char *path, const struct spec_resources *res, struct husk_err *e)
+{
+	static const char *const files[2] = { "memory.max", "pids.max" };
+	const int64_t limits[2] = { res->memory_limit, res->pids_limit };
+	for (int i = 0; i < 2; i++) {
+		char val[32];
+		if (limits[i] <= 0)
+			continue; /* not given */
+		snprintf(val, sizeof(val), "%lld", (long long)limits[i]);
+		int r = cg_write(path, files[i], val);
+		if (r < 0)
+			return husk_err_set(e, -r, "linux.resources: cannot set %s %s in the guest: %s",
+					    files[i], val, strerror(-r));
+	}
+	return 0;
+}
+
 int cg_create(const char *id, const struct spec_resources *res, char *path, size_t len,
 	      struct husk_err *e)
 {
-	char val[32];
-	int r;
-
 	if (mkdir(CG_HUSK, 0755) < 0 && errno != EEXIST)
 		return husk_err_set(e, errno, "cgroup %s: %s", CG_HUSK, strerror(errno));
 	/* best effort: a limit that needs a missing controller fails below */
@@ -40,21 +54,10 @@ int cg_create(const char *id, const struct spec_resources *res, char *path, size
 	snprintf(path, len, "%s/%s", CG_HUSK, id);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return husk_err_set(e, errno, "cgroup %s: %s", path, strerror(errno));
-	if (res->memory_limit > 0) {
-		snprintf(val, sizeof(val), "%lld", (long long)res->memory_limit);
-		if ((r = cg_write(path, "memory.max", val)) < 0)
-			goto fail;
-	}
-	if (res->pids_limit > 0) {
-		snprintf(val, sizeof(val), "%lld", (long long)res->pids_limit);
-		if ((r = cg_write(path, "pids.max", val)) < 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	husk_err_set(e, -r, "linux.resources: cannot set %s in the guest: %s", val, strerror(-r));
-	rmdir(path);
-	return -e->code;
+	int r = cg_set_limits(path, res, e);
+	if (r < 0)
+		rmdir(path);
+	return r;
 }
 
 int cg_join(const char *path)

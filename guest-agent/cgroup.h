@@ -14,6 +14,8 @@
 
 int cg_create(const char *id, const struct spec_resources *res, char *path, size_t len,
 	      struct husk_err *e);
+/* Set memory.max and pids.max from the limits that are given (> 0). */
+int cg_set_limits(const char *path, const struct spec_resources *res, struct husk_err *e);
 /* Move the calling process into the group (from the child, before exec). */
 int cg_join(const char *path);
 /* The PIDs in the group (malloc'd, *n of them). */

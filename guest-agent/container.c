@@ -460,6 +460,26 @@ static int ctr_signal(struct container *c, const struct proto_msg *m, struct hus
 	return 0;
 }
 
+/* A process's command line with spaces between its arguments ("" when gone). */
+static const char *ctr_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < (n < 0 ? 0 : n); i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+		else if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f)
+			buf[i] = '?'; /* a JSON string must be valid UTF-8 */
+	buf[n < 0 ? 0 : n] = '\0';
+	return buf;
+}
+
 static json_t *ctr_ps(struct container *c, struct husk_err *e)
 {
 	pid_t *pids;
@@ -468,11 +488,14 @@ static json_t *ctr_ps(struct container *c, struct husk_err *e)
 		husk_err_set(e, EIO, "ps %s: cannot read its cgroup", c->id);
 		return NULL;
 	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
+	json_t *arr = json_array(), *cmds = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char cmd[256];
 		json_array_append_new(arr, json_integer(pids[i]));
+		json_array_append_new(cmds, json_string(ctr_cmdline(pids[i], cmd, sizeof(cmd))));
+	}
 	free(pids);
-	return json_pack("{s:o}", "pids", arr);
+	return json_pack("{s:o,s:o}", "pids", arr, "commands", cmds);
 }
 
 static bool ctr_running(const struct container *c)
@@ -525,6 +548,14 @@ void ctr_request(struct agent *a, uint64_t conn, const struct proto_msg *m)
 			if (ctr_signal(c, m, &e) == 0)
 				result = json_object();
 			break;
+		case PROTO_UPDATE: {
+			struct spec_resources res;
+			if (spec_resources_parse(json_object_get(m->payload, "resources"), &res,
+						 &e) == 0 &&
+			    cg_set_limits(c->cgroup, &res, &e) == 0)
+				result = json_object();
+			break;
+		}
 		case PROTO_WAIT: {
 			struct proc *p = ctr_target(c, m->payload, &e);
 			if (p && p->state == PROC_EXITED)

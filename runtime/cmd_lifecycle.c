@@ -19,7 +19,9 @@
 #include <jansson.h>
 
 #include "husk/line_io.h"
+#include "host_cgroup.h"
 #include "husk/spec.h"
+#include "resources.h"
 
 #define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
 #define HUSK_STOP_MS 10000
@@ -42,22 +44,36 @@ static void husk_paths(char *vmm, char *kernel, char *initrd, size_t len)
 		snprintf(initrd, len, "%s/guest/initramfs.cpio", dir);
 }
 
-/* Refuse, before any VM exists, what the VMM or the guest cannot do. */
-static int husk_check_bundle(const char *bundle, char *config, size_t len, struct husk_err *e)
+/* What the bundle asks of the VM, read and checked before any VM exists. */
+struct husk_bundle {
+	char config[PATH_MAX + 16];
+	uint64_t mem;
+	unsigned cpus;
+	char cgroup[PATH_MAX]; /* "" : the VM stays in the caller's cgroup */
+	struct hcg_limits limits;
+};
+
+static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct husk_err *e)
 {
 	struct spec spec = { 0 };
 	json_error_t jerr;
 
-	snprintf(config, len, "%s/config.json", bundle);
-	json_t *j = json_load_file(config, JSON_REJECT_DUPLICATES, &jerr);
+	snprintf(b->config, sizeof(b->config), "%s/config.json", bundle);
+	json_t *j = json_load_file(b->config, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
-		return husk_err_set(e, EINVAL, "%s: %s", config,
-				    access(config, F_OK) ? strerror(errno) : jerr.text);
+		return husk_err_set(e, EINVAL, "%s: %s", b->config,
+				    access(b->config, F_OK) ? strerror(errno) : jerr.text);
 	int r = spec_parse(j, &spec, e);
 	json_decref(j);
 	if (r < 0)
-		return husk_err_wrap(e, "%s", config);
-	if (spec.process.terminal)
+		return husk_err_wrap(e, "%s", b->config);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	res_vm_size(&spec.resources, ncpu > 0 ? (unsigned)ncpu : 1, &b->mem, &b->cpus);
+	res_host_limits(&spec.resources, b->mem, &b->limits);
+	b->cgroup[0] = '\0';
+	if (spec.cgroups_path && spec.cgroups_path[0])
+		r = hcg_path_from_spec(spec.cgroups_path, b->cgroup, sizeof(b->cgroup), e);
+	if (r == 0 && spec.process.terminal)
 		r = husk_err_set(e, EOPNOTSUPP, "process.terminal: terminals are not supported yet");
 	spec_free(&spec);
 	return r;
@@ -88,24 +104,37 @@ static int husk_wait_ready(int fd, struct husk_err *e)
 	return husk_err_set(e, EIO, "the container's VM ended while it was being created");
 }
 
+/* The container's last traces: its host cgroup and its state directory. */
+static void husk_remove(const struct husk_state *st)
+{
+	if (st->cgroup[0])
+		hcg_remove(HCG_MOUNTINFO, st->cgroup);
+	state_remove(st);
+}
+
 int husk_create(const struct husk_global *g, const char *id, const char *bundle_arg,
 		const char *pid_file, struct husk_state *st)
 {
 	struct husk_err e = { 0 };
-	char bundle[PATH_MAX], config[PATH_MAX + 16], vmm[PATH_MAX], kernel[PATH_MAX],
-		initrd[PATH_MAX], control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32];
+	char bundle[PATH_MAX], vmm[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX],
+		control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32], mem[32],
+		cpus[16];
+	struct husk_bundle b;
 	int pipefd[2];
 
 	if (!realpath(bundle_arg, bundle)) {
 		husk_report(g, "bundle %s: %s", bundle_arg, strerror(errno));
 		return 1;
 	}
-	if (husk_check_bundle(bundle, config, sizeof(config), &e) < 0 ||
-	    state_create(g, id, st, &e) < 0) {
+	if (husk_check_bundle(bundle, &b, &e) < 0 || state_create(g, id, st, &e) < 0) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		return 1;
 	}
 	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle);
+	snprintf(st->cgroup, sizeof(st->cgroup), "%s", b.cgroup);
+	st->mem_bytes = b.mem;
+	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(b.mem >> 20));
+	snprintf(cpus, sizeof(cpus), "%u", b.cpus);
 	husk_paths(vmm, kernel, initrd, sizeof(vmm));
 	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
 	snprintf(vsock, sizeof(vsock), "%s/vsock.sock", st->dir);
@@ -117,12 +146,17 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* the VM, its threads and its virtiofsd: all in the engine's cgroup */
+		if (b.cgroup[0] && hcg_join(HCG_MOUNTINFO, b.cgroup, 0, &b.limits, &e) < 0) {
+			dprintf(pipefd[1], "error %s\n", e.msg);
+			_exit(1);
+		}
 		/* the engine's stdio stay: they become the workload's */
 		if (dup2(pipefd[1], 3) < 0)
 			_exit(127);
-		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", config, "--id", id,
-		      "--control", control, "--vsock-uds", vsock, "--console", console,
-		      "--ready-fd", "3", (char *)NULL);
+		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b.config, "--id",
+		      id, "--control", control, "--vsock-uds", vsock, "--console", console,
+		      "--mem", mem, "--cpus", cpus, "--ready-fd", "3", (char *)NULL);
 		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));
 		_exit(127);
 	}
@@ -143,7 +177,7 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 			kill(pid, SIGTERM);
 			waitpid(pid, NULL, 0);
 		}
-		state_remove(st);
+		husk_remove(st);
 		return 1;
 	}
 	return 0;
@@ -170,7 +204,11 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 			bundle = optarg;
 		else if (o == 'p')
 			pid_file = optarg;
-		else if (o == 'c') {
+		else if (o == 'f' && strcmp(optarg, "0")) {
+			husk_report(g, "create: --preserve-fds %s: host file descriptors cannot "
+				       "cross into a VM; only stdio reaches the workload", optarg);
+			return 1;
+		} else if (o == 'c') {
 			husk_report(g, "create: --console-socket: terminals are not supported yet");
 			return 1;
 		} else if (o == '?')
@@ -259,7 +297,7 @@ int cmd_kill(const struct husk_global *g, int argc, char **argv)
 		return 1;
 	}
 	const char *status = state_status(&st);
-	if (strcmp(status, "created") && strcmp(status, "running")) {
+	if (strcmp(status, "created") && strcmp(status, "running") && strcmp(status, "paused")) {
 		husk_report(g, "kill: container \"%s\" is %s", st.id, status);
 		return 1;
 	}
@@ -302,13 +340,14 @@ int cmd_delete(const struct husk_global *g, int argc, char **argv)
 			return 1;
 	if (husk_one_id(g, "delete", argc, argv, &st) < 0)
 		return 1;
-	if (!strcmp(state_status(&st), "running") && !force) {
-		husk_report(g, "delete: container \"%s\" is running: stop it first, or --force",
-			    st.id);
+	const char *status = state_status(&st);
+	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !force) {
+		husk_report(g, "delete: container \"%s\" is %s: stop it first, or --force",
+			    st.id, status);
 		return 1;
 	}
 	husk_stop_vmm(&st);
-	state_remove(&st);
+	husk_remove(&st);
 	return 0;
 }
 
@@ -346,7 +385,7 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
 		husk_report(g, "run %s: %s", st.id, e.msg);
 		husk_stop_vmm(&st);
-		state_remove(&st);
+		husk_remove(&st);
 		return 1;
 	}
 	if (detach)
@@ -354,6 +393,6 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 	/* husk-vmm is our child here: its exit status is the workload's */
 	if (waitpid(st.pid, &status, 0) != st.pid)
 		status = 1 << 8;
-	state_remove(&st);
+	husk_remove(&st);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -7,7 +7,10 @@
 #define HUSK_RUNTIME_HUSK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include <jansson.h>
 
 #include "husk/error.h"
 
@@ -33,6 +36,8 @@ struct husk_state {
 	pid_t pid;		      /* husk-vmm's */
 	unsigned long long starttime; /* of that pid, against reuse */
 	char created[40];	      /* RFC 3339 */
+	char cgroup[4096];	      /* the VM's host cgroup, "" for none */
+	unsigned long long mem_bytes; /* the VM's RAM */
 };
 
 /* Make <root>/<id> (EEXIST if the id is taken). */
@@ -42,7 +47,7 @@ int state_save(const struct husk_state *st, struct husk_err *e); /* atomic: writ
 int state_load(const struct husk_global *g, const char *id, struct husk_state *st,
 	       struct husk_err *e);
 void state_remove(const struct husk_state *st);
-/* "creating", "created", "running" or "stopped". */
+/* "creating", "created", "running", "paused" or "stopped". */
 const char *state_status(const struct husk_state *st);
 bool state_alive(const struct husk_state *st);
 /* A process's start time (clock ticks since boot, /proc/PID/stat field 22); 0 if gone. */
@@ -50,6 +55,10 @@ unsigned long long state_starttime(pid_t pid);
 /* One line to husk-vmm's control socket, one line back (without '\n'). */
 int state_control(const struct husk_state *st, const char *req, char *reply, size_t len,
 		  struct husk_err *e);
+
+/* One request to the container's agent (through its vsock socket); `req` is consumed. */
+int state_agent_call(const struct husk_state *st, uint16_t type, json_t *req, json_t **result,
+		     struct husk_err *e);
 
 /* --- commands ----------------------------------------------------------------- */
 
@@ -62,6 +71,10 @@ int cmd_delete(const struct husk_global *g, int argc, char **argv);
 int cmd_list(const struct husk_global *g, int argc, char **argv);
 int cmd_spec(const struct husk_global *g, int argc, char **argv);
 int cmd_features(const struct husk_global *g, int argc, char **argv);
+int cmd_pause(const struct husk_global *g, int argc, char **argv);
+int cmd_resume(const struct husk_global *g, int argc, char **argv);
+int cmd_ps(const struct husk_global *g, int argc, char **argv);
+int cmd_update(const struct husk_global *g, int argc, char **argv);
 
 /* create's work, shared with run: the VMM is started and the container made. */
 int husk_create(const struct husk_global *g, const char *id, const char *bundle,

@@ -12,7 +12,7 @@ static const char *const proto_names[] = {
 	[PROTO_HELLO] = "hello",   [PROTO_CREATE] = "create", [PROTO_START] = "start",
 	[PROTO_EXEC] = "exec",	   [PROTO_SIGNAL] = "signal", [PROTO_WAIT] = "wait",
 	[PROTO_RESIZE] = "resize", [PROTO_PS] = "ps",	      [PROTO_DELETE] = "delete",
-	[PROTO_SHUTDOWN] = "shutdown", [PROTO_STREAM] = "stream",
+	[PROTO_SHUTDOWN] = "shutdown", [PROTO_STREAM] = "stream", [PROTO_UPDATE] = "update",
 };
 
 const char *proto_type_name(uint16_t type)

@@ -206,7 +206,7 @@ static int spec_res_int(const json_t *obj, const char *key, const char *at, int6
 	return v ? spec_json_int(v, at, min, INT64_MAX, out, e) : 0;
 }
 
-static int spec_resources(const json_t *res, struct spec_resources *out, struct husk_err *e)
+int spec_resources_parse(const json_t *res, struct spec_resources *out, struct husk_err *e)
 {
 	const json_t *mem, *pids, *cpu;
 	int64_t period = 0, shares = 0;
@@ -255,7 +255,10 @@ static int spec_linux(const json_t *lnx, struct spec *s, struct husk_err *e)
 		return r;
 	if ((r = spec_namespaces(spec_json_get(lnx, "namespaces"), s, e)) < 0)
 		return r;
-	return spec_resources(spec_json_get(lnx, "resources"), &s->resources, e);
+	const json_t *cg = spec_json_get(lnx, "cgroupsPath");
+	if (cg && (r = spec_json_strdup(cg, "linux.cgroupsPath", &s->cgroups_path, e)) < 0)
+		return r;
+	return spec_resources_parse(spec_json_get(lnx, "resources"), &s->resources, e);
 }
 
 /* ---- the whole config ---- */
@@ -308,6 +311,7 @@ void spec_free(struct spec *s)
 	spec_mounts_free(s);
 	free(s->root_path);
 	free(s->hostname);
+	free(s->cgroups_path);
 	memset(s, 0, sizeof(*s));
 }
 

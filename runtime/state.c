@@ -15,10 +15,12 @@
 
 #include <jansson.h>
 
+#include "agent_client.h"
 #include "husk/line_io.h"
 #include "husk/spec.h"
 
 #define STATE_REPLY_MS (120 * 1000)
+#define STATE_AGENT_MS 10000
 
 unsigned long long state_starttime(pid_t pid)
 {
@@ -76,9 +78,10 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 int state_save(const struct husk_state *st, struct husk_err *e)
 {
 	char path[4200], tmp[4200];
-	json_t *j = json_pack("{s:s,s:s,s:i,s:I,s:s}", "id", st->id, "bundle", st->bundle, "pid",
-			      (int)st->pid, "starttime", (json_int_t)st->starttime, "created",
-			      st->created);
+	json_t *j = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:I}", "id", st->id, "bundle", st->bundle,
+			      "pid", (int)st->pid, "starttime", (json_int_t)st->starttime,
+			      "created", st->created, "cgroup", st->cgroup, "mem",
+			      (json_int_t)st->mem_bytes);
 	snprintf(path, sizeof(path), "%s/state.json", st->dir);
 	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", st->dir);
 	int r = j && json_dump_file(j, tmp, 0) == 0 && rename(tmp, path) == 0 ? 0 : -EIO;
@@ -109,10 +112,13 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 	}
 	const char *bundle = json_string_value(json_object_get(j, "bundle"));
 	const char *created = json_string_value(json_object_get(j, "created"));
+	const char *cgroup = json_string_value(json_object_get(j, "cgroup"));
+	snprintf(st->cgroup, sizeof(st->cgroup), "%s", cgroup ? cgroup : "");
 	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle ? bundle : "");
 	snprintf(st->created, sizeof(st->created), "%s", created ? created : "");
 	st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	st->starttime = (unsigned long long)json_integer_value(json_object_get(j, "starttime"));
+	st->mem_bytes = (unsigned long long)json_integer_value(json_object_get(j, "mem"));
 	json_decref(j);
 	return 0;
 }
@@ -162,6 +168,21 @@ int state_control(const struct husk_state *st, const char *req, char *reply, siz
 	return reply[0] ? 0 : husk_err_set(e, EIO, "container \"%s\": no answer", st->id);
 }
 
+int state_agent_call(const struct husk_state *st, uint16_t type, json_t *req, json_t **result,
+		     struct husk_err *e)
+{
+	struct ac_conn c = { .fd = -1 };
+	char uds[4200];
+	snprintf(uds, sizeof(uds), "%s/vsock.sock", st->dir);
+	int r = ac_open(&c, uds, STATE_AGENT_MS, NULL, NULL, 0, e);
+	if (r == 0)
+		r = ac_call(&c, type, req, result, e);
+	else
+		json_decref(req);
+	ac_close(&c);
+	return r;
+}
+
 const char *state_status(const struct husk_state *st)
 {
 	char reply[64];
@@ -172,7 +193,9 @@ const char *state_status(const struct husk_state *st)
 		return "stopped"; /* alive but past serving: on its way out */
 	if (!strcmp(reply, "booting"))
 		return "creating";
-	if (!strcmp(reply, "created") || !strcmp(reply, "running"))
-		return !strcmp(reply, "created") ? "created" : "running";
+	static const char *const live[] = { "created", "running", "paused" };
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (!strcmp(reply, live[i]))
+			return live[i];
 	return "stopped";
 }

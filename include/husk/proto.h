@@ -38,7 +38,9 @@
  *   SIGNAL   {"id": "c1", "exec": "e1", "signal": 15, "all": false} -> {}
  *   WAIT     {"id": "c1", "exec": "e1"}         -> {"exit_code": 3} or {"signal": 9}
  *   RESIZE   {"id": "c1", "exec": "e1", "rows": 24, "cols": 80} -> {}
- *   PS       {"id": "c1"}                       -> {"pids": [1, 7]} (guest PIDs)
+ *   PS       {"id": "c1"}                       -> {"pids": [1, 7], "commands": ["sh", "sleep 9"]}
+ *   UPDATE   {"id": "c1", "resources": {OCI linux.resources}} -> {}
+ *            sets the container's memory and pids limits in the guest
  *   DELETE   {"id": "c1"}                       -> {} (kills what is left, unmounts)
  *   SHUTDOWN {}                                 -> {} then the guest powers off
  *   STREAM   {"id": "c1", "exec": "e1", "stream": "stdin"|"stdout"|"stderr"|"tty"} -> {}
@@ -75,6 +77,7 @@ enum proto_type {
 	PROTO_DELETE = 9,
 	PROTO_SHUTDOWN = 10,
 	PROTO_STREAM = 11,
+	PROTO_UPDATE = 12,
 	PROTO_OK = 0x100,
 	PROTO_ERROR = 0x101,
 };

@@ -86,6 +86,7 @@ struct spec {
 	size_t nmounts;
 	int namespaces; /* CLONE_NEW* of the namespaces listed without a path */
 	struct spec_resources resources;
+	char *cgroups_path; /* linux.cgroupsPath as given, NULL when absent */
 };
 
 /*
@@ -97,6 +98,8 @@ struct spec {
 int spec_parse(const json_t *config, struct spec *out, struct husk_err *e);
 int spec_process_parse(const json_t *process, struct spec_process *out, struct husk_err *e);
 void spec_free(struct spec *s);
+/* A LinuxResources object ("linux.resources", or what `update --resources` reads). */
+int spec_resources_parse(const json_t *res, struct spec_resources *out, struct husk_err *e);
 void spec_process_free(struct spec_process *p);
 
 /* A container or exec id as runc accepts it (1 to SPEC_ID_MAX of [A-Za-z0-9_.+-]). */

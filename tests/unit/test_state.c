@@ -23,12 +23,16 @@ START_TEST(create_save_load_remove)
 	ck_assert_msg(strstr(e.msg, "being created"), "%s", e.msg);
 	memset(&e, 0, sizeof(e));
 	snprintf(st.bundle, sizeof(st.bundle), "/some/bundle");
+	snprintf(st.cgroup, sizeof(st.cgroup), "/engine/c1");
+	st.mem_bytes = 232ULL << 20;
 	st.pid = getpid();
 	st.starttime = state_starttime(getpid());
 	ck_assert_uint_ne(st.starttime, 0);
 	ck_assert_int_eq(state_save(&st, &e), 0);
 	ck_assert_int_eq(state_load(&g, "c1", &back, &e), 0);
 	ck_assert_str_eq(back.bundle, "/some/bundle");
+	ck_assert_str_eq(back.cgroup, "/engine/c1");
+	ck_assert_uint_eq(back.mem_bytes, 232ULL << 20);
 	ck_assert_int_eq(back.pid, getpid());
 	ck_assert(state_alive(&back));
 	back.starttime++; /* the same PID, another process: not ours */

@@ -1,0 +1,45 @@
+/* pause, resume: a container's vCPUs stop outside the guest, then run on. */
+#include "husk.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static int husk_pause_resume(const struct husk_global *g, int argc, char **argv, bool pause)
+{
+	const char *cmd = pause ? "pause" : "resume";
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char reply[512];
+
+	optind = 1;
+	if (argc != 2) {
+		husk_report(g, "%s: exactly one container id, please", cmd);
+		return 1;
+	}
+	if (state_load(g, argv[1], &st, &e) < 0) {
+		husk_report(g, "%s: %s", cmd, e.msg);
+		return 1;
+	}
+	const char *status = state_status(&st);
+	if (pause ? strcmp(status, "running") && strcmp(status, "created") :
+		    strcmp(status, "paused")) {
+		husk_report(g, "%s: container \"%s\" is %s, not %s", cmd, st.id, status,
+			    pause ? "running" : "paused");
+		return 1;
+	}
+	if (state_control(&st, cmd, reply, sizeof(reply), &e) < 0) {
+		husk_report(g, "%s %s: %s", cmd, st.id, e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_pause(const struct husk_global *g, int argc, char **argv)
+{
+	return husk_pause_resume(g, argc, argv, true);
+}
+
+int cmd_resume(const struct husk_global *g, int argc, char **argv)
+{
+	return husk_pause_resume(g, argc, argv, false);
+}
