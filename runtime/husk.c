@@ -54,12 +54,29 @@ void husk_report(const struct husk_global *g, const char *fmt, ...)
 	fclose(f);
 }
 
+/* The bundle's annotations (string values only), {} when they cannot be read. */
+static json_t *husk_annotations(const struct husk_state *st)
+{
+	char path[4200];
+	json_t *out = json_object();
+	snprintf(path, sizeof(path), "%s/config.json", st->bundle);
+	json_t *config = json_load_file(path, 0, NULL);
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(config, "annotations"), key, v)
+		if (json_is_string(v))
+			json_object_set(out, key, v);
+	json_decref(config);
+	return out;
+}
+
 static json_t *husk_state_json(const struct husk_state *st)
 {
 	const char *status = state_status(st);
-	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:{}}", "ociVersion", HUSK_OCI_VERSION, "id",
+	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:o}", "ociVersion", HUSK_OCI_VERSION, "id",
 			 st->id, "status", status, "pid", strcmp(status, "stopped") ? (int)st->pid : 0,
-			 "bundle", st->bundle, "created", st->created, "annotations");
+			 "bundle", st->bundle, "created", st->created, "annotations",
+			 husk_annotations(st));
 }
 
 int cmd_state(const struct husk_global *g, int argc, char **argv)

@@ -28,6 +28,7 @@ bundle() { # DIR ARGS-JSON [MORE-LINUX-JSON]
 {"ociVersion": "1.0.2",
  "process": {"args": $2, "env": ["PATH=/bin"], "cwd": "/"},
  "root": {"path": "rootfs"}, "hostname": "husk-test",
+ "annotations": {"org.husk.test": "yes"},
  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
  "linux": {${3:-}"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}}
 JSON
@@ -57,6 +58,7 @@ done <"/proc/$(cat "$work/pid")/cgroup"
 [ "${mem:-}" = $(((192 + 32 + 64) << 20)) ] || fail "host memory limit ${mem:-none}"
 [ "$(h state c1 | sed -n 's/.*"status": "\(.*\)".*/\1/p')" = created ] || fail "not created"
 [ "$(h state c1 | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')" = "$(cat "$work/pid")" ] || fail "pid"
+h state c1 | grep -q '"org.husk.test": "yes"' || fail "state: the bundle's annotations"
 h create --bundle "$work/b1" c1 2>/dev/null && fail "a duplicate id was accepted"
 h start c1
 h list | grep -q '^c1 .* running' || fail "list: $(h list)"
