@@ -98,12 +98,15 @@ for d in /sys/fs/cgroup$cg /sys/fs/cgroup/*$cg; do
 done
 
 # --- run: the workload's exit status -------------------------------------------
-bundle "$work/b2" '["sh", "-c", "echo hello from $(hostname); exit 3"]'
+# nothing is lost when the workload writes a lot and exits at once
+bundle "$work/b2" '["sh", "-c", "echo hello from $(hostname); seq 1 100000; exit 3"]'
 set +e
 h run --bundle "$work/b2" c2 >"$work/out2" 2>"$work/err2" </dev/null
 status=$?
 set -e
 [ "$status" = 3 ] || fail "run: status $status: $(cat "$work/err2")"
-[ "$(cat "$work/out2")" = "hello from husk-test" ] || fail "run: stdout $(cat "$work/out2")"
+[ "$(head -1 "$work/out2")" = "hello from husk-test" ] || fail "run: stdout $(head -3 "$work/out2")"
+[ "$(tail -n +2 "$work/out2" | md5sum)" = "$(seq 1 100000 | md5sum)" ] ||
+	fail "run: stdout lost bytes: $(wc -lc <"$work/out2"), ends $(tail -c 20 "$work/out2")"
 [ ! -e "$root/c2" ] || fail "run left $root/c2"
 echo "PASS"
