@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "console.h"
 #include "husk/line_io.h"
 #include "husk/spec.h"
 
@@ -43,7 +44,8 @@ static void husk_paths(char *vmm, char *kernel, char *initrd, size_t len)
 }
 
 /* Refuse, before any VM exists, what the VMM or the guest cannot do. */
-static int husk_check_bundle(const char *bundle, char *config, size_t len, struct husk_err *e)
+static int husk_check_bundle(const char *bundle, char *config, size_t len,
+			     struct spec_process *proc, struct husk_err *e)
 {
 	struct spec spec = { 0 };
 	json_error_t jerr;
@@ -57,13 +59,27 @@ static int husk_check_bundle(const char *bundle, char *config, size_t len, struc
 	json_decref(j);
 	if (r < 0)
 		return husk_err_wrap(e, "%s", config);
-	if (spec.process.terminal)
-		r = husk_err_set(e, EOPNOTSUPP, "process.terminal: terminals are not supported yet");
+	proc->terminal = spec.process.terminal;
+	proc->rows = spec.process.rows;
+	proc->cols = spec.process.cols;
 	spec_free(&spec);
-	return r;
+	return 0;
 }
 
-static int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
+/* A terminal goes with a console socket, as with runc, unless husk stays attached. */
+int husk_check_terminal(bool terminal, const char *console_socket, bool detach,
+			struct husk_err *e)
+{
+	if (terminal && !console_socket && detach)
+		return husk_err_set(e, EINVAL, "cannot allocate tty if husk will detach without "
+					       "setting console socket");
+	if (!terminal && console_socket)
+		return husk_err_set(e, EINVAL, "cannot use console socket if husk will not "
+					       "allocate tty");
+	return 0;
+}
+
+int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
 {
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -89,9 +105,12 @@ static int husk_wait_ready(int fd, struct husk_err *e)
 }
 
 int husk_create(const struct husk_global *g, const char *id, const char *bundle_arg,
-		const char *pid_file, struct husk_state *st)
+		const char *pid_file, const char *console_socket, bool detach,
+		struct husk_state *st)
 {
 	struct husk_err e = { 0 };
+	struct spec_process proc = { 0 };
+	struct console_pty pty = { .master = -1, .slave = -1 };
 	char bundle[PATH_MAX], config[PATH_MAX + 16], vmm[PATH_MAX], kernel[PATH_MAX],
 		initrd[PATH_MAX], control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32];
 	int pipefd[2];
@@ -100,11 +119,23 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 		husk_report(g, "bundle %s: %s", bundle_arg, strerror(errno));
 		return 1;
 	}
-	if (husk_check_bundle(bundle, config, sizeof(config), &e) < 0 ||
+	if (husk_check_bundle(bundle, config, sizeof(config), &proc, &e) < 0 ||
+	    husk_check_terminal(proc.terminal, console_socket, detach, &e) < 0 ||
 	    state_create(g, id, st, &e) < 0) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		return 1;
 	}
+	/* the engine gets the master; the slave becomes husk-vmm's stdio */
+	if (proc.terminal && console_socket && (console_pty_open(&pty, proc.rows, proc.cols, &e) < 0 ||
+			      console_send(console_socket, pty.master, pty.name, &e) < 0)) {
+		husk_report(g, "create %s: %s", id, e.msg);
+		console_pty_close(&pty);
+		state_remove(st);
+		return 1;
+	}
+	if (pty.master >= 0)
+		close(pty.master);
+	pty.master = -1;
 	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle);
 	husk_paths(vmm, kernel, initrd, sizeof(vmm));
 	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
@@ -112,13 +143,17 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	snprintf(console, sizeof(console), "%s/console.log", st->dir);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		husk_report(g, "create %s: pipe: %s", id, strerror(errno));
+		console_pty_close(&pty);
 		state_remove(st);
 		return 1;
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		/* the engine's stdio stay: they become the workload's */
+		/* the engine's stdio stay, or the terminal: they become the workload's */
 		if (dup2(pipefd[1], 3) < 0)
+			_exit(127);
+		if (pty.slave >= 0 && (dup2(pty.slave, 0) < 0 || dup2(pty.slave, 1) < 0 ||
+				       dup2(pty.slave, 2) < 0 || console_make_ctty(0) < 0))
 			_exit(127);
 		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", config, "--id", id,
 		      "--control", control, "--vsock-uds", vsock, "--console", console,
@@ -127,6 +162,7 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 		_exit(127);
 	}
 	close(pipefd[1]);
+	console_pty_close(&pty);
 	int r = pid < 0 ? husk_err_set(&e, errno, "fork: %s", strerror(errno)) :
 			  husk_wait_ready(pipefd[0], &e);
 	close(pipefd[0]);
@@ -160,7 +196,7 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 		{ "no-new-keyring", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *bundle = ".", *pid_file = NULL;
+	const char *bundle = ".", *pid_file = NULL, *console_socket = NULL;
 	struct husk_state st;
 	int o;
 
@@ -170,17 +206,16 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 			bundle = optarg;
 		else if (o == 'p')
 			pid_file = optarg;
-		else if (o == 'c') {
-			husk_report(g, "create: --console-socket: terminals are not supported yet");
-			return 1;
-		} else if (o == '?')
+		else if (o == 'c')
+			console_socket = optarg;
+		else if (o == '?')
 			return 1;
 	}
 	if (optind != argc - 1) {
 		husk_report(g, "create: exactly one container id, please");
 		return 1;
 	}
-	return husk_create(g, argv[optind], bundle, pid_file, &st);
+	return husk_create(g, argv[optind], bundle, pid_file, console_socket, true, &st);
 }
 
 static int husk_one_id(const struct husk_global *g, const char *cmd, int argc, char **argv,
@@ -318,9 +353,10 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "console-socket", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *bundle = ".", *pid_file = NULL;
+	const char *bundle = ".", *pid_file = NULL, *console_socket = NULL;
 	struct husk_state st;
 	struct husk_err e = { 0 };
 	char reply[512];
@@ -334,6 +370,8 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 			pid_file = optarg;
 		else if (o == 'd')
 			detach = 1;
+		else if (o == 'c')
+			console_socket = optarg;
 		else
 			return 1;
 	}
@@ -341,7 +379,7 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 		husk_report(g, "run: exactly one container id, please");
 		return 1;
 	}
-	if (husk_create(g, argv[optind], bundle, pid_file, &st) != 0)
+	if (husk_create(g, argv[optind], bundle, pid_file, console_socket, detach, &st) != 0)
 		return 1;
 	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
 		husk_report(g, "run %s: %s", st.id, e.msg);

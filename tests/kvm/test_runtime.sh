@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
 # KVM test of husk, the OCI runtime, driven as an engine drives runc: a
 # container created, started, listed, signalled and deleted (nothing left
-# behind), `husk run` with the workload's exit status, and refusals of bad
-# input. Directory roots, so virtio-fs serves them. Skips (77) only where
-# /dev/kvm does not exist.
+# behind); `husk run` with the workload's exit status; a terminal container whose
+# pty master goes over --console-socket and whose resizes reach the guest;
+# refusals of bad input. Directory roots, so virtio-fs serves them. Skips
+# (77) only where /dev/kvm does not exist.
 set -euo pipefail
 husk=${1:?usage: test_runtime.sh BUILD_DIR}/husk
 rootfs=$1/guest/rootfs.dir
+helper=$(dirname "$0")/console_helper.py
 [ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this host"; exit 77; }
 
 work=$(mktemp -d /tmp/husk-runtime-XXXXXX)
 root=$work/state
-trap 'for id in c1 c2; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+trap 'for id in c1 c2 c3; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 h() { "$husk" --root "$root" --log "$work/log.json" --log-format json "$@"; }
 
-bundle() { # DIR ARGS-JSON
+bundle() { # DIR ARGS-JSON [TERMINAL]
 	mkdir -p "$1"
 	cp -a "$rootfs" "$1/rootfs"
 	cat >"$1/config.json" <<JSON
 {"ociVersion": "1.0.2",
- "process": {"args": $2, "env": ["PATH=/bin"], "cwd": "/"},
+ "process": {"terminal": ${3:-false}, "args": $2, "env": ["PATH=/bin"], "cwd": "/"},
  "root": {"path": "rootfs"}, "hostname": "husk-test",
  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}}
@@ -34,6 +36,13 @@ h create --bundle "$work/none" x 2>/dev/null && fail "create without a bundle su
 mkdir -p "$work/badjson" && echo '{"process":' >"$work/badjson/config.json"
 h create --bundle "$work/badjson" x 2>/dev/null && fail "create with bad JSON succeeded"
 grep -q '"level":"error"' "$work/log.json" || fail "no JSON error log"
+# a terminal goes with a console socket, and the reverse
+bundle "$work/b3" '["sh", "-c", "stty size; tty; while [ \"$(stty size)\" != \"50 132\" ]; do sleep 0.2; done; echo resized; read l; echo \"line=$l\"; exit 4"]' true
+h create --bundle "$work/b3" x 2>"$work/e" && fail "a terminal without --console-socket was accepted"
+grep -q 'console socket' "$work/e" || fail "terminal without socket: $(cat "$work/e")"
+h create --bundle "$work/b3" --console-socket "$work/none.sock" x 2>"$work/e" &&
+	fail "create with a console socket nobody listens on succeeded"
+grep -q 'none.sock' "$work/e" || fail "absent console socket: $(cat "$work/e")"
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "bad input left state behind: $(ls "$root")"
 
 # --- create, start, state, kill, delete --------------------------------------
@@ -64,4 +73,24 @@ set -e
 [ "$status" = 3 ] || fail "run: status $status: $(cat "$work/err2")"
 [ "$(cat "$work/out2")" = "hello from husk-test" ] || fail "run: stdout $(cat "$work/out2")"
 [ ! -e "$root/c2" ] || fail "run left $root/c2"
+
+# --- a terminal container: the master over --console-socket -------------------
+python3 "$helper" console "$work/c3.sock" "$work/c3.out" 'resize:40x120' 'expect:40 120' \
+	'resize:50x132' 'expect:resized' 'send:hello\r' &
+hp=$!
+for _ in $(seq 50); do [ -S "$work/c3.sock" ] && break; sleep 0.1; done
+# husk-vmm's status, as conmon sees it: it waits on the pid file's process
+python3 "$helper" reap "$work/pid3" "$husk" --root "$root" create --bundle "$work/b3" \
+	--console-socket "$work/c3.sock" --pid-file "$work/pid3" c3 >"$work/reap3" </dev/null &
+rp=$!
+for _ in $(seq 600); do [ -s "$work/pid3" ] && break; sleep 1; done
+h start c3
+wait $hp || fail "terminal container: $(cat -A "$work/c3.out")"
+wait $rp || fail "terminal container: $(cat "$work/reap3")"
+[ "$(cat "$work/reap3")" = "status 4" ] || fail "terminal container: $(cat "$work/reap3")"
+tr -d '\r' <"$work/c3.out" >"$work/c3.txt"
+grep -q '^/dev/pts/0$' "$work/c3.txt" || fail "terminal container: no tty: $(cat "$work/c3.txt")"
+grep -q '^line=hello$' "$work/c3.txt" || fail "terminal container: input: $(cat "$work/c3.txt")"
+h delete c3
+[ ! -e "$root/c3" ] || fail "delete left $root/c3"
 echo "PASS"
