@@ -63,6 +63,8 @@ int cmd_list(const struct husk_global *g, int argc, char **argv);
 int cmd_spec(const struct husk_global *g, int argc, char **argv);
 int cmd_features(const struct husk_global *g, int argc, char **argv);
 
+int cmd_exec(const struct husk_global *g, int argc, char **argv);
+
 /*
  * create's work, shared with run: the VMM is started and the container made.
  * A terminal's master goes to console_socket; without one (only when the

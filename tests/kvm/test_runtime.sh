@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # KVM test of husk, the OCI runtime, driven as an engine drives runc: a
 # container created, started, listed, signalled and deleted (nothing left
-# behind); `husk run` with the workload's exit status; a terminal container whose
+# behind); execs in it (attached, detached with --pid-file, a missing
+# program, with a terminal of husk's and one through --console-socket);
+# `husk run` with the workload's exit status; a terminal container whose
 # pty master goes over --console-socket and whose resizes reach the guest;
 # refusals of bad input. Directory roots, so virtio-fs serves them. Skips
 # (77) only where /dev/kvm does not exist.
@@ -43,6 +45,8 @@ grep -q 'console socket' "$work/e" || fail "terminal without socket: $(cat "$wor
 h create --bundle "$work/b3" --console-socket "$work/none.sock" x 2>"$work/e" &&
 	fail "create with a console socket nobody listens on succeeded"
 grep -q 'none.sock' "$work/e" || fail "absent console socket: $(cat "$work/e")"
+h exec nope true 2>"$work/e" && fail "exec in an unknown container succeeded"
+grep -q 'does not exist' "$work/e" || fail "exec nope: $(cat "$work/e")"
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "bad input left state behind: $(ls "$root")"
 
 # --- create, start, state, kill, delete --------------------------------------
@@ -55,10 +59,55 @@ h start c1
 h list | grep -q '^c1 .* running' || fail "list: $(h list)"
 for _ in $(seq 60); do grep -q up "$work/out" && break; sleep 1; done
 h delete c1 2>/dev/null && fail "a running container was deleted without --force"
+
+# --- exec in the running c1 ---------------------------------------------------
+set +e
+out=$(h exec -u 1000 -e X=y --cwd /tmp c1 sh -c 'echo hi $(id -u) $X $(pwd); echo oops >&2; exit 5' \
+	2>"$work/exec.err" </dev/null)
+status=$?
+set -e
+[ "$status" = 5 ] || fail "exec: status $status: $(cat "$work/exec.err")"
+[ "$out" = "hi 1000 y /tmp" ] || fail "exec: stdout $out"
+[ "$(cat "$work/exec.err")" = oops ] || fail "exec: stderr $(cat "$work/exec.err")"
+# detached, as conmon and containerd's shim call it: the pid file's process
+# relays the stdio and exits with the process's status
+cat >"$work/p.json" <<'JSON'
+{"args": ["sh", "-c", "read x; echo detached $x; exit 6"], "env": ["PATH=/bin"], "cwd": "/"}
+JSON
+out=$(echo in | python3 "$helper" reap "$work/epid" "$husk" --root "$root" exec --process "$work/p.json" \
+	--detach --pid-file "$work/epid" c1)
+[ "$out" = "$(printf 'detached in\nstatus 6')" ] || fail "exec --detach: $out"
+# a missing program fails the exec itself and leaves nothing
+h exec --pid-file "$work/epid2" -d c1 nope 2>"$work/e" </dev/null && fail "exec of a missing program succeeded"
+grep -q 'executable file not found' "$work/e" || fail "exec nope: $(cat "$work/e")"
+[ ! -e "$work/epid2" ] || fail "a failed exec wrote its pid file"
+! pgrep -f -- "--pid-file $work/epid2" >/dev/null || fail "a failed exec left a process"
+h exec -d -t c1 true 2>"$work/e" && fail "a detached terminal without --console-socket was accepted"
+grep -q 'console socket' "$work/e" || fail "exec -d -t: $(cat "$work/e")"
+# --tty with husk's own stdio: the process has a terminal
+out=$(h exec -t c1 sh -c 'tty; exit 2' </dev/null) && fail "exec -t: status 0"
+echo "$out" | grep -q '^/dev/pts/[0-9]' || fail "exec -t: $out"
+# --tty through --console-socket, detached: the size and its change reach the guest
+cat >"$work/pt.json" <<'JSON'
+{"terminal": true, "consoleSize": {"height": 30, "width": 90}, "env": ["PATH=/bin"], "cwd": "/",
+ "args": ["sh", "-c", "stty size; tty; while [ \"$(stty size)\" != \"45 100\" ]; do sleep 0.2; done; echo resized; exit 7"]}
+JSON
+python3 "$helper" console "$work/ec.sock" "$work/ec.out" 'expect:30 90' 'resize:45x100' 'expect:resized' &
+hp=$!
+for _ in $(seq 50); do [ -S "$work/ec.sock" ] && break; sleep 0.1; done
+out=$(python3 "$helper" reap "$work/epid3" "$husk" --root "$root" exec --process "$work/pt.json" \
+	--detach --tty --console-socket "$work/ec.sock" --pid-file "$work/epid3" c1 </dev/null)
+wait $hp || fail "exec --tty --console-socket: $(cat -A "$work/ec.out")"
+[ "$out" = "status 7" ] || fail "exec --tty --console-socket: $out"
+grep -q '^/dev/pts/' "$work/ec.out.name" || fail "console socket message: $(cat "$work/ec.out.name")"
+grep -q '^/dev/pts/[0-9]' "$work/ec.out" || fail "exec tty: $(cat -A "$work/ec.out")"
+
 h kill c1 SIGTERM
 for _ in $(seq 60); do h state c1 | grep -q '"stopped"' && break; sleep 1; done
 h state c1 | grep -q '"stopped"' || fail "SIGTERM did not end the workload"
 [ "$(cat "$work/out")" = "$(printf 'up\ngot TERM')" ] || fail "stdout: $(cat "$work/out")"
+h exec c1 true 2>"$work/e" && fail "exec in a stopped container succeeded"
+grep -q 'not running' "$work/e" || fail "exec in stopped c1: $(cat "$work/e")"
 h delete c1
 [ ! -e "$root/c1" ] || fail "delete left $root/c1"
 pid=$(cat "$work/pid")
