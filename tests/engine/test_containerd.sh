@@ -3,8 +3,9 @@
 # containerd started by the test and an image imported from a tarball (no
 # registry): uname -r shows the guest's kernel and 42 is computed inside;
 # exit 3 is ctr's exit status 3; task exec in a running task (output and
-# exit status, through the shim's exec --detach --pid-file); nothing is
-# left behind. Skips (77) only
+# exit status, through the shim's exec --detach --pid-file); run -t on a
+# terminal (script(1)), the shim taking the pty over --console-socket;
+# nothing is left behind. Skips (77) only
 # where /dev/kvm does not exist.
 set -euo pipefail
 build=$(cd "${1:?usage: test_containerd.sh BUILD_DIR}" && pwd)
@@ -81,6 +82,18 @@ c task kill -s SIGKILL "$t3"
 for _ in $(seq 60); do c task ls | grep -q "^$t3 .*STOPPED" && break; sleep 1; done
 c task delete "$t3" >/dev/null
 c container delete "$t3"
+
+# run -t on a terminal: the shim gets the pty's master over --console-socket
+set +e
+script -qec "ctr --address '$sock' run -t --rm --runtime io.containerd.runc.v2 \
+	--runc-binary '$husk' $img t4-$$ sh -c 'tty; uname -r; exit 6'" /dev/null </dev/null >"$work/t4.out"
+status=$?
+set -e
+# script(1) sends its end of input as a NUL, which the guest's tty echoes as ^@
+tr -d '\r' <"$work/t4.out" | sed 's/\^@//g' >"$work/t4.txt"
+[ "$status" = 6 ] || fail "run -t: status $status: $(cat "$work/t4.txt")"
+grep -q '^/dev/pts/0$' "$work/t4.txt" || fail "run -t: no terminal: $(cat "$work/t4.txt")"
+grep -q '^6\.1\.' "$work/t4.txt" || fail "run -t: not the guest kernel: $(cat "$work/t4.txt")"
 [ -z "$(c containers ls -q)" ] || fail "containers left: $(c containers ls -q)"
-! grep -qs -e "--id.t[12]" -e "--id.$t3" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
+! grep -qs -e "--id.t[12]" -e "--id.$t3" -e "--id.t4-$$" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
 echo PASS
