@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "console.h"
 #include "husk/line_io.h"
 #include "host_cgroup.h"
 #include "husk/spec.h"
@@ -47,6 +48,8 @@ static void husk_paths(char *vmm, char *kernel, char *initrd, size_t len)
 /* What the bundle asks of the VM, read and checked before any VM exists. */
 struct husk_bundle {
 	char config[PATH_MAX + 16];
+	bool terminal;
+	uint16_t rows, cols; /* process.consoleSize, 0 when absent */
 	uint64_t mem;
 	unsigned cpus;
 	char cgroup[PATH_MAX]; /* "" : the VM stays in the caller's cgroup */
@@ -67,19 +70,33 @@ static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct h
 	json_decref(j);
 	if (r < 0)
 		return husk_err_wrap(e, "%s", b->config);
+	b->terminal = spec.process.terminal;
+	b->rows = spec.process.rows;
+	b->cols = spec.process.cols;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	res_vm_size(&spec.resources, ncpu > 0 ? (unsigned)ncpu : 1, &b->mem, &b->cpus);
 	res_host_limits(&spec.resources, b->mem, &b->limits);
 	b->cgroup[0] = '\0';
 	if (spec.cgroups_path && spec.cgroups_path[0])
 		r = hcg_path_from_spec(spec.cgroups_path, b->cgroup, sizeof(b->cgroup), e);
-	if (r == 0 && spec.process.terminal)
-		r = husk_err_set(e, EOPNOTSUPP, "process.terminal: terminals are not supported yet");
 	spec_free(&spec);
 	return r;
 }
 
-static int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
+/* A terminal goes with a console socket, as with runc, unless husk stays attached. */
+int husk_check_terminal(bool terminal, const char *console_socket, bool detach,
+			struct husk_err *e)
+{
+	if (terminal && !console_socket && detach)
+		return husk_err_set(e, EINVAL, "cannot allocate tty if husk will detach without "
+					       "setting console socket");
+	if (!terminal && console_socket)
+		return husk_err_set(e, EINVAL, "cannot use console socket if husk will not "
+					       "allocate tty");
+	return 0;
+}
+
+int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
 {
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -113,23 +130,38 @@ static void husk_remove(const struct husk_state *st)
 }
 
 int husk_create(const struct husk_global *g, const char *id, const char *bundle_arg,
-		const char *pid_file, struct husk_state *st)
+		const char *pid_file, const char *console_socket, bool detach,
+		struct husk_state *st)
 {
 	struct husk_err e = { 0 };
+	struct husk_bundle b;
+	struct console_pty pty = { .master = -1, .slave = -1 };
 	char bundle[PATH_MAX], vmm[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX],
 		control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32], mem[32],
 		cpus[16];
-	struct husk_bundle b;
 	int pipefd[2];
 
 	if (!realpath(bundle_arg, bundle)) {
 		husk_report(g, "bundle %s: %s", bundle_arg, strerror(errno));
 		return 1;
 	}
-	if (husk_check_bundle(bundle, &b, &e) < 0 || state_create(g, id, st, &e) < 0) {
+	if (husk_check_bundle(bundle, &b, &e) < 0 ||
+	    husk_check_terminal(b.terminal, console_socket, detach, &e) < 0 ||
+	    state_create(g, id, st, &e) < 0) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		return 1;
 	}
+	/* the engine gets the master; the slave becomes husk-vmm's stdio */
+	if (b.terminal && console_socket && (console_pty_open(&pty, b.rows, b.cols, &e) < 0 ||
+			      console_send(console_socket, pty.master, pty.name, &e) < 0)) {
+		husk_report(g, "create %s: %s", id, e.msg);
+		console_pty_close(&pty);
+		state_remove(st);
+		return 1;
+	}
+	if (pty.master >= 0)
+		close(pty.master);
+	pty.master = -1;
 	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle);
 	snprintf(st->cgroup, sizeof(st->cgroup), "%s", b.cgroup);
 	st->mem_bytes = b.mem;
@@ -141,6 +173,7 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	snprintf(console, sizeof(console), "%s/console.log", st->dir);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		husk_report(g, "create %s: pipe: %s", id, strerror(errno));
+		console_pty_close(&pty);
 		state_remove(st);
 		return 1;
 	}
@@ -151,8 +184,11 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 			dprintf(pipefd[1], "error %s\n", e.msg);
 			_exit(1);
 		}
-		/* the engine's stdio stay: they become the workload's */
+		/* the engine's stdio stay, or the terminal: they become the workload's */
 		if (dup2(pipefd[1], 3) < 0)
+			_exit(127);
+		if (pty.slave >= 0 && (dup2(pty.slave, 0) < 0 || dup2(pty.slave, 1) < 0 ||
+				       dup2(pty.slave, 2) < 0 || console_make_ctty(0) < 0))
 			_exit(127);
 		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b.config, "--id",
 		      id, "--control", control, "--vsock-uds", vsock, "--console", console,
@@ -161,6 +197,7 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 		_exit(127);
 	}
 	close(pipefd[1]);
+	console_pty_close(&pty);
 	int r = pid < 0 ? husk_err_set(&e, errno, "fork: %s", strerror(errno)) :
 			  husk_wait_ready(pipefd[0], &e);
 	close(pipefd[0]);
@@ -194,7 +231,7 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 		{ "no-new-keyring", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *bundle = ".", *pid_file = NULL;
+	const char *bundle = ".", *pid_file = NULL, *console_socket = NULL;
 	struct husk_state st;
 	int o;
 
@@ -204,12 +241,11 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 			bundle = optarg;
 		else if (o == 'p')
 			pid_file = optarg;
+		else if (o == 'c')
+			console_socket = optarg;
 		else if (o == 'f' && strcmp(optarg, "0")) {
 			husk_report(g, "create: --preserve-fds %s: host file descriptors cannot "
 				       "cross into a VM; only stdio reaches the workload", optarg);
-			return 1;
-		} else if (o == 'c') {
-			husk_report(g, "create: --console-socket: terminals are not supported yet");
 			return 1;
 		} else if (o == '?')
 			return 1;
@@ -218,7 +254,7 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 		husk_report(g, "create: exactly one container id, please");
 		return 1;
 	}
-	return husk_create(g, argv[optind], bundle, pid_file, &st);
+	return husk_create(g, argv[optind], bundle, pid_file, console_socket, true, &st);
 }
 
 static int husk_one_id(const struct husk_global *g, const char *cmd, int argc, char **argv,
@@ -357,9 +393,10 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "console-socket", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *bundle = ".", *pid_file = NULL;
+	const char *bundle = ".", *pid_file = NULL, *console_socket = NULL;
 	struct husk_state st;
 	struct husk_err e = { 0 };
 	char reply[512];
@@ -373,6 +410,8 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 			pid_file = optarg;
 		else if (o == 'd')
 			detach = 1;
+		else if (o == 'c')
+			console_socket = optarg;
 		else
 			return 1;
 	}
@@ -380,7 +419,7 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 		husk_report(g, "run: exactly one container id, please");
 		return 1;
 	}
-	if (husk_create(g, argv[optind], bundle, pid_file, &st) != 0)
+	if (husk_create(g, argv[optind], bundle, pid_file, console_socket, detach, &st) != 0)
 		return 1;
 	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
 		husk_report(g, "run %s: %s", st.id, e.msg);

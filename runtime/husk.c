@@ -193,6 +193,7 @@ static const struct {
 	{ "start", cmd_start, "start the process of a created container" },
 	{ "run", cmd_run, "create and start a container, wait for its end" },
 	{ "state", cmd_state, "print the state of a container (JSON)" },
+	{ "exec", cmd_exec, "run a further process in a running container" },
 	{ "kill", cmd_kill, "send a signal to the process of a container (--all: every one)" },
 	{ "delete", cmd_delete, "delete a container and everything it had (--force: running too)" },
 	{ "pause", cmd_pause, "pause every process of a container (its vCPUs stop)" },

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "relay.h"
 #include "husk/spec.h"
 #include "log.h"
 #include "spec_control.h"
@@ -142,75 +144,6 @@ fail:
 	return -EINVAL;
 }
 
-/* --- the stdio relays ------------------------------------------------------ */
-
-struct sr_pipe {
-	int from, to;
-	int cancel_efd;
-	bool shut_to; /* shut down `to` for writing at end of input (a stream) */
-	pthread_t thread;
-	bool running;
-};
-
-static void *spec_run_pipe(void *arg)
-{
-	struct sr_pipe *p = arg;
-	char buf[65536];
-	struct pollfd pfd[2] = { { .fd = p->from, .events = POLLIN },
-				 { .fd = p->cancel_efd, .events = POLLIN } };
-
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		ssize_t n = read(p->from, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(p->to, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				goto out;
-			off += w;
-		}
-	}
-out:
-	if (p->shut_to)
-		shutdown(p->to, SHUT_WR);
-	return NULL;
-}
-
-static int spec_run_pipe_start(struct sr_pipe *p, int from, int to, int cancel_efd, bool shut)
-{
-	*p = (struct sr_pipe){ .from = from, .to = to, .cancel_efd = cancel_efd, .shut_to = shut };
-	if (pthread_create(&p->thread, NULL, spec_run_pipe, p) != 0)
-		return -EAGAIN;
-	p->running = true;
-	return 0;
-}
-
-/* Join an output relay, giving it `ms` to reach the end of its stream. */
-static void spec_run_pipe_join(struct sr_pipe *p, int ms)
-{
-	if (!p->running)
-		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	if (pthread_timedjoin_np(p->thread, NULL, &ts) != 0) {
-		shutdown(p->from, SHUT_RDWR); /* unblocks it */
-		pthread_join(p->thread, NULL);
-	}
-	p->running = false;
-}
-
 /* --- the runner -------------------------------------------------------------- */
 
 static int spec_run_status_of(const struct husk_err *e)
@@ -223,7 +156,8 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 {
 	const char *id = sr->cfg.container_id;
 	struct husk_err e = { 0 };
-	struct sr_pipe in = { 0 }, out = { 0 }, err = { 0 };
+	struct relay_pipe in = { 0 }, out = { 0 }, err = { 0 };
+	struct relay_signals winch = { 0 };
 	int fds[3] = { -1, -1, -1 }, status = 1;
 	json_t *res = NULL;
 	struct termios saved;
@@ -253,6 +187,17 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 		status = spec_run_status_of(&e);
 		goto out;
 	}
+	if (sr->terminal) {
+		/* the terminal's size reaches the guest now and at each SIGWINCH */
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGWINCH);
+		if (relay_signals_start(&winch, &set, STDIN_FILENO, sr->uds, id, "", sr->cancel_efd,
+					&e) < 0) {
+			spec_ctl_ready(sr, &e);
+			goto out;
+		}
+	}
 	spec_ctl_set_state(sr, SPEC_CREATED);
 	spec_ctl_ready(sr, NULL);
 	if (sr->cfg.control && spec_ctl_wait_start(sr) < 0)
@@ -268,16 +213,16 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 		cfmakeraw(&t);
 		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
 	}
-	spec_run_pipe_start(&in, STDIN_FILENO, fds[0], sr->cancel_efd, true);
-	spec_run_pipe_start(&out, sr->terminal ? fds[0] : fds[1], STDOUT_FILENO, -1, false);
+	relay_pipe_start(&in, STDIN_FILENO, fds[0], sr->cancel_efd, true);
+	relay_pipe_start(&out, sr->terminal ? fds[0] : fds[1], STDOUT_FILENO, -1, false);
 	if (!sr->terminal)
-		spec_run_pipe_start(&err, fds[2], STDERR_FILENO, -1, false);
+		relay_pipe_start(&err, fds[2], STDERR_FILENO, -1, false);
 	if (ac_call(c, PROTO_WAIT, json_pack("{s:s}", "id", id), &res, &e) == 0)
 		status = ac_exit_status(res);
 	json_decref(res);
 	/* nothing is lost: the output streams end after the last byte */
-	spec_run_pipe_join(&out, SR_DRAIN_MS);
-	spec_run_pipe_join(&err, SR_DRAIN_MS);
+	relay_pipe_join(&out, SR_DRAIN_MS);
+	relay_pipe_join(&err, SR_DRAIN_MS);
 out:
 	if (e.code)
 		log_err("spec", "%s", e.msg);
@@ -287,6 +232,13 @@ out:
 			/* the eventfd cannot be full */
 		}
 		pthread_join(in.thread, NULL);
+	}
+	if (winch.running) {
+		uint64_t one = 1;
+		if (write(sr->cancel_efd, &one, sizeof(one)) < 0) {
+			/* the eventfd cannot be full */
+		}
+		relay_signals_join(&winch);
 	}
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);

@@ -383,7 +383,10 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGTERM);
 	sigaddset(&stop_sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+	/* SIGWINCH too, for the terminal relay's own signalfd (relay.h) */
+	sigset_t blocked = stop_sigs;
+	sigaddset(&blocked, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &blocked, &old_sigs);
 	sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
 	m.stop_efd = eventfd(0, EFD_CLOEXEC);
 	if (m.stop_efd < 0 || sigfd < 0) {

@@ -2,7 +2,10 @@
 # containerd's runc shim driving husk (ctr run --runc-binary), with its own
 # containerd started by the test and an image imported from a tarball (no
 # registry): uname -r shows the guest's kernel and 42 is computed inside;
-# exit 3 is ctr's exit status 3; nothing is left behind. Skips (77) only
+# exit 3 is ctr's exit status 3; task exec in a running task (output and
+# exit status, through the shim's exec --detach --pid-file); run -t on a
+# terminal (script(1)), the shim taking the pty over --console-socket;
+# nothing is left behind. Skips (77) only
 # where /dev/kvm does not exist.
 set -euo pipefail
 build=$(cd "${1:?usage: test_containerd.sh BUILD_DIR}" && pwd)
@@ -14,7 +17,14 @@ work=$(mktemp -d /tmp/husk-ctrd-XXXXXX)
 sock=$work/containerd.sock
 fail() { echo "FAIL: $*" >&2; exit 1; }
 c() { ctr --address "$sock" "$@"; }
+t3=t3-$$ # the shim's state root is shared with other containerds
 cleanup() {
+	if [ -n "${pid:-}" ] && c task ls -q 2>/dev/null | grep -qx "$t3"; then
+		c task kill -s SIGKILL "$t3" >/dev/null 2>&1
+		sleep 2
+		c task delete -f "$t3" >/dev/null 2>&1
+		c container delete "$t3" >/dev/null 2>&1
+	fi
 	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -59,6 +69,31 @@ run $img t2 sh -c 'exit 3' </dev/null
 status=$?
 set -e
 [ "$status" = 3 ] || fail "exit 3 gave $status"
+
+c run -d --runtime io.containerd.runc.v2 --runc-binary "$husk" $img "$t3" \
+	sh -c 'while :; do sleep 1; done' </dev/null >/dev/null
+set +e
+out=$(c task exec --exec-id e1 "$t3" sh -c 'echo hi from $(uname -r); exit 5' </dev/null)
+status=$?
+set -e
+[ "$status" = 5 ] || fail "task exec: status $status: $out"
+echo "$out" | grep -q '^hi from 6\.1\.' || fail "task exec: $out"
+c task kill -s SIGKILL "$t3"
+for _ in $(seq 60); do c task ls | grep -q "^$t3 .*STOPPED" && break; sleep 1; done
+c task delete "$t3" >/dev/null
+c container delete "$t3"
+
+# run -t on a terminal: the shim gets the pty's master over --console-socket
+set +e
+script -qec "ctr --address '$sock' run -t --rm --runtime io.containerd.runc.v2 \
+	--runc-binary '$husk' $img t4-$$ sh -c 'tty; uname -r; exit 6'" /dev/null </dev/null >"$work/t4.out"
+status=$?
+set -e
+# script(1) sends its end of input as a NUL, which the guest's tty echoes as ^@
+tr -d '\r' <"$work/t4.out" | sed 's/\^@//g' >"$work/t4.txt"
+[ "$status" = 6 ] || fail "run -t: status $status: $(cat "$work/t4.txt")"
+grep -q '^/dev/pts/0$' "$work/t4.txt" || fail "run -t: no terminal: $(cat "$work/t4.txt")"
+grep -q '^6\.1\.' "$work/t4.txt" || fail "run -t: not the guest kernel: $(cat "$work/t4.txt")"
 [ -z "$(c containers ls -q)" ] || fail "containers left: $(c containers ls -q)"
-! grep -qs -- "--id.t[12]" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
+! grep -qs -e "--id.t[12]" -e "--id.$t3" -e "--id.t4-$$" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
 echo PASS

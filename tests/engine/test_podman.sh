@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Podman driving husk as its OCI runtime, with a local busybox image (no
 # registry): uname -r shows the guest's kernel and 42 is computed inside;
-# exit 3 is podman's exit status; run -d, ps, logs, stop (SIGTERM reaches
-# the workload), rm; nothing is left behind. Skips (77) only where
+# exit 3 is podman's exit status; run -d, ps, exec (output, status, a
+# terminal), logs, stop (SIGTERM reaches the workload), rm; run -it on a
+# terminal (script(1)) whose size reaches the guest; nothing is left behind. Skips (77) only where
 # /dev/kvm does not exist.
 set -euo pipefail
 build=$(cd "${1:?usage: test_podman.sh BUILD_DIR}" && pwd)
@@ -37,10 +38,41 @@ set -e
 run -d --name $name --cidfile "$work/cid3" $img sh -c 'trap "echo got TERM; exit 0" TERM; echo up; while :; do sleep 1; done' >/dev/null
 p ps --format '{{.Names}} {{.Status}}' | grep -q "^$name Up" || fail "ps: $(p ps)"
 for _ in $(seq 60); do p logs $name | grep -q up && break; sleep 1; done
+set +e
+out=$(p exec $name sh -c 'echo hi from $(uname -r); exit 5' </dev/null)
+status=$?
+set -e
+[ "$status" = 5 ] || fail "exec: status $status: $out"
+echo "$out" | grep -q '^hi from 6\.1\.' || fail "exec: $out"
+out=$(p exec -t $name tty </dev/null | tr -d '\r')
+echo "$out" | grep -q '^/dev/pts/[0-9]' || fail "exec -t: $out"
+set +e
+p exec $name nope 2>"$work/e" </dev/null
+status=$?
+set -e
+[ "$status" = 127 ] || fail "exec of a missing program: status $status: $(cat "$work/e")"
 p stop -t 60 $name >/dev/null
 [ "$(p logs $name)" = "$(printf 'up\ngot TERM')" ] || fail "logs: $(p logs $name)"
 [ "$(p inspect $name --format '{{.State.ExitCode}}')" = 0 ] || fail "exit code after stop"
 p rm $name >/dev/null
+
+# run -it on a terminal of 33x99: the guest's tty gets its size
+cat >"$work/it.sh" <<SH
+stty rows 33 cols 99
+podman --runtime "$husk" run -it --rm --cidfile "$work/cid4" --network none \\
+	--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 $img \\
+	sh -c 'uname -r; tty; for i in \$(seq 100); do [ "\$(stty size)" = "33 99" ] && break; sleep 0.2; done; stty size; exit 4'
+SH
+set +e
+script -qec "bash $work/it.sh" /dev/null </dev/null >"$work/it.out"
+status=$?
+set -e
+# script(1) sends its end of input as a NUL, which the guest's tty echoes as ^@
+tr -d '\r' <"$work/it.out" | sed 's/\^@//g' >"$work/it.txt"
+[ "$status" = 4 ] || fail "run -it: status $status: $(cat "$work/it.txt")"
+grep -q '^6\.1\.' "$work/it.txt" || fail "run -it: not the guest kernel: $(cat "$work/it.txt")"
+grep -q '^/dev/pts/0$' "$work/it.txt" || fail "run -it: no terminal: $(cat "$work/it.txt")"
+grep -q '^33 99$' "$work/it.txt" || fail "run -it: size: $(cat "$work/it.txt")"
 for f in "$work"/cid*; do
 	cid=$(cat "$f")
 	[ ! -e "$root/$cid" ] || fail "state left in $root/$cid"

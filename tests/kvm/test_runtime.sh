@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # KVM test of husk, the OCI runtime, driven as an engine drives runc: a
 # container created, started, listed, signalled and deleted (nothing left
-# behind), `husk run` with the workload's exit status, and refusals of bad
-# input. Directory roots, so virtio-fs serves them. Skips (77) only where
-# /dev/kvm does not exist.
+# behind); execs in it (attached, detached with --pid-file, a missing
+# program, with a terminal of husk's and one through --console-socket);
+# `husk run` with the workload's exit status; a terminal container whose
+# pty master goes over --console-socket and whose resizes reach the guest;
+# refusals of bad input. Directory roots, so virtio-fs serves them. Skips
+# (77) only where /dev/kvm does not exist.
 set -euo pipefail
 husk=${1:?usage: test_runtime.sh BUILD_DIR}/husk
 rootfs=$1/guest/rootfs.dir
+helper=$(dirname "$0")/console_helper.py
 [ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this host"; exit 77; }
 
 work=$(mktemp -d /tmp/husk-runtime-XXXXXX)
 root=$work/state
 cg=/husk-test-$$ # the host cgroup parent of c1's VM
 cleanup() {
-	for id in c1 c2; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done
+	for id in c1 c2 c3; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done
 	rmdir /sys/fs/cgroup$cg /sys/fs/cgroup/*$cg 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -21,16 +25,16 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 h() { "$husk" --root "$root" --log "$work/log.json" --log-format json "$@"; }
 
-bundle() { # DIR ARGS-JSON [MORE-LINUX-JSON]
+bundle() { # DIR ARGS-JSON [TERMINAL] [MORE-LINUX-JSON]
 	mkdir -p "$1"
 	cp -a "$rootfs" "$1/rootfs"
 	cat >"$1/config.json" <<JSON
 {"ociVersion": "1.0.2",
- "process": {"args": $2, "env": ["PATH=/bin"], "cwd": "/"},
+ "process": {"terminal": ${3:-false}, "args": $2, "env": ["PATH=/bin"], "cwd": "/"},
  "root": {"path": "rootfs"}, "hostname": "husk-test",
  "annotations": {"org.husk.test": "yes"},
  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
- "linux": {${3:-}"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}}
+ "linux": {${4:-}"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}}
 JSON
 }
 
@@ -41,11 +45,20 @@ h create --bundle "$work/none" x 2>/dev/null && fail "create without a bundle su
 mkdir -p "$work/badjson" && echo '{"process":' >"$work/badjson/config.json"
 h create --bundle "$work/badjson" x 2>/dev/null && fail "create with bad JSON succeeded"
 grep -q '"level":"error"' "$work/log.json" || fail "no JSON error log"
+# a terminal goes with a console socket, and the reverse
+bundle "$work/b3" '["sh", "-c", "stty size; tty; while [ \"$(stty size)\" != \"50 132\" ]; do sleep 0.2; done; echo resized; read l; echo \"line=$l\"; exit 4"]' true
+h create --bundle "$work/b3" x 2>"$work/e" && fail "a terminal without --console-socket was accepted"
+grep -q 'console socket' "$work/e" || fail "terminal without socket: $(cat "$work/e")"
+h create --bundle "$work/b3" --console-socket "$work/none.sock" x 2>"$work/e" &&
+	fail "create with a console socket nobody listens on succeeded"
+grep -q 'none.sock' "$work/e" || fail "absent console socket: $(cat "$work/e")"
+h exec nope true 2>"$work/e" && fail "exec in an unknown container succeeded"
+grep -q 'does not exist' "$work/e" || fail "exec nope: $(cat "$work/e")"
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "bad input left state behind: $(ls "$root")"
 
 # --- create, start, state, kill, delete --------------------------------------
 bundle "$work/b1" '["sh", "-c", "trap \"echo got TERM; exit 7\" TERM; echo up; i=0; while :; do i=$((i+1)); echo $i >/n; sleep 1; done"]' \
-	"\"cgroupsPath\": \"$cg/c1\", \"resources\": {\"memory\": {\"limit\": 201326592}, \"cpu\": {\"shares\": 512}}, "
+	false "\"cgroupsPath\": \"$cg/c1\", \"resources\": {\"memory\": {\"limit\": 201326592}, \"cpu\": {\"shares\": 512}}, "
 h create --bundle "$work/b1" --pid-file "$work/pid" c1 >"$work/out" 2>"$work/err"
 # the VM is in the cgroup the engine asked for, in every hierarchy, with the VM's memory bound
 while IFS=: read -r _ ctl path; do
@@ -80,15 +93,60 @@ h resume c1 2>/dev/null && fail "resume of a running container succeeded"
 h update --memory 64M --pids-limit 50 c1
 h update --memory 1G c1 2>"$work/e" && fail "a memory limit beyond the VM's RAM was taken"
 grep -q 'fixed when it is created' "$work/e" || fail "update: $(cat "$work/e")"
-echo '{"cpu": {"quota": 50000, "period": 100000}}' | h update --resources - c1
+echo '{"cpu": {"quota": 200000, "period": 100000}}' | h update --resources - c1
 for f in "/sys/fs/cgroup/cpu$cg/c1/cpu.cfs_quota_us" "/sys/fs/cgroup$cg/c1/cpu.max"; do
-	[ -e "$f" ] && { grep -q '^50000' "$f" || fail "$f: $(cat "$f")"; }
+	[ -e "$f" ] && { grep -q '^200000' "$f" || fail "$f: $(cat "$f")"; }
 done
 h delete c1 2>/dev/null && fail "a running container was deleted without --force"
+
+# --- exec in the running c1 ---------------------------------------------------
+set +e
+out=$(h exec -u 1000 -e X=y --cwd /tmp c1 sh -c 'echo hi $(id -u) $X $(pwd); echo oops >&2; exit 5' \
+	2>"$work/exec.err" </dev/null)
+status=$?
+set -e
+[ "$status" = 5 ] || fail "exec: status $status: $(cat "$work/exec.err")"
+[ "$out" = "hi 1000 y /tmp" ] || fail "exec: stdout $out"
+[ "$(cat "$work/exec.err")" = oops ] || fail "exec: stderr $(cat "$work/exec.err")"
+# detached, as conmon and containerd's shim call it: the pid file's process
+# relays the stdio and exits with the process's status
+cat >"$work/p.json" <<'JSON'
+{"args": ["sh", "-c", "read x; echo detached $x; exit 6"], "env": ["PATH=/bin"], "cwd": "/"}
+JSON
+out=$(echo in | python3 "$helper" reap "$work/epid" "$husk" --root "$root" exec --process "$work/p.json" \
+	--detach --pid-file "$work/epid" c1)
+[ "$out" = "$(printf 'detached in\nstatus 6')" ] || fail "exec --detach: $out"
+# a missing program fails the exec itself and leaves nothing
+h exec --pid-file "$work/epid2" -d c1 nope 2>"$work/e" </dev/null && fail "exec of a missing program succeeded"
+grep -q 'executable file not found' "$work/e" || fail "exec nope: $(cat "$work/e")"
+[ ! -e "$work/epid2" ] || fail "a failed exec wrote its pid file"
+! pgrep -f -- "--pid-file $work/epid2" >/dev/null || fail "a failed exec left a process"
+h exec -d -t c1 true 2>"$work/e" && fail "a detached terminal without --console-socket was accepted"
+grep -q 'console socket' "$work/e" || fail "exec -d -t: $(cat "$work/e")"
+# --tty with husk's own stdio: the process has a terminal
+out=$(h exec -t c1 sh -c 'tty; exit 2' </dev/null) && fail "exec -t: status 0"
+echo "$out" | grep -q '^/dev/pts/[0-9]' || fail "exec -t: $out"
+# --tty through --console-socket, detached: the size and its change reach the guest
+cat >"$work/pt.json" <<'JSON'
+{"terminal": true, "consoleSize": {"height": 30, "width": 90}, "env": ["PATH=/bin"], "cwd": "/",
+ "args": ["sh", "-c", "stty size; tty; while [ \"$(stty size)\" != \"45 100\" ]; do sleep 0.2; done; echo resized; exit 7"]}
+JSON
+python3 "$helper" console "$work/ec.sock" "$work/ec.out" 'expect:30 90' 'resize:45x100' 'expect:resized' &
+hp=$!
+for _ in $(seq 50); do [ -S "$work/ec.sock" ] && break; sleep 0.1; done
+out=$(python3 "$helper" reap "$work/epid3" "$husk" --root "$root" exec --process "$work/pt.json" \
+	--detach --tty --console-socket "$work/ec.sock" --pid-file "$work/epid3" c1 </dev/null)
+wait $hp || fail "exec --tty --console-socket: $(cat -A "$work/ec.out")"
+[ "$out" = "status 7" ] || fail "exec --tty --console-socket: $out"
+grep -q '^/dev/pts/' "$work/ec.out.name" || fail "console socket message: $(cat "$work/ec.out.name")"
+grep -q '^/dev/pts/[0-9]' "$work/ec.out" || fail "exec tty: $(cat -A "$work/ec.out")"
+
 h kill c1 SIGTERM
 for _ in $(seq 60); do h state c1 | grep -q '"stopped"' && break; sleep 1; done
 h state c1 | grep -q '"stopped"' || fail "SIGTERM did not end the workload"
 [ "$(cat "$work/out")" = "$(printf 'up\ngot TERM')" ] || fail "stdout: $(cat "$work/out")"
+h exec c1 true 2>"$work/e" && fail "exec in a stopped container succeeded"
+grep -q 'not running' "$work/e" || fail "exec in stopped c1: $(cat "$work/e")"
 h delete c1
 [ ! -e "$root/c1" ] || fail "delete left $root/c1"
 pid=$(cat "$work/pid")
@@ -109,4 +167,24 @@ set -e
 [ "$(tail -n +2 "$work/out2" | md5sum)" = "$(seq 1 100000 | md5sum)" ] ||
 	fail "run: stdout lost bytes: $(wc -lc <"$work/out2"), ends $(tail -c 20 "$work/out2")"
 [ ! -e "$root/c2" ] || fail "run left $root/c2"
+
+# --- a terminal container: the master over --console-socket -------------------
+python3 "$helper" console "$work/c3.sock" "$work/c3.out" 'resize:40x120' 'expect:40 120' \
+	'resize:50x132' 'expect:resized' 'send:hello\r' &
+hp=$!
+for _ in $(seq 50); do [ -S "$work/c3.sock" ] && break; sleep 0.1; done
+# husk-vmm's status, as conmon sees it: it waits on the pid file's process
+python3 "$helper" reap "$work/pid3" "$husk" --root "$root" create --bundle "$work/b3" \
+	--console-socket "$work/c3.sock" --pid-file "$work/pid3" c3 >"$work/reap3" </dev/null &
+rp=$!
+for _ in $(seq 600); do [ -s "$work/pid3" ] && break; sleep 1; done
+h start c3
+wait $hp || fail "terminal container: $(cat -A "$work/c3.out")"
+wait $rp || fail "terminal container: $(cat "$work/reap3")"
+[ "$(cat "$work/reap3")" = "status 4" ] || fail "terminal container: $(cat "$work/reap3")"
+tr -d '\r' <"$work/c3.out" >"$work/c3.txt"
+grep -q '^/dev/pts/0$' "$work/c3.txt" || fail "terminal container: no tty: $(cat "$work/c3.txt")"
+grep -q '^line=hello$' "$work/c3.txt" || fail "terminal container: input: $(cat "$work/c3.txt")"
+h delete c3
+[ ! -e "$root/c3" ] || fail "delete left $root/c3"
 echo "PASS"
