@@ -2,7 +2,7 @@
 # Podman driving husk as its OCI runtime, with a local busybox image (no
 # registry): uname -r shows the guest's kernel and 42 is computed inside;
 # exit 3 is podman's exit status; run -d, ps, exec (output, status, a
-# terminal), logs, stop (SIGTERM reaches the workload), rm; run -it on a
+# terminal), pause and unpause, update, logs, stop (SIGTERM reaches the workload), rm; run -it on a
 # terminal (script(1)) whose size reaches the guest; nothing is left behind. Skips (77) only where
 # /dev/kvm does not exist.
 set -euo pipefail
@@ -51,6 +51,14 @@ p exec $name nope 2>"$work/e" </dev/null
 status=$?
 set -e
 [ "$status" = 127 ] || fail "exec of a missing program: status $status: $(cat "$work/e")"
+# pause stops the VM's vCPUs, unpause lets them run on
+p pause $name >/dev/null
+[ "$(p inspect $name --format '{{.State.Status}}')" = paused ] || fail "pause: $(p ps -a)"
+p unpause $name >/dev/null
+[ "$(p inspect $name --format '{{.State.Status}}')" = running ] || fail "unpause: $(p ps -a)"
+# a memory limit the VM can honour is set in the guest; one beyond its RAM is refused
+p update --memory 64m $name >/dev/null || fail "update --memory 64m"
+! p update --memory 4g $name >/dev/null 2>&1 || fail "update beyond the VM's RAM succeeded"
 p stop -t 60 $name >/dev/null
 [ "$(p logs $name)" = "$(printf 'up\ngot TERM')" ] || fail "logs: $(p logs $name)"
 [ "$(p inspect $name --format '{{.State.ExitCode}}')" = 0 ] || fail "exit code after stop"
