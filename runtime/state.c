@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 
 #include "husk/line_io.h"
 #include "husk/spec.h"
+#include "husk/uds.h"
 
 #define STATE_REPLY_MS (120 * 1000)
 
@@ -137,17 +137,15 @@ bool state_alive(const struct husk_state *st)
 int state_control(const struct husk_state *st, const char *req, char *reply, size_t len,
 		  struct husk_err *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[sizeof(st->dir) + 16];
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", st->dir) >=
-	    sizeof(sa.sun_path))
-		return husk_err_set(e, ENAMETOOLONG, "%s: too long for a socket", st->dir);
+	snprintf(path, sizeof(path), "%s/control.sock", st->dir);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
+	int r = fd < 0 ? -errno : uds_connect(fd, path);
+	if (r < 0) {
 		if (fd >= 0)
 			close(fd);
-		return husk_err_set(e, err, "container \"%s\" is not running", st->id);
+		return husk_err_set(e, -r, "container \"%s\" is not running", st->id);
 	}
 	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
 		close(fd);
