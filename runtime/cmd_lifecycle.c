@@ -287,6 +287,16 @@ static void husk_stop_vmm(const struct husk_state *st)
 	waitpid(st->pid, NULL, WNOHANG);
 }
 
+/* No trace of the id under the root: not even a create in progress. */
+static bool husk_gone(const struct husk_global *g, const char *id)
+{
+	char dir[PATH_MAX];
+	if (!spec_id_valid(id))
+		return false;
+	snprintf(dir, sizeof(dir), "%s/%s", g->root, id);
+	return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
 int cmd_delete(const struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
@@ -300,6 +310,8 @@ int cmd_delete(const struct husk_global *g, int argc, char **argv)
 			force = 1;
 		else
 			return 1;
+	if (optind < argc && force && husk_gone(g, argv[optind]))
+		return 0; /* as runc: a forced delete of what is not there succeeds */
 	if (husk_one_id(g, "delete", argc, argv, &st) < 0)
 		return 1;
 	if (!strcmp(state_status(&st), "running") && !force) {

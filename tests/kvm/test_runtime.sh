@@ -2,8 +2,9 @@
 # KVM test of husk, the OCI runtime, driven as an engine drives runc: a
 # container created, started, listed, signalled and deleted (nothing left
 # behind), `husk run` with the workload's exit status, and refusals of bad
-# input. Directory roots, so virtio-fs serves them. Skips (77) only where
-# /dev/kvm does not exist.
+# input (a forced delete of an unknown id succeeds, as with runc). Directory
+# roots, so virtio-fs serves them. Skips (77) only where /dev/kvm does not
+# exist.
 set -euo pipefail
 husk=${1:?usage: test_runtime.sh BUILD_DIR}/husk
 rootfs=$1/guest/rootfs.dir
@@ -30,6 +31,10 @@ JSON
 # --- bad input: runc-style messages, non-zero, nothing made ---------------
 h state nope 2>"$work/e" && fail "state of an unknown id succeeded"
 grep -q 'does not exist' "$work/e" || fail "state nope: $(cat "$work/e")"
+h delete nope 2>/dev/null && fail "delete of an unknown id succeeded"
+# containerd's shim follows every delete with delete --force: as runc, that succeeds
+h delete --force nope 2>"$work/e" || fail "delete --force of an unknown id: $(cat "$work/e")"
+[ ! -s "$work/e" ] || fail "delete --force of an unknown id said: $(cat "$work/e")"
 h create --bundle "$work/none" x 2>/dev/null && fail "create without a bundle succeeded"
 mkdir -p "$work/badjson" && echo '{"process":' >"$work/badjson/config.json"
 h create --bundle "$work/badjson" x 2>/dev/null && fail "create with bad JSON succeeded"
