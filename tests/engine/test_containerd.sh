@@ -60,5 +60,5 @@ status=$?
 set -e
 [ "$status" = 3 ] || fail "exit 3 gave $status"
 [ -z "$(c containers ls -q)" ] || fail "containers left: $(c containers ls -q)"
-! grep -qs -- "--id.t[12]" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
+! grep -qsaP -- "--id\x00t[12]\x00" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
 echo PASS

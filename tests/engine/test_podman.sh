@@ -44,6 +44,6 @@ p rm $name >/dev/null
 for f in "$work"/cid*; do
 	cid=$(cat "$f")
 	[ ! -e "$root/$cid" ] || fail "state left in $root/$cid"
-	! grep -qs -- "--id.$cid" /proc/[0-9]*/cmdline || fail "husk-vmm of $cid is still running"
+	! grep -qsaP -- "--id\x00$cid\x00" /proc/[0-9]*/cmdline || fail "husk-vmm of $cid is still running"
 done
 echo PASS
