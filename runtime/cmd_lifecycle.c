@@ -93,7 +93,8 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 {
 	struct husk_err e = { 0 };
 	char bundle[PATH_MAX], config[PATH_MAX + 16], vmm[PATH_MAX], kernel[PATH_MAX],
-		initrd[PATH_MAX], control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32];
+		initrd[PATH_MAX], control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32],
+		binds[PATH_MAX + 32];
 	int pipefd[2];
 
 	if (!realpath(bundle_arg, bundle)) {
@@ -110,6 +111,8 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
 	snprintf(vsock, sizeof(vsock), "%s/vsock.sock", st->dir);
 	snprintf(console, sizeof(console), "%s/console.log", st->dir);
+	/* the bind staging goes with the state, whatever ends the VMM */
+	snprintf(binds, sizeof(binds), "%s/binds", st->dir);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		husk_report(g, "create %s: pipe: %s", id, strerror(errno));
 		state_remove(st);
@@ -122,7 +125,7 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 			_exit(127);
 		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", config, "--id", id,
 		      "--control", control, "--vsock-uds", vsock, "--console", console,
-		      "--ready-fd", "3", (char *)NULL);
+		      "--binds-dir", binds, "--ready-fd", "3", (char *)NULL);
 		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));
 		_exit(127);
 	}

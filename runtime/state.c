@@ -1,6 +1,7 @@
 /* The state store: one directory per container under --root (see husk.h). */
 #include "husk.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -117,6 +118,23 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 	return 0;
 }
 
+/* The VMM's bind staging directory: empty files and directories on the host's side. */
+static void state_remove_binds(const struct husk_state *st)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/binds", st->dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno == EISDIR)
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	closedir(d);
+	rmdir(path);
+}
+
 void state_remove(const struct husk_state *st)
 {
 	static const char *const files[] = { "state.json", ".state.json.tmp", "control.sock",
@@ -126,6 +144,7 @@ void state_remove(const struct husk_state *st)
 		snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
 		unlink(path);
 	}
+	state_remove_binds(st);
 	rmdir(st->dir);
 }
 

@@ -51,10 +51,8 @@ life() { # N
 	[ "$(status_of $id)" = created ] || fail "$id: not created: $(h state $id)"
 	[ "$(h state $id | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')" = "$pid" ] || fail "$id: pid"
 	grep -qsaP -- "--id\x00$id\x00" "/proc/$pid/cmdline" || fail "$id: $pid is not its husk-vmm"
-	# the VMM's staging directory for bind mounts, seen in its own mount namespace
-	local binds
-	binds=$(grep -o ' /tmp/husk-binds-[A-Za-z0-9]*' "/proc/$pid/mounts" | head -1 | tr -d ' ')
-	[ -n "$binds" ] && [ -d "$binds" ] || fail "$id: no bind staging directory"
+	# the VMM stages the bind in the state directory, in its own mount namespace
+	grep -q " $root/$id/binds/0 " "/proc/$pid/mounts" || fail "$id: the bind is not staged"
 	h start $id 2>"$b/err" || fail "$id: start: $(cat "$b/err")"
 	[ "$(status_of $id)" = running ] || fail "$id: not running after start: $(h state $id)"
 	for _ in $(seq 120); do grep -q '^up$' "$b/out" && break; sleep 0.5; done
@@ -70,7 +68,6 @@ life() { # N
 	[ ! -e "$root/$id" ] || fail "$id: delete left $root/$id"
 	h state $id >/dev/null 2>&1 && fail "$id: state after delete"
 	[ ! -e "/proc/$pid" ] || fail "$id: husk-vmm $pid outlived delete"
-	[ ! -e "$binds" ] || fail "$id: $binds left"
 	rm -rf "$b"
 	echo "$id: created, running, stopped by SIG$sig, deleted"
 }
