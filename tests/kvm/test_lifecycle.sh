@@ -55,12 +55,14 @@ life() { # N
 	grep -q " $root/$id/binds/0 " "/proc/$pid/mounts" || fail "$id: the bind is not staged"
 	h start $id 2>"$b/err" || fail "$id: start: $(cat "$b/err")"
 	[ "$(status_of $id)" = running ] || fail "$id: not running after start: $(h state $id)"
-	for _ in $(seq 120); do grep -q '^up$' "$b/out" && break; sleep 0.5; done
+	# waits of up to 300 s: where guest kernels run emulated (kvm_pvm) on a loaded
+	# host, a guest takes minutes to start its workload, or to end after it
+	for _ in $(seq 600); do grep -q '^up$' "$b/out" && break; sleep 0.5; done
 	expect=$(printf 'bound from the host\nup')
 	[ "$(cat "$b/out")" = "$expect" ] || fail "$id: stdout: $(cat "$b/out")"
 	[ $(($1 % 2)) = 1 ] || sig=KILL
 	h kill $id $sig || fail "$id: kill $sig"
-	for _ in $(seq 120); do [ "$(status_of $id)" = stopped ] && break; sleep 0.5; done
+	for _ in $(seq 600); do [ "$(status_of $id)" = stopped ] && break; sleep 0.5; done
 	[ "$(status_of $id)" = stopped ] || fail "$id: not stopped after SIG$sig: $(h state $id)"
 	[ $sig = KILL ] || expect=$(printf '%s\ngot TERM' "$expect")
 	[ "$(cat "$b/out")" = "$expect" ] || fail "$id: stdout after SIG$sig: $(cat "$b/out")"
