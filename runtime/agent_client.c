@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "husk/uds.h"
 
 #define AC_RETRY_MS 50
 
@@ -22,20 +23,20 @@ static int64_t ac_now_ms(void)
 /* One attempt: connect and do the hybrid vsock handshake. */
 static int ac_try(const char *uds, unsigned port, struct husk_err *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char line[64];
 	size_t got = 0;
 
-	if (strlen(uds) >= sizeof(sa.sun_path))
-		return husk_err_set(e, ENAMETOOLONG, "%s: path too long for a socket", uds);
-	memcpy(sa.sun_path, uds, strlen(uds) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return husk_err_set(e, errno, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
+	int err = uds_connect(fd, uds);
+	if (err == -ENAMETOOLONG) {
 		close(fd);
-		return -err; /* not there yet: the caller retries */
+		return husk_err_set(e, ENAMETOOLONG, "%s: path too long for a socket", uds);
+	}
+	if (err < 0) {
+		close(fd);
+		return err; /* not there yet: the caller retries */
 	}
 	int n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
 	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {

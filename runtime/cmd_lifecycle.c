@@ -138,7 +138,7 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	struct console_pty pty = { .master = -1, .slave = -1 };
 	char bundle[PATH_MAX], vmm[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX],
 		control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32], mem[32],
-		cpus[16];
+		cpus[16], binds[PATH_MAX + 32];
 	int pipefd[2];
 
 	if (!realpath(bundle_arg, bundle)) {
@@ -171,6 +171,8 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
 	snprintf(vsock, sizeof(vsock), "%s/vsock.sock", st->dir);
 	snprintf(console, sizeof(console), "%s/console.log", st->dir);
+	/* the bind staging goes with the state, whatever ends the VMM */
+	snprintf(binds, sizeof(binds), "%s/binds", st->dir);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		husk_report(g, "create %s: pipe: %s", id, strerror(errno));
 		console_pty_close(&pty);
@@ -192,7 +194,8 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 			_exit(127);
 		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b.config, "--id",
 		      id, "--control", control, "--vsock-uds", vsock, "--console", console,
-		      "--mem", mem, "--cpus", cpus, "--ready-fd", "3", (char *)NULL);
+		      "--binds-dir", binds, "--mem", mem, "--cpus", cpus, "--ready-fd", "3",
+		      (char *)NULL);
 		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));
 		_exit(127);
 	}
@@ -361,6 +364,16 @@ static void husk_stop_vmm(const struct husk_state *st)
 	waitpid(st->pid, NULL, WNOHANG);
 }
 
+/* No trace of the id under the root: not even a create in progress. */
+static bool husk_gone(const struct husk_global *g, const char *id)
+{
+	char dir[PATH_MAX];
+	if (!spec_id_valid(id))
+		return false;
+	snprintf(dir, sizeof(dir), "%s/%s", g->root, id);
+	return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
 int cmd_delete(const struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
@@ -374,6 +387,8 @@ int cmd_delete(const struct husk_global *g, int argc, char **argv)
 			force = 1;
 		else
 			return 1;
+	if (optind < argc && force && husk_gone(g, argv[optind]))
+		return 0; /* as runc: a forced delete of what is not there succeeds */
 	if (husk_one_id(g, "delete", argc, argv, &st) < 0)
 		return 1;
 	const char *status = state_status(&st);

@@ -1,5 +1,6 @@
 /* Host terminals and the console socket (see console.h). */
 #include "console.h"
+#include "husk/uds.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,20 +90,15 @@ int console_send_fd(int sock, int fd, const char *name, struct husk_err *e)
 
 int console_send(const char *path, int fd, const char *name, struct husk_err *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return husk_err_set(e, ENAMETOOLONG, "console socket %s: path too long", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return husk_err_set(e, errno, "console socket: %s", strerror(errno));
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
+	int r = uds_connect(sock, path);
+	if (r < 0) {
 		close(sock);
-		return husk_err_set(e, err, "console socket %s: %s", path, strerror(err));
+		return husk_err_set(e, -r, "console socket %s: %s", path, strerror(-r));
 	}
-	int r = console_send_fd(sock, fd, name, e);
+	r = console_send_fd(sock, fd, name, e);
 	close(sock);
 	return r < 0 ? husk_err_wrap(e, "%s", path) : 0;
 }

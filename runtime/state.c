@@ -1,6 +1,7 @@
 /* The state store: one directory per container under --root (see husk.h). */
 #include "husk.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +18,7 @@
 #include "agent_client.h"
 #include "husk/line_io.h"
 #include "husk/spec.h"
+#include "husk/uds.h"
 
 #define STATE_REPLY_MS (120 * 1000)
 #define STATE_AGENT_MS 10000
@@ -123,6 +124,23 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 	return 0;
 }
 
+/* The VMM's bind staging directory: empty files and directories on the host's side. */
+static void state_remove_binds(const struct husk_state *st)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/binds", st->dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno == EISDIR)
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	closedir(d);
+	rmdir(path);
+}
+
 void state_remove(const struct husk_state *st)
 {
 	static const char *const files[] = { "state.json", ".state.json.tmp", "control.sock",
@@ -132,6 +150,7 @@ void state_remove(const struct husk_state *st)
 		snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
 		unlink(path);
 	}
+	state_remove_binds(st);
 	rmdir(st->dir);
 }
 
@@ -143,17 +162,15 @@ bool state_alive(const struct husk_state *st)
 int state_control(const struct husk_state *st, const char *req, char *reply, size_t len,
 		  struct husk_err *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[sizeof(st->dir) + 16];
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", st->dir) >=
-	    sizeof(sa.sun_path))
-		return husk_err_set(e, ENAMETOOLONG, "%s: too long for a socket", st->dir);
+	snprintf(path, sizeof(path), "%s/control.sock", st->dir);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
+	int r = fd < 0 ? -errno : uds_connect(fd, path);
+	if (r < 0) {
 		if (fd >= 0)
 			close(fd);
-		return husk_err_set(e, err, "container \"%s\" is not running", st->id);
+		return husk_err_set(e, -r, "container \"%s\" is not running", st->id);
 	}
 	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
 		close(fd);

@@ -10,7 +10,7 @@ HUSK_PACKAGES=(
 	linux-libc-dev linux-source-6.1 flex bison bc libelf-dev cpio xz-utils
 	qemu-system-x86 linux-image-cloud-amd64 python3 e2fsprogs
 	clang libclang-rt-14-dev libjansson-dev busybox-static crun erofs-utils
-	podman containernetworking-plugins containerd
+	podman containernetworking-plugins containerd docker.io runc runsc
 )
 
 husk_log() { printf '==> %s\n' "$*" >&2; }

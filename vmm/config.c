@@ -43,6 +43,8 @@ void config_usage(FILE *f)
 	      "                       SIG ALL, state); the process starts on \"start\"\n"
 	      "  --ready-fd N         with --spec: write \"ready\" (or \"error MSG\") to\n"
 	      "                       descriptor N once the container is created\n"
+	      "  --binds-dir DIR      with --spec: stage the host's bind mounts in DIR\n"
+	      "                       (made here; default a fresh /tmp/husk-binds-*)\n"
 	      "  --print-cmdline      print the kernel command line (without the\n"
 	      "                       devices' entries) and exit\n"
 	      "  --help, --version\n\n"
@@ -97,7 +99,7 @@ static int config_parse_count(const char *s, unsigned *out)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID, OPT_FS, OPT_CONTROL, OPT_READY_FD };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID, OPT_FS, OPT_CONTROL, OPT_READY_FD, OPT_BINDS_DIR };
 
 int config_parse(struct vmm_config *c, int argc, char **argv)
 {
@@ -124,6 +126,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 		{ "id", required_argument, NULL, OPT_ID },
+		{ "binds-dir", required_argument, NULL, OPT_BINDS_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -166,6 +169,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		case OPT_SPEC: c->spec = optarg; break;
 		case OPT_ID: c->container_id = optarg; break;
 		case OPT_CONTROL: c->control = optarg; break;
+		case OPT_BINDS_DIR: c->binds_dir = optarg; break;
 		case OPT_READY_FD: {
 			unsigned fd;
 			if (config_parse_count(optarg, &fd) < 0 || fd < 3 || fd > 65535) {
@@ -241,8 +245,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		log_err("config", "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if ((c->control || c->ready_fd >= 0) && !c->spec) {
-		log_err("config", "--control and --ready-fd go with --spec");
+	if ((c->control || c->ready_fd >= 0 || c->binds_dir) && !c->spec) {
+		log_err("config", "--control, --ready-fd and --binds-dir go with --spec");
 		return -EINVAL;
 	}
 	if (!c->kernel && !c->print_cmdline) {

@@ -43,7 +43,8 @@ static int spec_binds_private_ns(void)
 	return 0;
 }
 
-int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, bool *needed)
+int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, const char *dir,
+		       bool *needed)
 {
 	json_t *mounts = json_object_get(config, "mounts"), *m;
 	size_t i;
@@ -61,18 +62,27 @@ int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, boo
 		return 0;
 	if ((r = spec_binds_private_ns()) < 0)
 		return r;
-	snprintf(b->dir, sizeof(b->dir), "/tmp/husk-binds-XXXXXX");
-	if (!mkdtemp(b->dir)) {
-		log_err("spec", "mkdtemp: %s", strerror(errno));
+	if ((size_t)snprintf(b->dir, sizeof(b->dir), "%s", dir ? dir : "/tmp/husk-binds-XXXXXX") >=
+	    sizeof(b->dir)) {
 		b->dir[0] = '\0';
-		return -errno;
+		log_err("spec", "--binds-dir: path too long");
+		return -ENAMETOOLONG;
+	}
+	if (dir)
+		r = mkdir(b->dir, 0700) < 0 ? -errno : 0;
+	else
+		r = mkdtemp(b->dir) ? 0 : -errno;
+	if (r < 0) {
+		log_err("spec", "staging directory %s: %s", b->dir, strerror(-r));
+		b->dir[0] = '\0';
+		return r;
 	}
 	snprintf(b->share, sizeof(b->share), "%s=%s", SPEC_BINDS_TAG, b->dir);
 	json_array_foreach(mounts, i, m)
 	{
 		const char *src = json_string_value(json_object_get(m, "source"));
 		struct stat st;
-		char stage[128], guest[160];
+		char stage[PATH_MAX + 16], guest[160];
 		if (!spec_binds_is_bind(m) || !src || src[0] != '/')
 			continue;
 		if (b->n == SPEC_BINDS_MAX) {
@@ -109,7 +119,7 @@ void spec_binds_remove(struct spec_binds *b)
 	if (!b->dir[0])
 		return;
 	for (unsigned i = 0; i < b->n; i++) {
-		char stage[128];
+		char stage[PATH_MAX + 16];
 		snprintf(stage, sizeof(stage), "%s/%u", b->dir, i);
 		umount2(stage, MNT_DETACH);
 		if (rmdir(stage) < 0)

@@ -10,21 +10,26 @@
 #define HUSK_VMM_SPEC_BINDS_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 
 #define SPEC_BINDS_TAG "binds"
 
 struct spec_binds {
-	char dir[64];	/* the staging directory, "" when there is none */
-	char share[96]; /* "binds=DIR" for --fs */
+	char dir[PATH_MAX];	   /* the staging directory, "" when there is none */
+	char share[PATH_MAX + 16]; /* "binds=DIR" for --fs */
 	unsigned n;
 };
 
 /*
  * Stage the host binds of config (rewriting it); *needed says whether
- * there were any. Call before any thread or virtiofsd starts.
+ * there were any. The staging directory is dir, made here (the runtime
+ * names one in its state directory, so that it goes with the state even
+ * when husk-vmm is killed), or with dir NULL a fresh /tmp/husk-binds-*.
+ * Call before any thread or virtiofsd starts.
  */
-int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, bool *needed);
+int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, const char *dir,
+		       bool *needed);
 void spec_binds_remove(struct spec_binds *b);
 
 #endif

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "agent_client.h"
 #include "husk/line_io.h"
+#include "husk/uds.h"
 #include "log.h"
 
 #define CTL_LINE_MAX 128
@@ -212,7 +212,6 @@ static void *spec_ctl_main(void *arg)
 
 int spec_ctl_start(struct spec_run *sr)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = sr->cfg.control;
 	struct spec_control *ctl = calloc(1, sizeof(*ctl));
 
@@ -220,17 +219,13 @@ int spec_ctl_start(struct spec_run *sr)
 		return -ENOMEM;
 	ctl->listen_fd = -1;
 	sr->ctl = ctl;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_err("control", "%s: path too long for a socket", path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	unlink(path); /* the runtime gives a fresh path in its own state directory */
 	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (ctl->listen_fd < 0 || bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(ctl->listen_fd, 16) < 0) {
-		int r = -errno;
-		log_err("control", "%s: %s", path, strerror(errno));
+	int r = ctl->listen_fd < 0 ? -errno : uds_bind(ctl->listen_fd, path);
+	if (r == 0 && listen(ctl->listen_fd, 16) < 0)
+		r = -errno;
+	if (r < 0) {
+		log_err("control", "%s: %s", path, strerror(-r));
 		return r;
 	}
 	if (pthread_create(&ctl->thread, NULL, spec_ctl_main, sr) != 0)

@@ -71,7 +71,8 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 		goto fail;
 	}
 	sr->terminal = spec.process.terminal;
-	if (spec_binds_prepare(&sr->binds, sr->config, cfg->container_id, &sr->has_binds) < 0)
+	if (spec_binds_prepare(&sr->binds, sr->config, cfg->container_id, cfg->binds_dir,
+			       &sr->has_binds) < 0)
 		goto fail;
 	if (sr->has_binds) {
 		if (sr->cfg.nfs == CONFIG_MAX_FS) {

@@ -84,6 +84,6 @@ grep -q '^33 99$' "$work/it.txt" || fail "run -it: size: $(cat "$work/it.txt")"
 for f in "$work"/cid*; do
 	cid=$(cat "$f")
 	[ ! -e "$root/$cid" ] || fail "state left in $root/$cid"
-	! grep -qs -- "--id.$cid" /proc/[0-9]*/cmdline || fail "husk-vmm of $cid is still running"
+	! grep -qsaP -- "--id\x00$cid\x00" /proc/[0-9]*/cmdline || fail "husk-vmm of $cid is still running"
 done
 echo PASS

@@ -5,8 +5,10 @@
 # program, with a terminal of husk's and one through --console-socket);
 # `husk run` with the workload's exit status; a terminal container whose
 # pty master goes over --console-socket and whose resizes reach the guest;
-# refusals of bad input. Directory roots, so virtio-fs serves them. Skips
-# (77) only where /dev/kvm does not exist.
+# a VMM killed outright leaves nothing after delete (its bind staging
+# included); refusals of bad input (a forced delete of an unknown id
+# succeeds, as with runc). Directory roots, so virtio-fs serves them.
+# Skips (77) only where /dev/kvm does not exist.
 set -euo pipefail
 husk=${1:?usage: test_runtime.sh BUILD_DIR}/husk
 rootfs=$1/guest/rootfs.dir
@@ -17,7 +19,7 @@ work=$(mktemp -d /tmp/husk-runtime-XXXXXX)
 root=$work/state
 cg=/husk-test-$$ # the host cgroup parent of c1's VM
 cleanup() {
-	for id in c1 c2 c3; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done
+	for id in c1 c2 c3 c4; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done
 	rmdir /sys/fs/cgroup$cg /sys/fs/cgroup/*$cg 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -25,7 +27,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 h() { "$husk" --root "$root" --log "$work/log.json" --log-format json "$@"; }
 
-bundle() { # DIR ARGS-JSON [TERMINAL] [MORE-LINUX-JSON]
+bundle() { # DIR ARGS-JSON [TERMINAL] [MORE-LINUX-JSON] [MORE-MOUNTS-JSON]
 	mkdir -p "$1"
 	cp -a "$rootfs" "$1/rootfs"
 	cat >"$1/config.json" <<JSON
@@ -33,7 +35,7 @@ bundle() { # DIR ARGS-JSON [TERMINAL] [MORE-LINUX-JSON]
  "process": {"terminal": ${3:-false}, "args": $2, "env": ["PATH=/bin"], "cwd": "/"},
  "root": {"path": "rootfs"}, "hostname": "husk-test",
  "annotations": {"org.husk.test": "yes"},
- "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}${5:+, $5}],
  "linux": {${4:-}"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]}}
 JSON
 }
@@ -41,6 +43,10 @@ JSON
 # --- bad input: runc-style messages, non-zero, nothing made ---------------
 h state nope 2>"$work/e" && fail "state of an unknown id succeeded"
 grep -q 'does not exist' "$work/e" || fail "state nope: $(cat "$work/e")"
+h delete nope 2>/dev/null && fail "delete of an unknown id succeeded"
+# containerd's shim follows every delete with delete --force: as runc, that succeeds
+h delete --force nope 2>"$work/e" || fail "delete --force of an unknown id: $(cat "$work/e")"
+[ ! -s "$work/e" ] || fail "delete --force of an unknown id said: $(cat "$work/e")"
 h create --bundle "$work/none" x 2>/dev/null && fail "create without a bundle succeeded"
 mkdir -p "$work/badjson" && echo '{"process":' >"$work/badjson/config.json"
 h create --bundle "$work/badjson" x 2>/dev/null && fail "create with bad JSON succeeded"
@@ -187,4 +193,21 @@ grep -q '^/dev/pts/0$' "$work/c3.txt" || fail "terminal container: no tty: $(cat
 grep -q '^line=hello$' "$work/c3.txt" || fail "terminal container: input: $(cat "$work/c3.txt")"
 h delete c3
 [ ! -e "$root/c3" ] || fail "delete left $root/c3"
+
+# --- a VMM killed outright (as Docker does when a container outlives its kill) --
+echo "from the host" >"$work/hostfile"
+bundle "$work/b4" '["sh", "-c", "cat /etc/hostfile; while :; do sleep 1; done"]' \
+	false "" "{\"destination\": \"/etc/hostfile\", \"type\": \"bind\", \"source\": \"$work/hostfile\", \"options\": [\"rbind\", \"ro\"]}"
+h create --bundle "$work/b4" --pid-file "$work/pid4" c4 >"$work/out4" 2>"$work/err4" </dev/null
+pid4=$(cat "$work/pid4")
+# the host's binds are staged in the container's state directory, in the VMM's mount namespace
+grep -q " $root/c4/binds/0 " "/proc/$pid4/mounts" || fail "the bind is not staged under $root/c4"
+h start c4
+for _ in $(seq 60); do grep -q 'from the host' "$work/out4" && break; sleep 1; done
+[ "$(cat "$work/out4")" = "from the host" ] || fail "bind mount: $(cat "$work/out4")"
+kill -KILL "$pid4"
+for _ in $(seq 60); do h state c4 | grep -q '"stopped"' && break; sleep 0.5; done
+h state c4 | grep -q '"stopped"' || fail "a killed VMM is not stopped: $(h state c4)"
+h delete c4
+[ ! -e "$root/c4" ] || fail "delete after a killed VMM left: $(ls -AR "$root/c4")"
 echo "PASS"

@@ -158,6 +158,19 @@ START_TEST(unknown_option_or_argument)
 }
 END_TEST
 
+START_TEST(spec_options)
+{
+	struct vmm_config c;
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--spec", "config.json", "--binds-dir",
+			       "/run/husk/c1/binds", NULL), 0);
+	ck_assert_str_eq(c.binds_dir, "/run/husk/c1/binds");
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--spec", "config.json", NULL), 0);
+	ck_assert_ptr_null(c.binds_dir); /* a fresh directory in /tmp then */
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--binds-dir", "/d", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--control", "/c.sock", NULL), -EINVAL);
+}
+END_TEST
+
 START_TEST(help_and_version)
 {
 	struct vmm_config c;
@@ -251,6 +264,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, good_mem);
 	tcase_add_test(tc, bad_cpus);
 	tcase_add_test(tc, unknown_option_or_argument);
+	tcase_add_test(tc, spec_options);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, parses_again_from_scratch);
 	suite_add_tcase(s, tc);

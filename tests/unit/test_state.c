@@ -50,6 +50,33 @@ START_TEST(create_save_load_remove)
 }
 END_TEST
 
+START_TEST(remove_takes_the_binds_staging)
+{
+	char root[] = "/tmp/husk-state-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	struct husk_global g = { .root = root };
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char p[4200];
+
+	ck_assert_int_eq(state_create(&g, "c1", &st, &e), 0);
+	ck_assert_int_eq(state_save(&st, &e), 0);
+	/* what a killed husk-vmm leaves: staged files and directories, unmounted with it */
+	snprintf(p, sizeof(p), "%s/binds", st.dir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/binds/0", st.dir);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/binds/1", st.dir);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	state_remove(&st);
+	struct stat sb;
+	ck_assert_int_lt(stat(st.dir, &sb), 0);
+	ck_assert_int_eq(rmdir(root), 0); /* empty */
+}
+END_TEST
+
 START_TEST(bad_ids_are_refused)
 {
 	struct husk_global g = { .root = "/tmp" };
@@ -77,6 +104,7 @@ int main(void)
 	Suite *s = suite_create("state");
 	TCase *tc = tcase_create("state");
 	tcase_add_test(tc, create_save_load_remove);
+	tcase_add_test(tc, remove_takes_the_binds_staging);
 	tcase_add_test(tc, bad_ids_are_refused);
 	tcase_add_test(tc, a_dead_vmm_is_stopped);
 	suite_add_tcase(s, tc);

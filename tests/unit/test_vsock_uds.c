@@ -89,6 +89,24 @@ START_TEST(regular_file_is_refused_and_kept)
 }
 END_TEST
 
+START_TEST(long_path_listens_and_is_removed)
+{
+	char sub[256], lpath[300];
+	int n = snprintf(sub, sizeof(sub), "%s/", dir);
+	memset(sub + n, 'f', 100); /* the path is longer than sun_path */
+	sub[n + 100] = '\0';
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(lpath, sizeof(lpath), "%s/vsock.sock", sub);
+	ck_assert_int_eq(vsock_init(v, 3, lpath, &el), 0);
+	struct stat st;
+	ck_assert_int_eq(stat(lpath, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	vsock_destroy(v);
+	ck_assert_int_eq(stat(lpath, &st), -1);
+	rmdir(sub);
+}
+END_TEST
+
 START_TEST(bad_cid_is_refused)
 {
 	ck_assert_int_eq(vsock_init(v, 2, path, &el), -EINVAL);
@@ -107,6 +125,7 @@ int main(void)
 	tcase_add_test(tc, stale_socket_is_replaced);
 	tcase_add_test(tc, live_socket_is_refused);
 	tcase_add_test(tc, regular_file_is_refused_and_kept);
+	tcase_add_test(tc, long_path_listens_and_is_removed);
 	tcase_add_test(tc, bad_cid_is_refused);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

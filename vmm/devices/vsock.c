@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "husk/uds.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
@@ -34,15 +34,14 @@ static int vsock_clear_stale(const char *path)
 		log_err("vsock", "%s exists and is not a socket", path);
 		return -EEXIST;
 	}
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	int r = uds_connect(fd, path);
 	close(fd);
+	if (r == -ENAMETOOLONG)
+		return r;
+	int live = r == 0;
 	if (live) {
 		log_err("vsock", "%s is in use by another VM", path);
 		return -EADDRINUSE;

@@ -12,10 +12,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "devices/vsock.h"
+#include "husk/uds.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 
@@ -84,16 +84,16 @@ uint32_t vsock_conn_credit(const struct vsock_conn *c)
 
 void vsock_conn_guest_connect(struct vsock *v, const struct vsock_hdr *h)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_%u", v->uds_path, h->dst_port);
+	char path[sizeof(v->uds_path) + 16];
+	int n = snprintf(path, sizeof(path), "%s_%u", v->uds_path, h->dst_port);
 	int fd = -1;
 
 	if (vsock_conn_find(v, h->dst_port, h->src_port))
 		goto refuse; /* the guest reused a live port pair */
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+	if (n < 0 || (size_t)n >= sizeof(path))
 		goto refuse;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (fd < 0 || uds_connect(fd, path) < 0)
 		goto refuse; /* nobody listens there: the guest gets ECONNRESET */
 	struct vsock_conn *c = vsock_conn_new(v, fd, VSOCK_ESTABLISHED);
 	if (!c)
@@ -240,19 +240,14 @@ static void vsock_on_listen(void *ctx, uint32_t events)
 
 int vsock_listen(struct vsock *v)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(v->uds_path) >= sizeof(sa.sun_path) - 12) {
-		log_err("vsock", "socket path %s is too long", v->uds_path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, v->uds_path);
 	v->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (v->listen_fd < 0)
 		return -errno;
-	if (bind(v->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(v->listen_fd, 128) < 0) {
-		int e = -errno;
-		log_err("vsock", "cannot listen on %s: %s", v->uds_path, strerror(errno));
+	int e = uds_bind(v->listen_fd, v->uds_path);
+	if (e == 0 && listen(v->listen_fd, 128) < 0)
+		e = -errno;
+	if (e < 0) {
+		log_err("vsock", "cannot listen on %s: %s", v->uds_path, strerror(-e));
 		close(v->listen_fd);
 		v->listen_fd = -1;
 		return e;
