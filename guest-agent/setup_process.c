@@ -20,24 +20,10 @@
 
 #include <linux/capability.h>
 
+#include "husk/fd_pass.h"
+
 #define SETUP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SETUP_LAST_CAP_FALLBACK 40 /* CAP_CHECKPOINT_RESTORE */
-
-static int setup_send_fd(int sock, int fd)
-{
-	char byte = 'T';
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	memset(cbuf, 0, sizeof(cbuf));
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
 
 int setup_terminal(int sock, const struct spec_process *p, struct husk_err *e)
 {
@@ -60,7 +46,7 @@ int setup_terminal(int sock, const struct spec_process *p, struct husk_err *e)
 		struct winsize ws = { .ws_row = p->rows, .ws_col = p->cols };
 		ioctl(slave, TIOCSWINSZ, &ws);
 	}
-	int r = setup_send_fd(sock, master);
+	int r = fd_pass_send(sock, master, "T", 1);
 	close(master);
 	if (r < 0) {
 		close(slave);

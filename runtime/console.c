@@ -1,5 +1,6 @@
 /* Host terminals and the console socket (see console.h). */
 #include "console.h"
+#include "husk/fd_pass.h"
 #include "husk/uds.h"
 
 #include <errno.h>
@@ -65,26 +66,12 @@ void console_pty_close(struct console_pty *p)
 
 int console_send_fd(int sock, int fd, const char *name, struct husk_err *e)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { (void *)name, strlen(name) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-
-	if (iov.iov_len == 0)
+	if (!name[0])
 		return husk_err_set(e, EINVAL, "console socket: an empty name");
-	memset(cbuf, 0, sizeof(cbuf));
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return husk_err_set(e, errno, "console socket: sending the terminal: %s",
-				    strerror(errno));
+	int r = fd_pass_send(sock, fd, name, strlen(name));
+	if (r < 0)
+		return husk_err_set(e, -r, "console socket: sending the terminal: %s",
+				    strerror(-r));
 	return 0;
 }
 
