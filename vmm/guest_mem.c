@@ -1,6 +1,7 @@
 #include "guest_mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -88,7 +89,11 @@ uint64_t gm_low_end(const struct guest_mem *gm)
 #define MADV_POPULATE_WRITE 23
 #endif
 
-void gm_prefault(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+/*
+ * Fault in [gpa, gpa+len) in one go before a large copy (a hint: failures
+ * are ignored, the copy faults pages in itself).
+ */
+static void gm_prefault(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 {
 	uint8_t *p = gm_gpa_to_hva(gm, gpa, len);
 	if (!p || !len)
@@ -98,12 +103,59 @@ void gm_prefault(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 	madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 }
 
+/* Offset of guest physical gpa in the memfd, for [gpa, gpa+len) in RAM. */
+static int gm_offset(const struct guest_mem *gm, uint64_t gpa, uint64_t len, off_t *off)
+{
+	uint8_t *p = gm_gpa_to_hva(gm, gpa, len);
+	if (!p)
+		return -EFAULT;
+	*off = (off_t)(p - gm->base);
+	return 0;
+}
+
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
 {
-	void *dst = gm_gpa_to_hva(gm, gpa, len);
-	if (!dst)
-		return -EFAULT;
-	gm_prefault(gm, gpa, len);
-	memcpy(dst, src, len);
+	off_t off;
+	int err = gm_offset(gm, gpa, len, &off);
+	if (err)
+		return err;
+	/*
+	 * Writing through the memfd fills its pages in the kernel, without a
+	 * page fault and a zeroing per page: a few times faster than faulting
+	 * the mapping in and copying, which shows in a VMM's start-up.
+	 */
+	const uint8_t *s = src;
+	uint64_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(gm->memfd, s + done, len - done, off + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (uint64_t)n;
+	}
+	if (done < len) {
+		gm_prefault(gm, gpa + done, len - done);
+		memcpy(gm->base + off + done, s + done, len - done);
+	}
+	return 0;
+}
+
+int gm_zero(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	off_t off;
+	int err = gm_offset(gm, gpa, len, &off);
+	if (err)
+		return err;
+	uint64_t start = ((uint64_t)off + 4095) & ~(uint64_t)4095;
+	uint64_t end = ((uint64_t)off + len) & ~(uint64_t)4095;
+	/* Whole pages read as zero once their hole is punched: none is allocated. */
+	if (start < end && fallocate(gm->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				     (off_t)start, (off_t)(end - start)) == 0) {
+		memset(gm->base + off, 0, start - (uint64_t)off);
+		memset(gm->base + end, 0, (uint64_t)off + len - end);
+	} else {
+		memset(gm->base + off, 0, len);
+	}
 	return 0;
 }

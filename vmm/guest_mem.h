@@ -38,13 +38,10 @@ void *gm_gpa_to_hva(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 /* End of RAM below the MMIO gap. */
 uint64_t gm_low_end(const struct guest_mem *gm);
 
-/*
- * Fault in [gpa, gpa+len) in one go before a large copy (a hint: failures
- * are ignored, the copy faults pages in itself).
- */
-void gm_prefault(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
-
 /* Copy len bytes to guest physical gpa; -EFAULT if out of RAM. */
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len);
+
+/* Zero len bytes at guest physical gpa; -EFAULT if out of RAM. */
+int gm_zero(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 
 #endif

@@ -152,6 +152,31 @@ START_TEST(write_outside_ram_is_efault)
 }
 END_TEST
 
+START_TEST(zero_clears_whole_pages_and_edges)
+{
+	struct guest_mem gm;
+	ck_assert_int_eq(gm_init(&gm, 64 * MiB), 0);
+	uint8_t *p = gm_gpa_to_hva(&gm, 0x100000, 5 * 4096);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 0xee, 5 * 4096);
+
+	/* from the middle of the first page to the middle of the fifth */
+	ck_assert_int_eq(gm_zero(&gm, 0x100000 + 100, 4 * 4096), 0);
+	ck_assert_uint_eq(p[99], 0xee);
+	for (size_t i = 100; i < 100 + 4 * 4096; i++)
+		ck_assert_uint_eq(p[i], 0);
+	ck_assert_uint_eq(p[100 + 4 * 4096], 0xee);
+
+	/* a write after a punched page is read back through the mapping */
+	static const char msg[] = "after the hole";
+	ck_assert_int_eq(gm_write(&gm, 0x101000, msg, sizeof(msg)), 0);
+	ck_assert_mem_eq(p + 4096, msg, sizeof(msg));
+	ck_assert_int_eq(gm_zero(&gm, 64 * MiB - 8, 16), -EFAULT);
+	ck_assert_int_eq(gm_zero(&gm, 0x100000, 0), 0);
+	gm_destroy(&gm);
+}
+END_TEST
+
 START_TEST(too_little_ram_is_rejected)
 {
 	static const uint64_t sizes[] = { 0, 1, 4096, 16 * MiB, MM_MIN_RAM - 1 };
@@ -185,6 +210,7 @@ static Suite *guest_mem_suite(void)
 	tcase_add_test(tc, bounds_around_the_gap);
 	tcase_add_test(tc, writes_land_in_the_shared_memfd);
 	tcase_add_test(tc, write_outside_ram_is_efault);
+	tcase_add_test(tc, zero_clears_whole_pages_and_edges);
 	tcase_add_test(tc, too_little_ram_is_rejected);
 	suite_add_tcase(s, tc);
 	return s;

@@ -58,14 +58,12 @@ int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	}
 	/* The decompressor works in place and needs init_size bytes there. */
 	uint64_t span = hdr.init_size > payload ? hdr.init_size : payload;
-	uint8_t *dst = gm_gpa_to_hva(gm, MM_KERNEL_START, span);
-	if (!dst) {
+	if (!gm_gpa_to_hva(gm, MM_KERNEL_START, span)) {
 		log_err("bzimage", "kernel needs %llu MiB above 16 MiB, more than guest RAM",
 			(unsigned long long)(span >> 20));
 		return -ENOMEM;
 	}
-	gm_prefault(gm, MM_KERNEL_START, payload);
-	memcpy(dst, img + setup_size, payload);
+	gm_write(gm, MM_KERNEL_START, img + setup_size, payload);
 
 	memset(out, 0, sizeof(*out));
 	out->kind = BOOT_BZIMAGE;

@@ -47,15 +47,13 @@ int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 			log_err("elf", "segment %u lies outside the file", i);
 			return -ENOEXEC;
 		}
-		uint8_t *dst = gm_gpa_to_hva(gm, ph.p_paddr, ph.p_memsz);
-		if (!dst) {
+		if (!gm_gpa_to_hva(gm, ph.p_paddr, ph.p_memsz)) {
 			log_err("elf", "segment %u at %#llx+%#llx does not fit in guest RAM", i,
 				(unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz);
 			return -ENOMEM;
 		}
-		gm_prefault(gm, ph.p_paddr, ph.p_memsz);
-		memcpy(dst, img + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		gm_write(gm, ph.p_paddr, img + ph.p_offset, ph.p_filesz);
+		gm_zero(gm, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz);
 		if (ph.p_paddr < lo)
 			lo = ph.p_paddr;
 		if (ph.p_paddr + ph.p_memsz > hi)
