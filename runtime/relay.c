@@ -13,8 +13,20 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "husk/deadline.h"
 
 #define RELAY_AGENT_MS 10000
+
+/* Wait for pfd[0]; false once pfd[1], the cancel eventfd, fires or poll fails. */
+static bool relay_wait(struct pollfd pfd[2])
+{
+	for (;;) {
+		if (poll(pfd, 2, -1) >= 0)
+			return !pfd[1].revents;
+		if (errno != EINTR)
+			return false;
+	}
+}
 
 static void *relay_pipe_main(void *arg)
 {
@@ -24,14 +36,7 @@ static void *relay_pipe_main(void *arg)
 	struct pollfd pfd[2] = { { .fd = p->from, .events = POLLIN },
 				 { .fd = p->cancel_efd, .events = POLLIN } };
 
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
+	while (relay_wait(pfd)) {
 		ssize_t n = read(p->from, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -66,14 +71,7 @@ void relay_pipe_join(struct relay_pipe *p, int ms)
 {
 	if (!p->running)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = deadline_after_ms(ms);
 	if (pthread_timedjoin_np(p->thread, NULL, &ts) != 0) {
 		shutdown(p->from, SHUT_RDWR); /* a stream: this unblocks its read */
 		ts.tv_sec += 1;
@@ -110,14 +108,7 @@ static void *relay_signals_main(void *arg)
 		return NULL;
 	if (s->tty >= 0)
 		relay_resize(s, &c);
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
+	while (relay_wait(pfd)) {
 		struct signalfd_siginfo si;
 		if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
 			continue;

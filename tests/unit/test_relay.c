@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "husk/deadline.h"
 #include "relay.h"
 #include "unit.h"
 
@@ -18,6 +19,25 @@ static size_t read_all(int fd, char *buf, size_t len)
 		got += (size_t)n;
 	return got;
 }
+
+START_TEST(deadlines_carry_into_seconds)
+{
+	for (int ms = 0; ms <= 2999; ms += 333) {
+		struct timespec now, d = deadline_after_ms(ms);
+		clock_gettime(CLOCK_REALTIME, &now);
+		ck_assert_int_ge(d.tv_nsec, 0);
+		ck_assert_int_lt(d.tv_nsec, 1000000000L);
+		long long ahead = ((long long)d.tv_sec - now.tv_sec) * 1000000000LL +
+				  (d.tv_nsec - now.tv_nsec);
+		/* ms ahead, less the little time since it was taken */
+		ck_assert_int_le(ahead, (long long)ms * 1000000LL);
+		ck_assert_int_gt(ahead, (long long)ms * 1000000LL - 100000000LL);
+	}
+	struct timespec now, d = deadline_after_ms(-5);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ck_assert_int_le(d.tv_sec, now.tv_sec); /* a negative wait is none */
+}
+END_TEST
 
 START_TEST(bytes_and_their_end_reach_a_stream)
 {
@@ -96,6 +116,7 @@ int main(void)
 	Suite *s = suite_create("relay");
 	TCase *tc = tcase_create("relay");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, deadlines_carry_into_seconds);
 	tcase_add_test(tc, bytes_and_their_end_reach_a_stream);
 	tcase_add_test(tc, a_gone_reader_is_drained);
 	tcase_add_test(tc, cancel_and_timeout_end_it);

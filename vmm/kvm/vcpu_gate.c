@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "husk/deadline.h"
 #include "kvm/vcpu.h"
 
 void vcpu_gate_init(struct vcpu_gate *g)
@@ -23,7 +24,6 @@ void vcpu_gate_destroy(struct vcpu_gate *g)
 int vcpu_gate_close(struct vcpu_gate *g, struct vcpu *vcpus, unsigned n, int timeout_ms)
 {
 	unsigned started = 0;
-	struct timespec until;
 
 	pthread_mutex_lock(&g->lock);
 	if (g->closed) {
@@ -37,13 +37,7 @@ int vcpu_gate_close(struct vcpu_gate *g, struct vcpu *vcpus, unsigned n, int tim
 			vcpu_kick(&vcpus[i]);
 			started++;
 		}
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = deadline_after_ms(timeout_ms);
 	int r = 0;
 	pthread_mutex_lock(&g->lock);
 	while (g->parked < started && r == 0)
