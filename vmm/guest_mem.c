@@ -85,24 +85,6 @@ uint64_t gm_low_end(const struct guest_mem *gm)
 	return gm->nregions ? gm->regions[0].size : 0;
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-/*
- * Fault in [gpa, gpa+len) in one go before a large copy (a hint: failures
- * are ignored, the copy faults pages in itself).
- */
-static void gm_prefault(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
-{
-	uint8_t *p = gm_gpa_to_hva(gm, gpa, len);
-	if (!p || !len)
-		return;
-	uintptr_t start = (uintptr_t)p & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)p + len + 4095) & ~(uintptr_t)4095;
-	madvise((void *)start, end - start, MADV_POPULATE_WRITE);
-}
-
 /* Offset of guest physical gpa in the memfd, for [gpa, gpa+len) in RAM. */
 static int gm_offset(const struct guest_mem *gm, uint64_t gpa, uint64_t len, off_t *off)
 {
@@ -125,18 +107,17 @@ int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t
 	 * the mapping in and copying, which shows in a VMM's start-up.
 	 */
 	const uint8_t *s = src;
-	uint64_t done = 0;
-	while (done < len) {
+	for (uint64_t done = 0; done < len;) {
 		ssize_t n = pwrite(gm->memfd, s + done, len - done, off + (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
+		if (n <= 0) {
+			int e = n < 0 ? -errno : -EIO;
+			fprintf(stderr, "mem: cannot fill guest RAM at %#llx: %s\n",
+				(unsigned long long)(gpa + done), strerror(-e));
+			return e;
+		}
 		done += (uint64_t)n;
-	}
-	if (done < len) {
-		gm_prefault(gm, gpa + done, len - done);
-		memcpy(gm->base + off + done, s + done, len - done);
 	}
 	return 0;
 }

@@ -38,7 +38,10 @@ void *gm_gpa_to_hva(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 /* End of RAM below the MMIO gap. */
 uint64_t gm_low_end(const struct guest_mem *gm);
 
-/* Copy len bytes to guest physical gpa; -EFAULT if out of RAM. */
+/*
+ * Copy len bytes to guest physical gpa; -EFAULT if out of RAM, another
+ * negative errno (logged) if the host cannot supply the memory.
+ */
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len);
 
 /* Zero len bytes at guest physical gpa; -EFAULT if out of RAM. */

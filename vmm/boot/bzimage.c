@@ -63,7 +63,9 @@ int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 			(unsigned long long)(span >> 20));
 		return -ENOMEM;
 	}
-	gm_write(gm, MM_KERNEL_START, img + setup_size, payload);
+	int r = gm_write(gm, MM_KERNEL_START, img + setup_size, payload);
+	if (r < 0)
+		return r;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = BOOT_BZIMAGE;

@@ -52,7 +52,9 @@ int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 				(unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz);
 			return -ENOMEM;
 		}
-		gm_write(gm, ph.p_paddr, img + ph.p_offset, ph.p_filesz);
+		int r = gm_write(gm, ph.p_paddr, img + ph.p_offset, ph.p_filesz);
+		if (r < 0)
+			return r;
 		gm_zero(gm, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz);
 		if (ph.p_paddr < lo)
 			lo = ph.p_paddr;
