@@ -113,7 +113,7 @@ START_TEST(pvm_masks_clear_exactly_their_bits)
 	cpuid_fixup(c, 1, 2, fl->masks, fl->nmasks);
 
 	uint32_t l1_clear = CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_CX16 |
-			    CPUID_1_ECX_POPCNT | CPUID_1_ECX_TSC_DEADLINE;
+			    CPUID_1_ECX_POPCNT;
 	/* every mask's bits are gone, and every other bit is as before */
 	ck_assert_uint_eq(c->entries[L1].ecx,
 			  (orig->entries[L1].ecx | CPUID_1_ECX_HYPERVISOR) & ~l1_clear);
@@ -138,6 +138,26 @@ START_TEST(pvm_masks_clear_exactly_their_bits)
 			ck_assert_uint_eq(k->clear, l1_clear);
 		}
 	}
+	free(c);
+	free(orig);
+}
+END_TEST
+
+START_TEST(tsc_deadline_is_added_to_leaf_1_only)
+{
+	struct kvm_cpuid2 *c = table(), *orig = table();
+	c->entries[L1].ecx &= ~CPUID_1_ECX_TSC_DEADLINE;
+	cpuid_add_tsc_deadline(c);
+	ck_assert_uint_eq(c->entries[L1].ecx, orig->entries[L1].ecx | CPUID_1_ECX_TSC_DEADLINE);
+	ck_assert_uint_eq(c->entries[L1].edx, orig->entries[L1].edx);
+	for (unsigned i = 0; i < NENT; i++)
+		if (i != L1)
+			same_entry(c, orig, i);
+
+	/* it survives the per-vCPU fix-up and the kvm_pvm masks */
+	const struct kvm_flavour *fl = flavour_detect(FLAVOUR_PVM, "/nonexistent");
+	cpuid_fixup(c, 0, 1, fl->masks, fl->nmasks);
+	ck_assert_uint_ne(c->entries[L1].ecx & CPUID_1_ECX_TSC_DEADLINE, 0);
 	free(c);
 	free(orig);
 }
@@ -206,6 +226,7 @@ static Suite *cpuid_suite(void)
 	tcase_add_test(tc, last_vcpu_id);
 	tcase_add_test(tc, pvm_masks_clear_exactly_their_bits);
 	tcase_add_test(tc, mask_hits_only_its_register);
+	tcase_add_test(tc, tsc_deadline_is_added_to_leaf_1_only);
 	tcase_add_test(tc, mask_hits_only_its_subleaf);
 	tcase_add_test(tc, hardware_has_no_masks_and_empty_table_is_fine);
 	suite_add_tcase(s, tc);

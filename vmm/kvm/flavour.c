@@ -21,7 +21,7 @@
 static const struct cpuid_mask pvm_masks[] = {
 	{ .function = 1, .reg = CPUID_ECX,
 	  .clear = CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_CX16 |
-		   CPUID_1_ECX_POPCNT | CPUID_1_ECX_TSC_DEADLINE },
+		   CPUID_1_ECX_POPCNT },
 	{ .function = 7, .index = 0, .reg = CPUID_EBX,
 	  .clear = CPUID_7_EBX_SMAP | CPUID_7_EBX_ERMS },
 	{ .function = 7, .index = 0, .reg = CPUID_EDX, .clear = CPUID_7_EDX_FSRM },

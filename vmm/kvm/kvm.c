@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arch/x86_64/cpuid.h"
 #include "arch/x86_64/memmap.h"
 #include "log.h"
 
@@ -71,6 +72,8 @@ int kvm_open(struct kvm *k, const char *path)
 		kvm_close(k);
 		return e;
 	}
+	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		cpuid_add_tsc_deadline(k->supported_cpuid);
 	return 0;
 }
 

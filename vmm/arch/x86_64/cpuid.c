@@ -10,6 +10,13 @@ static uint32_t *cpuid_reg_ptr(struct kvm_cpuid_entry2 *e, enum cpuid_reg r)
 	}
 }
 
+void cpuid_add_tsc_deadline(struct kvm_cpuid2 *c)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 1)
+			c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+}
+
 void cpuid_fixup(struct kvm_cpuid2 *c, unsigned vcpu_id, unsigned nvcpus,
 		 const struct cpuid_mask *masks, size_t nmasks)
 {

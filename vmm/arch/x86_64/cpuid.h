@@ -35,6 +35,14 @@ struct cpuid_mask {
 #define CPUID_KVM_PV_SEND_IPI   (1u << 11)
 
 /*
+ * Advertise the TSC-deadline mode of the local APIC timer, which KVM
+ * emulates but leaves out of its supported CPUID (KVM_CAP_TSC_DEADLINE_TIMER
+ * says whether it can). With it the guest needs no APIC timer calibration,
+ * a busy wait of several timer ticks at boot.
+ */
+void cpuid_add_tsc_deadline(struct kvm_cpuid2 *c);
+
+/*
  * Turn KVM's supported CPUID into the one for vCPU vcpu_id of nvcpus:
  * APIC ids, the hypervisor bit, topology, then the masks.
  */
