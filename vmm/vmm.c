@@ -427,7 +427,8 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	cmdline_init(devices);
 	if ((r = devmgr_cmdline(&m.dm, devices)) < 0)
 		goto out;
-	if ((r = boot_prepare(&m.vm.mem, cfg, m.flavour, devices->buf, &entry)) < 0)
+	if ((r = boot_prepare(&m.vm.mem, cfg, m.flavour, devices->buf,
+				  devmgr_irq_end(&m.dm), &entry)) < 0)
 		goto out;
 	if ((r = vmm_setup_vcpus(&m, entry)) < 0)
 		goto out;

@@ -55,6 +55,7 @@ static uint8_t sum8(const uint8_t *p, size_t n)
 struct walk {
 	unsigned entries, cpus, bsps, buses, ioapics, intsrcs, lintsrcs;
 	uint8_t cpu_apicid[256];
+	uint8_t intsrc_pin[MPTABLE_IOAPIC_PINS];
 	uint8_t ioapic_id;
 	uint32_t ioapic_addr;
 };
@@ -109,7 +110,12 @@ static void read_tables(struct walk *w)
 			w->ioapic_addr = rd32(e + 4);
 			off += MPC_OTHER_LEN;
 			break;
-		case 3: w->intsrcs++; off += MPC_OTHER_LEN; break;
+		case 3:
+			ck_assert_uint_lt(w->intsrcs, MPTABLE_IOAPIC_PINS);
+			ck_assert_uint_eq(e[5], e[7]); /* ISA IRQ n is pin n */
+			w->intsrc_pin[w->intsrcs++] = e[7];
+			off += MPC_OTHER_LEN;
+			break;
 		case 4: w->lintsrcs++; off += MPC_OTHER_LEN; break;
 		default:
 			ck_abort_msg("unknown entry type %u at offset %zu", e[0], off);
@@ -123,14 +129,14 @@ static void read_tables(struct walk *w)
 static void check_cpus(unsigned n)
 {
 	struct walk w;
-	ck_assert_int_eq(mptable_write(&gm, n), 0);
+	ck_assert_int_eq(mptable_write(&gm, n, 0), 0);
 	read_tables(&w);
 	ck_assert_uint_eq(w.cpus, n);
 	ck_assert_uint_eq(w.bsps, 1);
 	ck_assert_uint_eq(w.buses, 1);
 	ck_assert_uint_eq(w.ioapics, 1);
 	ck_assert_uint_eq(w.ioapic_addr, (uint32_t)MM_IOAPIC);
-	ck_assert_uint_eq(w.intsrcs, MPTABLE_IOAPIC_PINS);
+	ck_assert_uint_eq(w.intsrcs, MPTABLE_ISA_PINS);
 	ck_assert_uint_eq(w.lintsrcs, 2);
 	/* distinct APIC ids, none shared with the IO-APIC */
 	for (unsigned i = 0; i < n; i++) {
@@ -164,18 +170,48 @@ END_TEST
 
 START_TEST(rewriting_with_fewer_cpus)
 {
-	ck_assert_int_eq(mptable_write(&gm, 8), 0);
+	ck_assert_int_eq(mptable_write(&gm, 8, 0), 0);
 	check_cpus(2);
+}
+END_TEST
+
+static void check_pins(unsigned irq_end, unsigned want)
+{
+	struct walk w;
+	ck_assert_int_eq(mptable_write(&gm, 2, irq_end), 0);
+	read_tables(&w);
+	ck_assert_uint_eq(w.intsrcs, want);
+	for (unsigned i = 0; i < want; i++)
+		ck_assert_uint_eq(w.intsrc_pin[i], i);
+	ck_assert_uint_eq(w.cpus, 2);
+	ck_assert_uint_eq(w.lintsrcs, 2);
+}
+
+START_TEST(pins_follow_the_devices)
+{
+	check_pins(0, MPTABLE_ISA_PINS);
+	check_pins(6, MPTABLE_ISA_PINS);
+	check_pins(MPTABLE_ISA_PINS, MPTABLE_ISA_PINS);
+	check_pins(20, 20);
+	check_pins(MPTABLE_IOAPIC_PINS, MPTABLE_IOAPIC_PINS);
+	check_pins(17, 17); /* shorter again after a longer table */
+
+	/* beyond the IO-APIC: refused, the table written before stays */
+	ck_assert_int_eq(mptable_write(&gm, 2, MPTABLE_IOAPIC_PINS + 1), -EINVAL);
+	ck_assert_int_eq(mptable_write(&gm, 2, 1000), -EINVAL);
+	struct walk w;
+	read_tables(&w);
+	ck_assert_uint_eq(w.intsrcs, 17);
 }
 END_TEST
 
 START_TEST(bad_cpu_counts)
 {
 	const uint8_t *mpf = gm_gpa_to_hva(&gm, MM_MPTABLE, MPF_LEN);
-	ck_assert_int_eq(mptable_write(&gm, 0), -EINVAL);
-	ck_assert_int_eq(mptable_write(&gm, MPTABLE_MAX_CPUS + 1), -EINVAL);
-	ck_assert_int_eq(mptable_write(&gm, 255), -EINVAL);
-	ck_assert_int_eq(mptable_write(&gm, 100000), -EINVAL);
+	ck_assert_int_eq(mptable_write(&gm, 0, 0), -EINVAL);
+	ck_assert_int_eq(mptable_write(&gm, MPTABLE_MAX_CPUS + 1, 0), -EINVAL);
+	ck_assert_int_eq(mptable_write(&gm, 255, 0), -EINVAL);
+	ck_assert_int_eq(mptable_write(&gm, 100000, 0), -EINVAL);
 	ck_assert_uint_eq(mpf[0], 0x5a); /* nothing written */
 }
 END_TEST
@@ -189,6 +225,7 @@ static Suite *mptable_suite(void)
 	tcase_add_test(tc, four_cpus);
 	tcase_add_test(tc, most_cpus);
 	tcase_add_test(tc, rewriting_with_fewer_cpus);
+	tcase_add_test(tc, pins_follow_the_devices);
 	tcase_add_test(tc, bad_cpu_counts);
 	suite_add_tcase(s, tc);
 	return s;

@@ -55,7 +55,8 @@ static int boot_write_rng_seed(const struct guest_mem *gm, struct boot_params *b
 }
 
 int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
-		 const struct kvm_flavour *fl, const char *devices, uint64_t *entry)
+		 const struct kvm_flavour *fl, const char *devices, unsigned irq_end,
+		 uint64_t *entry)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
 	struct boot_image k;
@@ -102,7 +103,7 @@ int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
 		goto out;
 	if ((r = x86_write_boot_tables(gm)) < 0)
 		goto out;
-	if ((r = mptable_write(gm, cfg->vcpus)) < 0)
+	if ((r = mptable_write(gm, cfg->vcpus, irq_end)) < 0)
 		goto out;
 	*entry = k.entry;
 out:

@@ -24,9 +24,12 @@ int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
 
 /*
  * Load the kernel and initramfs named in cfg, and write the command line,
- * boot_params, boot page tables and MP table. *entry gets the 64-bit entry.
+ * boot_params, boot page tables and MP table (devices: their command-line
+ * entries; irq_end: one past the highest IRQ they use, 0 for none).
+ * *entry gets the 64-bit entry.
  */
 int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
-		 const struct kvm_flavour *fl, const char *devices, uint64_t *entry);
+		 const struct kvm_flavour *fl, const char *devices, unsigned irq_end,
+		 uint64_t *entry);
 
 #endif

@@ -119,6 +119,15 @@ bool devmgr_mmio(struct devmgr *dm, uint64_t addr, bool is_write, uint8_t *data,
 	return false;
 }
 
+unsigned devmgr_irq_end(const struct devmgr *dm)
+{
+	unsigned end = 0;
+	for (unsigned i = 0; i < dm->n; i++)
+		if (dm->slots[i].irq >= end)
+			end = dm->slots[i].irq + 1;
+	return end;
+}
+
 int devmgr_cmdline(const struct devmgr *dm, struct cmdline *c)
 {
 	for (unsigned i = 0; i < dm->n; i++) {

@@ -55,6 +55,9 @@ int devmgr_add(struct devmgr *dm, struct virtio_mmio *t, const struct virtio_dev
 /* An MMIO exit: true if a device window took it. */
 bool devmgr_mmio(struct devmgr *dm, uint64_t addr, bool is_write, uint8_t *data, unsigned len);
 
+/* One past the highest IRQ a device has, 0 if there is none. */
+unsigned devmgr_irq_end(const struct devmgr *dm);
+
 /* Append "virtio_mmio.device=4K@ADDR:IRQ" for every device. */
 int devmgr_cmdline(const struct devmgr *dm, struct cmdline *c);
 

@@ -67,17 +67,22 @@ static uint8_t mp_checksum(const uint8_t *p, size_t n)
 	return (uint8_t)-sum;
 }
 
-int mptable_write(const struct guest_mem *gm, unsigned ncpus)
+int mptable_write(const struct guest_mem *gm, unsigned ncpus, unsigned irq_end)
 {
 	if (ncpus == 0 || ncpus > MPTABLE_MAX_CPUS) {
 		log_err("mptable", "%u vCPUs; the MP table describes 1 to %u", ncpus,
 			MPTABLE_MAX_CPUS);
 		return -EINVAL;
 	}
+	if (irq_end > MPTABLE_IOAPIC_PINS) {
+		log_err("mptable", "IRQ %u asked for; the IO-APIC has pins 0 to %u", irq_end - 1,
+			MPTABLE_IOAPIC_PINS - 1);
+		return -EINVAL;
+	}
+	unsigned pins = irq_end > MPTABLE_ISA_PINS ? irq_end : MPTABLE_ISA_PINS;
 	size_t size = sizeof(struct mpf_intel) + sizeof(struct mpc_table) +
 		      ncpus * sizeof(struct mpc_cpu) + sizeof(struct mpc_bus) +
-		      sizeof(struct mpc_ioapic) +
-		      (MPTABLE_IOAPIC_PINS + 2) * sizeof(struct mpc_intsrc);
+		      sizeof(struct mpc_ioapic) + (pins + 2) * sizeof(struct mpc_intsrc);
 	uint8_t *base = gm_gpa_to_hva(gm, MM_MPTABLE, size);
 	if (!base) {
 		log_err("mptable", "no room in guest RAM at %#llx", (unsigned long long)MM_MPTABLE);
@@ -111,7 +116,7 @@ int mptable_write(const struct guest_mem *gm, unsigned ncpus)
 	memcpy(p, &ioapic, sizeof(ioapic));
 	p += sizeof(ioapic);
 	count++;
-	for (uint8_t pin = 0; pin < MPTABLE_IOAPIC_PINS; pin++, count++) {
+	for (uint8_t pin = 0; pin < pins; pin++, count++) {
 		struct mpc_intsrc src = { .type = MP_INTSRC, .irqtype = MP_INT, .srcbus = 0,
 					  .srcbusirq = pin, .dstapic = ioapic_id, .dstirq = pin };
 		memcpy(p, &src, sizeof(src));
