@@ -210,6 +210,7 @@ static void husk_usage(FILE *f)
 	fprintf(f, "usage: husk [global options] COMMAND [options] ID\n"
 		   "An OCI runtime that runs each container in a KVM micro-VM of its own.\n\n"
 		   "global options: --root DIR (default %s), --log FILE, --log-format text|json,\n"
+		   "                --debug (the guest kernel's whole boot log in the console log),\n"
 		   "                --systemd-cgroup (accepted), --help, --version\n\ncommands:\n",
 		HUSK_DEFAULT_ROOT);
 	for (size_t i = 0; i < sizeof(husk_cmds) / sizeof(husk_cmds[0]); i++)
@@ -243,7 +244,8 @@ int main(int argc, char **argv)
 			}
 			g.log_json = !strcmp(optarg, "json");
 			break;
-		case 's': case 'd': break;
+		case 'd': g.debug = true; break;
+		case 's': break;
 		case 'h': husk_usage(stdout); exit(0);
 		case 'v':
 			printf("husk version %s\nspec: %s\n", HUSK_VERSION, HUSK_OCI_VERSION);

@@ -82,6 +82,10 @@ h create --bundle "$work/b1" c1 2>/dev/null && fail "a duplicate id was accepted
 h start c1
 h list | grep -q '^c1 .* running' || fail "list: $(h list)"
 for _ in $(seq 60); do grep -q up "$work/out" && break; sleep 1; done
+# the guest kernel boots quietly: no info messages in the console log
+[ -s "$root/c1/console.log" ] || fail "no console log for c1"
+grep -q 'Run /init as init process' "$root/c1/console.log" &&
+	fail "c1's console log has the kernel's info messages"
 # ps: the guest's processes; the host PID that stands for them
 h ps c1 | grep -q 'sh -c trap' || fail "ps: $(h ps c1)"
 [ "$(h ps --format json c1)" = "[$(cat "$work/pid")]" ] || fail "ps json: $(h ps --format json c1)"
@@ -198,13 +202,16 @@ h delete c3
 echo "from the host" >"$work/hostfile"
 bundle "$work/b4" '["sh", "-c", "cat /etc/hostfile; while :; do sleep 1; done"]' \
 	false "" "{\"destination\": \"/etc/hostfile\", \"type\": \"bind\", \"source\": \"$work/hostfile\", \"options\": [\"rbind\", \"ro\"]}"
-h create --bundle "$work/b4" --pid-file "$work/pid4" c4 >"$work/out4" 2>"$work/err4" </dev/null
+h --debug create --bundle "$work/b4" --pid-file "$work/pid4" c4 >"$work/out4" 2>"$work/err4" </dev/null
 pid4=$(cat "$work/pid4")
 # the host's binds are staged in the container's state directory, in the VMM's mount namespace
 grep -q " $root/c4/binds/0 " "/proc/$pid4/mounts" || fail "the bind is not staged under $root/c4"
 h start c4
 for _ in $(seq 60); do grep -q 'from the host' "$work/out4" && break; sleep 1; done
 [ "$(cat "$work/out4")" = "from the host" ] || fail "bind mount: $(cat "$work/out4")"
+# --debug: the guest kernel's whole boot log
+grep -q 'Run /init as init process' "$root/c4/console.log" ||
+	fail "--debug: no kernel info messages in the console log"
 kill -KILL "$pid4"
 for _ in $(seq 60); do h state c4 | grep -q '"stopped"' && break; sleep 0.5; done
 h state c4 | grep -q '"stopped"' || fail "a killed VMM is not stopped: $(h state c4)"
