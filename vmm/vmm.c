@@ -362,6 +362,7 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 {
 	struct vmm m = { .cfg = cfg, .timing = t, .console_fd = -1, .stop_efd = -1 };
 	uint64_t entry = 0;
+	struct boot_loaded loaded;
 	sigset_t stop_sigs, old_sigs;
 	struct cmdline *devices = NULL;
 	struct spec_run *sr = NULL;
@@ -417,6 +418,13 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 		goto out;
 	if ((r = vm_create(&m.kvm, &m.vm, cfg->mem_bytes)) < 0)
 		goto out;
+	/* the kernel and initramfs go into guest RAM while the VM's own set-up runs */
+	r = boot_load(&m.vm.mem, cfg, &loaded);
+	int ready = vm_ready(&m.vm);
+	if (r == 0)
+		r = ready;
+	if (r < 0)
+		goto out;
 	if ((r = vmm_setup_devices(&m)) < 0)
 		goto out;
 	devices = malloc(sizeof(*devices));
@@ -427,8 +435,8 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	cmdline_init(devices);
 	if ((r = devmgr_cmdline(&m.dm, devices)) < 0)
 		goto out;
-	if ((r = boot_prepare(&m.vm.mem, cfg, m.flavour, devices->buf,
-				  devmgr_irq_end(&m.dm), &entry)) < 0)
+	if ((r = boot_finish(&m.vm.mem, cfg, m.flavour, devices->buf, devmgr_irq_end(&m.dm),
+			       &loaded, &entry)) < 0)
 		goto out;
 	if ((r = vmm_setup_vcpus(&m, entry)) < 0)
 		goto out;

@@ -54,38 +54,45 @@ static int boot_write_rng_seed(const struct guest_mem *gm, struct boot_params *b
 	return 0;
 }
 
-int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
-		 const struct kvm_flavour *fl, const char *devices, unsigned irq_end,
-		 uint64_t *entry)
+int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct boot_loaded *out)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
-	struct boot_image k;
-	struct boot_args args = { .cmdline_gpa = MM_CMDLINE };
-	struct cmdline *cl = NULL;
-	struct boot_params *bp;
 	int r;
 
+	memset(out, 0, sizeof(*out));
 	if ((r = file_map_open(&kernel, cfg->kernel, "kernel")) < 0)
 		return r;
-	if ((r = boot_load_kernel(gm, kernel.data, kernel.size, &k)) < 0) {
+	if ((r = boot_load_kernel(gm, kernel.data, kernel.size, &out->kernel)) < 0) {
 		log_err("boot", "%s is not a kernel husk-vmm can boot", cfg->kernel);
 		goto out;
 	}
 	if (cfg->initrd) {
 		if ((r = file_map_open(&initrd, cfg->initrd, "initramfs")) < 0)
 			goto out;
-		if ((r = boot_place_initrd(gm, &k, initrd.size, &args.initrd_gpa)) < 0)
+		if ((r = boot_place_initrd(gm, &out->kernel, initrd.size, &out->initrd_gpa)) < 0)
 			goto out;
-		if ((r = gm_write(gm, args.initrd_gpa, initrd.data, initrd.size)) < 0)
+		if ((r = gm_write(gm, out->initrd_gpa, initrd.data, initrd.size)) < 0)
 			goto out;
-		args.initrd_size = initrd.size;
+		out->initrd_size = initrd.size;
 	}
+out:
+	file_map_close(&initrd);
+	file_map_close(&kernel);
+	return r;
+}
 
-	cl = malloc(sizeof(*cl));
-	if (!cl) {
-		r = -ENOMEM;
-		goto out;
-	}
+int boot_finish(const struct guest_mem *gm, const struct vmm_config *cfg,
+		const struct kvm_flavour *fl, const char *devices, unsigned irq_end,
+		const struct boot_loaded *ld, uint64_t *entry)
+{
+	struct boot_args args = { .cmdline_gpa = MM_CMDLINE, .initrd_gpa = ld->initrd_gpa,
+				  .initrd_size = ld->initrd_size };
+	struct boot_params *bp;
+	struct cmdline *cl = malloc(sizeof(*cl));
+	int r;
+
+	if (!cl)
+		return -ENOMEM;
 	if ((r = boot_build_cmdline(cl, cfg, fl, devices)) < 0)
 		goto out;
 	args.cmdline_len = (uint32_t)cl->len;
@@ -97,7 +104,7 @@ int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = bp_build(bp, gm, &k, &args)) < 0)
+	if ((r = bp_build(bp, gm, &ld->kernel, &args)) < 0)
 		goto out;
 	if ((r = boot_write_rng_seed(gm, bp)) < 0)
 		goto out;
@@ -105,10 +112,8 @@ int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
 		goto out;
 	if ((r = mptable_write(gm, cfg->vcpus, irq_end)) < 0)
 		goto out;
-	*entry = k.entry;
+	*entry = ld->kernel.entry;
 out:
 	free(cl);
-	file_map_close(&initrd);
-	file_map_close(&kernel);
 	return r;
 }

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "boot/boot_image.h"
 #include "boot/cmdline.h"
 #include "config.h"
 #include "guest_mem.h"
@@ -22,14 +23,26 @@
 int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
 		       const struct kvm_flavour *fl, const char *devices);
 
+/* The kernel and the initramfs, in guest RAM. */
+struct boot_loaded {
+	struct boot_image kernel;
+	uint64_t initrd_gpa;
+	uint64_t initrd_size;   /* 0: none */
+};
+
 /*
- * Load the kernel and initramfs named in cfg, and write the command line,
- * boot_params, boot page tables and MP table (devices: their command-line
- * entries; irq_end: one past the highest IRQ they use, 0 for none).
- * *entry gets the 64-bit entry.
+ * Load the kernel and initramfs named in cfg into guest RAM. Only the
+ * guest RAM is touched: the VM's own set-up may still be under way.
  */
-int boot_prepare(const struct guest_mem *gm, const struct vmm_config *cfg,
-		 const struct kvm_flavour *fl, const char *devices, unsigned irq_end,
-		 uint64_t *entry);
+int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct boot_loaded *out);
+
+/*
+ * Then write the command line, boot_params, boot page tables and MP table
+ * (devices: their command-line entries; irq_end: one past the highest IRQ
+ * they use, 0 for none). *entry gets the 64-bit entry.
+ */
+int boot_finish(const struct guest_mem *gm, const struct vmm_config *cfg,
+		const struct kvm_flavour *fl, const char *devices, unsigned irq_end,
+		const struct boot_loaded *ld, uint64_t *entry);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -96,6 +98,72 @@ static int vm_ioctl(struct vm *vm, unsigned long req, void *arg, const char *wha
 	return 0;
 }
 
+/* Register every RAM region as a memory slot. */
+static int vm_set_slots(struct kvm *k, struct vm *vm)
+{
+	(void)k;
+	for (unsigned i = 0; i < vm->mem.nregions; i++) {
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.regions[i].gpa,
+			.memory_size = vm->mem.regions[i].size,
+			.userspace_addr = (uintptr_t)vm->mem.regions[i].hva,
+		};
+		int r = vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region,
+				 "KVM_SET_USER_MEMORY_REGION");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The TSS and identity-map pages, the in-kernel irqchip and the PIT. */
+static int vm_create_irqchip(struct kvm *k, struct vm *vm)
+{
+	int r;
+	if ((r = vm_ioctl(vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR,
+			  "KVM_SET_TSS_ADDR")) < 0)
+		return r;
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    (r = vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap, "KVM_SET_IDENTITY_MAP_ADDR")) < 0)
+		return r;
+	if ((r = vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP")) < 0)
+		return r;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	return vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+}
+
+/*
+ * The set-up steps that run on threads of their own: each can wait
+ * milliseconds on the host (an SRCU grace period, the PIT's kernel thread),
+ * and the memory slots take a lock of their own, apart from the irqchip's.
+ */
+static int (*const vm_steps[])(struct kvm *, struct vm *) = {
+	vm_set_slots,
+	vm_create_irqchip,
+};
+#define VM_STEPS (sizeof(vm_steps) / sizeof(vm_steps[0]))
+
+struct vm_setup {
+	struct kvm *k;
+	struct vm *vm;
+	struct vm_setup_step {
+		struct vm_setup *s;
+		int (*fn)(struct kvm *, struct vm *);
+		pthread_t thread;
+		bool threaded;
+		int result;
+	} step[VM_STEPS];
+};
+
+static void *vm_setup_run(void *arg)
+{
+	struct vm_setup_step *st = arg;
+	st->result = st->fn(st->s->k, st->s->vm);
+	return NULL;
+}
+
 int vm_create(struct kvm *k, struct vm *vm, uint64_t ram)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -109,28 +177,21 @@ int vm_create(struct kvm *k, struct vm *vm, uint64_t ram)
 	int r = gm_init(&vm->mem, ram);
 	if (r < 0)
 		goto fail;
-	if ((r = vm_ioctl(vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR,
-			  "KVM_SET_TSS_ADDR")) < 0)
+	struct vm_setup *s = calloc(1, sizeof(*s));
+	if (!s) {
+		r = -ENOMEM;
 		goto fail;
-	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
-	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
-	    (r = vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap, "KVM_SET_IDENTITY_MAP_ADDR")) < 0)
-		goto fail;
-	if ((r = vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP")) < 0)
-		goto fail;
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	if ((r = vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2")) < 0)
-		goto fail;
-	for (unsigned i = 0; i < vm->mem.nregions; i++) {
-		struct kvm_userspace_memory_region region = {
-			.slot = i,
-			.guest_phys_addr = vm->mem.regions[i].gpa,
-			.memory_size = vm->mem.regions[i].size,
-			.userspace_addr = (uintptr_t)vm->mem.regions[i].hva,
-		};
-		if ((r = vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region,
-				  "KVM_SET_USER_MEMORY_REGION")) < 0)
-			goto fail;
+	}
+	s->k = k;
+	s->vm = vm;
+	vm->setup = s;
+	for (unsigned i = 0; i < VM_STEPS; i++) {
+		s->step[i].s = s;
+		s->step[i].fn = vm_steps[i];
+		s->step[i].threaded =
+			pthread_create(&s->step[i].thread, NULL, vm_setup_run, &s->step[i]) == 0;
+		if (!s->step[i].threaded)
+			vm_setup_run(&s->step[i]);
 	}
 	return 0;
 fail:
@@ -138,8 +199,26 @@ fail:
 	return r;
 }
 
+int vm_ready(struct vm *vm)
+{
+	struct vm_setup *s = vm->setup;
+	int r = 0;
+	if (!s)
+		return 0;
+	for (unsigned i = 0; i < VM_STEPS; i++) {
+		if (s->step[i].threaded)
+			pthread_join(s->step[i].thread, NULL);
+		if (r == 0)
+			r = s->step[i].result;
+	}
+	free(s);
+	vm->setup = NULL;
+	return r;
+}
+
 void vm_destroy(struct vm *vm)
 {
+	vm_ready(vm);
 	gm_destroy(&vm->mem);
 	if (vm->fd >= 0)
 		close(vm->fd);

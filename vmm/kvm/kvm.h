@@ -13,17 +13,27 @@ struct kvm {
 	struct kvm_cpuid2 *supported_cpuid;
 };
 
+struct vm_setup;
+
 struct vm {
 	int fd;
 	struct guest_mem mem;
+	struct vm_setup *setup;  /* vm_create()'s steps still running, until vm_ready() */
 };
 
 /* Open the KVM device and check every capability husk-vmm relies on. */
 int kvm_open(struct kvm *k, const char *path);
 void kvm_close(struct kvm *k);
 
-/* Create a VM with ram bytes of memory, in-kernel irqchip and PIT. */
+/*
+ * Create a VM with ram bytes of memory, in-kernel irqchip and PIT. The
+ * guest RAM is there on return, to be filled, while the irqchip, the PIT
+ * and the memory slots are set up on threads of their own (each can wait
+ * milliseconds on the host). vm_ready() waits for them and says whether
+ * they worked; nothing but guest RAM may be used before it.
+ */
 int vm_create(struct kvm *k, struct vm *vm, uint64_t ram);
+int vm_ready(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 /* Set the level of an interrupt line of the in-kernel IO-APIC/PIC. */
