@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "arch/x86_64/memmap.h"
+#include "log.h"
 
 int gm_init(struct guest_mem *gm, uint64_t size)
 {
@@ -20,12 +20,12 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 	gm->memfd = memfd_create("husk-guest-ram", MFD_CLOEXEC);
 	if (gm->memfd < 0) {
 		int e = -errno;
-		fprintf(stderr, "mem: memfd_create: %s\n", strerror(errno));
+		log_err("mem", "memfd_create: %s", strerror(errno));
 		return e;
 	}
 	if (ftruncate(gm->memfd, (off_t)size) < 0) {
 		int e = -errno;
-		fprintf(stderr, "mem: cannot size guest RAM to %llu bytes: %s\n",
+		log_err("mem", "cannot size guest RAM to %llu bytes: %s",
 			(unsigned long long)size, strerror(errno));
 		close(gm->memfd);
 		gm->memfd = -1;
@@ -35,7 +35,7 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 		       gm->memfd, 0);
 	if (p == MAP_FAILED) {
 		int e = -errno;
-		fprintf(stderr, "mem: cannot map %llu bytes of guest RAM: %s\n",
+		log_err("mem", "cannot map %llu bytes of guest RAM: %s",
 			(unsigned long long)size, strerror(errno));
 		close(gm->memfd);
 		gm->memfd = -1;
@@ -113,7 +113,7 @@ int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t
 			continue;
 		if (n <= 0) {
 			int e = n < 0 ? -errno : -EIO;
-			fprintf(stderr, "mem: cannot fill guest RAM at %#llx: %s\n",
+			log_err("mem", "cannot fill guest RAM at %#llx: %s",
 				(unsigned long long)(gpa + done), strerror(-e));
 			return e;
 		}
