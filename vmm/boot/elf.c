@@ -55,7 +55,8 @@ int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		int r = gm_write(gm, ph.p_paddr, img + ph.p_offset, ph.p_filesz);
 		if (r < 0)
 			return r;
-		gm_zero(gm, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz);
+		if ((r = gm_zero(gm, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz)) < 0)
+			return r;
 		if (ph.p_paddr < lo)
 			lo = ph.p_paddr;
 		if (ph.p_paddr + ph.p_memsz > hi)
