@@ -60,11 +60,6 @@ int cg_create(const char *id, const struct spec_resources *res, char *path, size
 	return r;
 }
 
-int cg_join(const char *path)
-{
-	return cg_write(path, "cgroup.procs", "0");
-}
-
 int cg_pids(const char *path, pid_t **pids, size_t *n)
 {
 	char file[256];

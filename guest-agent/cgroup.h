@@ -16,8 +16,6 @@ int cg_create(const char *id, const struct spec_resources *res, char *path, size
 	      struct husk_err *e);
 /* Set memory.max and pids.max from the limits that are given (> 0). */
 int cg_set_limits(const char *path, const struct spec_resources *res, struct husk_err *e);
-/* Move the calling process into the group (from the child, before exec). */
-int cg_join(const char *path);
 /* The PIDs in the group (malloc'd, *n of them). */
 int cg_pids(const char *path, pid_t **pids, size_t *n);
 /* Send sig to every process in the group; returns how many got it. */

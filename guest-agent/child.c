@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "setup.h"
 
 static void child_send(int sync, char tag, const char *msg)
@@ -113,10 +112,6 @@ void child_main(const struct child_args *ca)
 	if (child_fds(ca, &sync) < 0) {
 		husk_err_set(&e, errno, "arranging the process's stdio: %s", strerror(errno));
 		child_fail(ca->sync, &e);
-	}
-	if (ca->cgroup[0] && cg_join(ca->cgroup) < 0) {
-		husk_err_set(&e, errno, "joining cgroup %s: %s", ca->cgroup, strerror(errno));
-		child_fail(sync, &e);
 	}
 	if (ca->join_pid > 0) {
 		if (child_join(ca->join_pid, &e) < 0)

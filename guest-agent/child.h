@@ -1,7 +1,7 @@
 /*
  * The container's side of process creation: what a freshly cloned child of
- * the agent does until it runs the workload's program. It reports to the
- * agent over a SOCK_SEQPACKET socket:
+ * the agent (born in the container's cgroup) does until it runs the
+ * workload's program. It reports to the agent over a SOCK_SEQPACKET socket:
  *   'T' + a pty master (SCM_RIGHTS)  a terminal was made
  *   'R'                              set up; waiting for the agent's 'S'
  *   'E' + errno + ':' + message      failed (then it exits)
@@ -22,7 +22,6 @@ struct child_args {
 	const struct spec *spec;	   /* the container's own process: its namespaces' setup */
 	const struct spec_process *proc;
 	const char *rootfs;	/* the container's process: the root to pivot into */
-	const char *cgroup;	/* "" for none */
 	pid_t join_pid;		/* an exec: the container process whose namespaces it joins */
 	int sync;
 	int stdio[3];		/* -1 for a terminal */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -143,6 +144,47 @@ static int ctr_stream_fd(struct agent *a, const char *cid, const char *eid, enum
 	return fd >= 0 ? fd : open("/dev/null", O_RDWR | O_CLOEXEC);
 }
 
+/* Whether the container's own process has not ended (nor been reaped). */
+static bool ctr_init_alive(const struct container *c)
+{
+	const struct proc *init = c->procs;
+	return init && init->state != PROC_EXITED && init->pid > 0 && kill(init->pid, 0) == 0;
+}
+
+/*
+ * clone3() straight into the container's cgroup (CLONE_INTO_CGROUP): the
+ * process is never outside it, so a signal to the whole container (or its
+ * end) reaches it from its first instruction, and a container whose cgroup
+ * is gone cannot gain a process. Returns the PID, 0 in the child, or a
+ * negative errno.
+ */
+static pid_t ctr_clone(struct container *c, uint64_t flags, struct husk_err *e)
+{
+	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+	int cgfd = -1;
+
+	if (c->cgroup[0]) {
+		cgfd = open(c->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cgfd < 0 && errno == ENOENT && c->procs->pid > 0 && !ctr_init_alive(c))
+			return husk_err_set(e, ESRCH, "container not running: %s has ended", c->id);
+		if (cgfd < 0)
+			return husk_err_set(e, errno, "cgroup %s: %s", c->cgroup, strerror(errno));
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0)
+		return 0;
+	int err = errno;
+	if (cgfd >= 0)
+		close(cgfd);
+	if (pid > 0)
+		return pid;
+	if ((err == ENODEV || err == ENOENT) && c->procs->pid > 0 && !ctr_init_alive(c))
+		return husk_err_set(e, ESRCH, "container not running: %s has ended", c->id);
+	return husk_err_set(e, err, "clone: %s", strerror(err));
+}
+
 /*
  * Clone the process: the container's own one into new namespaces, an exec
  * into the PID namespace of the container's process (the agent joins it
@@ -153,12 +195,12 @@ static int ctr_spawn(struct agent *a, struct container *c, struct proc *p,
 {
 	struct proc *init = c->procs;
 	bool is_init = p == init;
-	struct child_args ca = { .spec = &c->spec, .proc = sp, .cgroup = c->cgroup,
+	struct child_args ca = { .spec = &c->spec, .proc = sp,
 				 .join_pid = is_init ? 0 : init->pid,
 				 .stdio = { -1, -1, -1 } };
 	char rootfs[sizeof(c->dir) + 8];
 	int sv[2], tty_sock = -1, r = 0;
-	long flags = SIGCHLD;
+	uint64_t flags = 0;
 
 	if (c->mounted)
 		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->dir);
@@ -190,11 +232,11 @@ static int ctr_spawn(struct agent *a, struct container *c, struct proc *p,
 			close(nsfd);
 	}
 	if (r == 0) {
-		pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+		pid_t pid = ctr_clone(c, flags, e);
 		if (pid == 0)
 			child_main(&ca);
 		if (pid < 0)
-			r = husk_err_set(e, errno, "clone: %s", strerror(errno));
+			r = pid;
 		p->pid = pid;
 		if (!is_init && setns(a->own_pidns, CLONE_NEWPID) < 0)
 			agent_log("cannot return to the agent's PID namespace: %s",
@@ -389,7 +431,7 @@ static int ctr_exec(struct agent *a, struct container *c, uint64_t conn,
 	if (ctr_proc(c, eid))
 		return husk_err_set(e, EEXIST, "exec %s already exists in %s", eid, c->id);
 	if (c->procs->state != PROC_RUNNING)
-		return husk_err_set(e, EINVAL, "container %s is %s, not running", c->id,
+		return husk_err_set(e, ESRCH, "container not running: %s is %s", c->id,
 				    ctr_state_names[c->procs->state]);
 	for (struct proc *p = c->procs; p; p = p->next)
 		n++;
