@@ -203,7 +203,51 @@ static void exec_signals_ps(struct ac_conn *c)
 	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i,s:b}", "id", "c3", "signal", SIGKILL, "all",
 					   1));
 	ck_assert_int_eq(wait_status(c, "c3", ""), 128 + SIGKILL);
+
+	/* an exec into a container whose process has ended: runc's words */
+	p = json_pack("{s:[s],s:s}", "args", "true", "cwd", "/");
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_lt(ac_call(c, PROTO_EXEC,
+				 json_pack("{s:s,s:s,s:o}", "id", "c3", "exec", "e3", "process", p),
+				 NULL, &e),
+			 0);
+	ck_assert_msg(strstr(e.msg, "container not running"), "%s", e.msg);
 	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c3"));
+}
+
+/*
+ * A process signalled as early as the protocol allows dies of that signal:
+ * right after the EXEC reply (every other time after a PS as well), and
+ * right after START. Many times, so that a window inside execve() would be
+ * hit.
+ */
+#define EARLY_ROUNDS 12
+static void early_signals(struct ac_conn *c)
+{
+	create_start(c, "c5", mkspec((const char *const[]){ "sleep", "1000", NULL }, false));
+	for (int i = 0; i < EARLY_ROUNDS; i++) {
+		char eid[16];
+		snprintf(eid, sizeof(eid), "early%d", i);
+		json_t *p = json_pack("{s:[s,s],s:s}", "args", "sleep", "1000", "cwd", "/");
+		call_ok(c, PROTO_EXEC,
+			json_pack("{s:s,s:s,s:o}", "id", "c5", "exec", eid, "process", p));
+		if (i % 2)
+			call_ok(c, PROTO_PS, json_pack("{s:s}", "id", "c5"));
+		call_ok(c, PROTO_SIGNAL,
+			json_pack("{s:s,s:s,s:i}", "id", "c5", "exec", eid, "signal", SIGTERM));
+		ck_assert_int_eq(wait_status(c, "c5", eid), 128 + SIGTERM);
+	}
+	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i}", "id", "c5", "signal", SIGKILL));
+	ck_assert_int_eq(wait_status(c, "c5", ""), 128 + SIGKILL);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c5"));
+
+	/* the container's own process: SIGKILL right after START */
+	for (int i = 0; i < EARLY_ROUNDS / 4; i++) {
+		create_start(c, "c6", mkspec((const char *const[]){ "sleep", "1000", NULL }, false));
+		call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i}", "id", "c6", "signal", SIGKILL));
+		ck_assert_int_eq(wait_status(c, "c6", ""), 128 + SIGKILL);
+		call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c6"));
+	}
 }
 
 static void trapped_sigterm(struct ac_conn *c)
@@ -399,6 +443,7 @@ START_TEST(agent_in_one_boot)
 	out_err_status(&c);
 	stdin_and_eof(&c);
 	exec_signals_ps(&c);
+	early_signals(&c);
 	trapped_sigterm(&c);
 	process_attributes(&c);
 	erofs_root(&c);
