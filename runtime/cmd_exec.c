@@ -29,7 +29,7 @@
 
 #define EXEC_AGENT_MS 10000
 #define EXEC_DRAIN_MS 10000
-#define EXEC_FAILED 255 /* the relay lost the process */
+#define EXEC_FAILED 255 /* the process did not run, or the relay lost it (runc's 255) */
 
 struct exec_run {
 	struct exec_opts o;
@@ -72,11 +72,11 @@ static int exec_start(const struct husk_global *g, struct exec_run *x, struct hu
 	struct timespec now;
 	const char *status;
 
+	/* runc's words: "exec failed: container does not exist", "... in a stopped container" */
 	if (state_load(g, x->o.id, &x->st, e) < 0)
-		return -e->code;
+		return husk_err_wrap(e, "exec failed");
 	if (strcmp(status = state_status(&x->st), "running"))
-		return husk_err_set(e, EINVAL, "cannot exec in container \"%s\": it is %s, not running",
-				    x->st.id, status);
+		return husk_err_set(e, EINVAL, "exec failed: cannot exec in a %s container", status);
 	if (exec_process_load(&x->o, x->st.bundle, &x->process, e) < 0)
 		return -e->code;
 	x->terminal = json_is_true(json_object_get(x->process, "terminal"));
@@ -210,7 +210,7 @@ int cmd_exec(const struct husk_global *g, int argc, char **argv)
 	if (exec_start(g, &x, &e) < 0) {
 		husk_report(g, "exec %s: %s", x.o.id, e.msg);
 		exec_run_close(&x);
-		return 1;
+		return EXEC_FAILED; /* as runc: 255 when the process did not run */
 	}
 	/* the relay's signals, blocked before any of its threads exists */
 	sigemptyset(&sigs);
@@ -225,7 +225,7 @@ int cmd_exec(const struct husk_global *g, int argc, char **argv)
 	if (!x.o.detach) {
 		if (x.o.pid_file && husk_write_pid_file(x.o.pid_file, getpid(), &e) < 0) {
 			husk_report(g, "exec %s: %s", x.st.id, e.msg);
-			status = 1;
+			status = EXEC_FAILED;
 		} else {
 			status = exec_relay(g, &x, &sigs);
 		}
@@ -245,7 +245,7 @@ int cmd_exec(const struct husk_global *g, int argc, char **argv)
 		struct husk_err ignored = { 0 };
 		ac_call(&x.ctl, PROTO_SIGNAL, kill, NULL, &ignored);
 		exec_run_close(&x);
-		return 1;
+		return EXEC_FAILED;
 	}
 	exec_run_close(&x);
 	return 0;

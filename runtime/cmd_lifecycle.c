@@ -270,10 +270,21 @@ static int husk_one_id(const struct husk_global *g, const char *cmd, int argc, c
 		return -1;
 	}
 	if (state_load(g, argv[optind], st, &e) < 0) {
-		husk_report(g, "%s: %s", cmd, e.msg);
+		husk_report(g, "%s %s: %s", cmd, argv[optind], e.msg);
 		return -1;
 	}
 	return 0;
+}
+
+/* runc's refusals of a start, word for word. */
+static const char *husk_start_refusal(const char *status)
+{
+	if (!strcmp(status, "running"))
+		return "cannot start an already running container";
+	if (!strcmp(status, "stopped"))
+		return "cannot start a container that has stopped";
+	return !strcmp(status, "paused") ? "cannot start a container in the paused state" :
+					   "cannot start a container in the creating state";
 }
 
 int cmd_start(const struct husk_global *g, int argc, char **argv)
@@ -285,9 +296,9 @@ int cmd_start(const struct husk_global *g, int argc, char **argv)
 	optind = 1;
 	if (husk_one_id(g, "start", argc, argv, &st) < 0)
 		return 1;
-	if (strcmp(state_status(&st), "created")) {
-		husk_report(g, "start: container \"%s\" is %s, not created", st.id,
-			    state_status(&st));
+	const char *status = state_status(&st);
+	if (strcmp(status, "created")) {
+		husk_report(g, "start %s: %s", st.id, husk_start_refusal(status));
 		return 1;
 	}
 	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
@@ -336,13 +347,23 @@ int cmd_kill(const struct husk_global *g, int argc, char **argv)
 		husk_report(g, "kill: unknown signal \"%s\"", argv[optind + 1]);
 		return 1;
 	}
+	/*
+	 * A container whose workload has ended is "not running", as runc words
+	 * it (its VM may still be on its way down): containerd takes that, and
+	 * only that, as "already finished". --all finds nothing left to signal
+	 * and succeeds, as with runc.
+	 */
 	const char *status = state_status(&st);
 	if (strcmp(status, "created") && strcmp(status, "running") && strcmp(status, "paused")) {
-		husk_report(g, "kill: container \"%s\" is %s", st.id, status);
+		if (all)
+			return 0;
+		husk_report(g, "kill %s: %s", st.id, HUSK_ERR_NOT_RUNNING);
 		return 1;
 	}
 	snprintf(req, sizeof(req), "kill %d %d", sig, all);
 	if (state_control(&st, req, reply, sizeof(reply), &e) < 0) {
+		if (all && e.code == ESRCH)
+			return 0;
 		husk_report(g, "kill %s: %s", st.id, e.msg);
 		return 1;
 	}
@@ -394,8 +415,8 @@ int cmd_delete(const struct husk_global *g, int argc, char **argv)
 		return 1;
 	const char *status = state_status(&st);
 	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !force) {
-		husk_report(g, "delete: container \"%s\" is %s: stop it first, or --force",
-			    st.id, status);
+		husk_report(g, "delete %s: cannot delete container %s that is not stopped: %s",
+			    st.id, st.id, status);
 		return 1;
 	}
 	husk_stop_vmm(&st);

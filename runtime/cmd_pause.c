@@ -17,14 +17,15 @@ static int husk_pause_resume(const struct husk_global *g, int argc, char **argv,
 		return 1;
 	}
 	if (state_load(g, argv[1], &st, &e) < 0) {
-		husk_report(g, "%s: %s", cmd, e.msg);
+		husk_report(g, "%s %s: %s", cmd, argv[1], e.msg);
 		return 1;
 	}
+	/* runc's words: what is not running cannot pause, what is not paused cannot resume */
 	const char *status = state_status(&st);
 	if (pause ? strcmp(status, "running") && strcmp(status, "created") :
 		    strcmp(status, "paused")) {
-		husk_report(g, "%s: container \"%s\" is %s, not %s", cmd, st.id, status,
-			    pause ? "running" : "paused");
+		husk_report(g, "%s %s: %s", cmd, st.id,
+			    pause ? HUSK_ERR_NOT_RUNNING : HUSK_ERR_NOT_PAUSED);
 		return 1;
 	}
 	if (state_control(&st, cmd, reply, sizeof(reply), &e) < 0) {

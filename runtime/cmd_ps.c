@@ -39,7 +39,7 @@ int cmd_ps(const struct husk_global *g, int argc, char **argv)
 		return 1;
 	}
 	if (state_load(g, argv[optind], &st, &e) < 0) {
-		husk_report(g, "ps: %s", e.msg);
+		husk_report(g, "ps %s: %s", argv[optind], e.msg);
 		return 1;
 	}
 	const char *status = state_status(&st);
@@ -47,8 +47,13 @@ int cmd_ps(const struct husk_global *g, int argc, char **argv)
 		printf(strcmp(status, "stopped") ? "[%d]\n" : "[]\n", (int)st.pid);
 		return 0;
 	}
+	if (!strcmp(status, "stopped")) {
+		printf("%-8s %s\n", "PID", "CMD"); /* as runc: nothing runs, no error */
+		return 0;
+	}
 	if (strcmp(status, "running") && strcmp(status, "created")) {
-		husk_report(g, "ps: container \"%s\" is %s", st.id, status);
+		husk_report(g, "ps %s: cannot list the processes of a %s container", st.id,
+			    status);
 		return 1;
 	}
 	if (state_agent_call(&st, PROTO_PS, json_pack("{s:s}", "id", st.id), &res, &e) < 0) {

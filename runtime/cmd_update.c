@@ -66,7 +66,7 @@ static int upd_apply(const struct husk_state *st, const struct spec_resources *r
 	uint64_t room = st->mem_bytes > RES_GUEST_RESERVE ? st->mem_bytes - RES_GUEST_RESERVE : 0;
 
 	if (strcmp(status, "created") && strcmp(status, "running") && strcmp(status, "paused"))
-		return husk_err_set(e, EINVAL, "container \"%s\" is %s", st->id, status);
+		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING); /* runc's words */
 	if (res->memory_limit > 0 && (uint64_t)res->memory_limit > room)
 		return husk_err_set(e, EOPNOTSUPP,
 				    "a memory limit of %lld MiB is more than this container's VM "

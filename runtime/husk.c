@@ -88,7 +88,7 @@ int cmd_state(const struct husk_global *g, int argc, char **argv)
 		return 1;
 	}
 	if (state_load(g, argv[1], &st, &e) < 0) {
-		husk_report(g, "state: %s", e.msg);
+		husk_report(g, "state %s: %s", argv[1], e.msg);
 		return 1;
 	}
 	json_t *j = husk_state_json(&st);

@@ -67,7 +67,7 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", g->root, id);
 	if (mkdir(st->dir, 0700) < 0)
 		return errno == EEXIST ?
-			       husk_err_set(e, EEXIST, "container with id \"%s\" already exists", id) :
+			       husk_err_set(e, EEXIST, HUSK_ERR_EXISTS) :
 			       husk_err_set(e, errno, "%s: %s", st->dir, strerror(errno));
 	time_t now = time(NULL);
 	struct tm tm;
@@ -108,8 +108,8 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 	if (!j) {
 		struct stat sb;
 		return stat(st->dir, &sb) == 0 ?
-			       husk_err_set(e, ENOENT, "container \"%s\" is still being created", id) :
-			       husk_err_set(e, ENOENT, "container \"%s\" does not exist", id);
+			       husk_err_set(e, ENOENT, HUSK_ERR_NOT_EXIST " yet: it is being created") :
+			       husk_err_set(e, ENOENT, HUSK_ERR_NOT_EXIST);
 	}
 	const char *bundle = json_string_value(json_object_get(j, "bundle"));
 	const char *created = json_string_value(json_object_get(j, "created"));
@@ -170,7 +170,7 @@ int state_control(const struct husk_state *st, const char *req, char *reply, siz
 	if (r < 0) {
 		if (fd >= 0)
 			close(fd);
-		return husk_err_set(e, -r, "container \"%s\" is not running", st->id);
+		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING); /* gone, or going */
 	}
 	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
 		close(fd);
@@ -181,7 +181,10 @@ int state_control(const struct husk_state *st, const char *req, char *reply, siz
 	line_read(fd, reply, len, STATE_REPLY_MS);
 	close(fd);
 	if (!strncmp(reply, "error ", 6))
-		return husk_err_set(e, EIO, "%s", reply + 6);
+		return husk_err_set(e, strcmp(reply + 6, HUSK_ERR_NOT_RUNNING) ? EIO : ESRCH, "%s",
+				    reply + 6);
+	if (!reply[0] && !state_alive(st))
+		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING); /* it ended meanwhile */
 	return reply[0] ? 0 : husk_err_set(e, EIO, "container \"%s\": no answer", st->id);
 }
 

@@ -77,13 +77,24 @@ void spec_ctl_started(struct spec_run *sr, const struct husk_err *e)
 	pthread_mutex_unlock(&sr->lock);
 }
 
+/* runc's refusal of a start in this state, word for word. */
+static const char *spec_ctl_start_refusal(const struct spec_run *sr)
+{
+	if (sr->state == SPEC_STOPPED)
+		return "cannot start a container that has stopped";
+	if (sr->paused)
+		return "cannot start a container in the paused state";
+	if (sr->state == SPEC_RUNNING || sr->start_requested)
+		return "cannot start an already running container";
+	return "cannot start a container in the creating state";
+}
+
 /* "start": ask the runner and wait for what START said. */
 static void spec_ctl_do_start(struct spec_run *sr, char *reply, size_t len)
 {
 	pthread_mutex_lock(&sr->lock);
 	if (sr->state != SPEC_CREATED || sr->start_requested || sr->paused) {
-		snprintf(reply, len, "error the container is %s, not created\n",
-			 sr->paused ? "paused" : spec_state_names[sr->state]);
+		snprintf(reply, len, "error %s\n", spec_ctl_start_refusal(sr));
 		pthread_mutex_unlock(&sr->lock);
 		return;
 	}
@@ -106,13 +117,13 @@ static void spec_ctl_do_pause(struct spec_run *sr, bool pause, char *reply, size
 	enum spec_state st = sr->state;
 	bool paused = sr->paused;
 	pthread_mutex_unlock(&sr->lock);
-	if (st != SPEC_CREATED && st != SPEC_RUNNING) {
-		snprintf(reply, len, "error the container is %s\n", spec_state_names[st]);
+	/* runc's words: only what runs pauses, only what is paused resumes */
+	if (pause && (paused || (st != SPEC_CREATED && st != SPEC_RUNNING))) {
+		snprintf(reply, len, "error " HUSK_ERR_NOT_RUNNING "\n");
 		return;
 	}
-	if (paused == pause) {
-		snprintf(reply, len, "error the container is %s\n",
-			 paused ? "paused already" : "not paused");
+	if (!pause && (!paused || (st != SPEC_CREATED && st != SPEC_RUNNING))) {
+		snprintf(reply, len, "error " HUSK_ERR_NOT_PAUSED "\n");
 		return;
 	}
 	int r = sr->pause_vm(sr->ctx, pause);
@@ -124,6 +135,19 @@ static void spec_ctl_do_pause(struct spec_run *sr, bool pause, char *reply, size
 	sr->paused = pause;
 	pthread_mutex_unlock(&sr->lock);
 	snprintf(reply, len, "ok\n");
+}
+
+/*
+ * Did a signal fail because the workload had ended? The agent says ESRCH
+ * when the process has exited; the runner may have marked the container
+ * stopped meanwhile, or the VM be going down (the agent then unreachable).
+ */
+static bool spec_ctl_ended(struct spec_run *sr, const struct husk_err *e)
+{
+	pthread_mutex_lock(&sr->lock);
+	bool stopped = sr->state == SPEC_STOPPED;
+	pthread_mutex_unlock(&sr->lock);
+	return stopped || e->code == ESRCH || *sr->stopping;
 }
 
 static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply, size_t len)
@@ -140,8 +164,17 @@ static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply,
 	enum spec_state st = sr->state;
 	bool paused = sr->paused;
 	pthread_mutex_unlock(&sr->lock);
-	if (st == SPEC_BOOTING || st == SPEC_STOPPED) {
+	if (st == SPEC_BOOTING) {
 		snprintf(reply, len, "error the container is %s\n", spec_state_names[st]);
+		return;
+	}
+	/*
+	 * The workload has ended, the VM may still be on its way down: runc's
+	 * words, which containerd takes as "already finished" (any other
+	 * failure of a kill it retries for minutes).
+	 */
+	if (st == SPEC_STOPPED) {
+		snprintf(reply, len, "error " HUSK_ERR_NOT_RUNNING "\n");
 		return;
 	}
 	if (paused && sig == SIGKILL) {
@@ -159,6 +192,8 @@ static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply,
 		    json_pack("{s:s,s:i,s:b}", "id", sr->cfg.container_id, "signal", sig, "all", all),
 		    NULL, &e) == 0)
 		snprintf(reply, len, "ok\n");
+	else if (spec_ctl_ended(sr, &e))
+		snprintf(reply, len, "error " HUSK_ERR_NOT_RUNNING "\n");
 	else
 		snprintf(reply, len, "error %s\n", e.msg);
 	ac_close(&c);
