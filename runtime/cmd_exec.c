@@ -72,11 +72,17 @@ static int exec_start(const struct husk_global *g, struct exec_run *x, struct hu
 	struct timespec now;
 	const char *status;
 
-	/* runc's words: "exec failed: container does not exist", "... in a stopped container" */
+	/*
+	 * runc's words: "exec failed: container does not exist", "... cannot
+	 * exec in a stopped container", with libcontainer's "container not
+	 * running" beside them (the agent says that when the workload ended
+	 * while the VM was still on its way down).
+	 */
 	if (state_load(g, x->o.id, &x->st, e) < 0)
 		return husk_err_wrap(e, "exec failed");
 	if (strcmp(status = state_status(&x->st), "running"))
-		return husk_err_set(e, EINVAL, "exec failed: cannot exec in a %s container", status);
+		return husk_err_set(e, ESRCH, "exec failed: cannot exec in a %s container%s", status,
+				    strcmp(status, "stopped") ? "" : ": " HUSK_ERR_NOT_RUNNING);
 	if (exec_process_load(&x->o, x->st.bundle, &x->process, e) < 0)
 		return -e->code;
 	x->terminal = json_is_true(json_object_get(x->process, "terminal"));

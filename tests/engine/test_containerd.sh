@@ -56,7 +56,15 @@ set -e
 [ "$status" = 3 ] || fail "exit 3 gave $status"
 
 c run -d --runtime io.containerd.runc.v2 --runc-binary "$husk" $img "$t3" \
-	sh -c 'while :; do sleep 1; done' </dev/null >/dev/null
+	sh -c 'touch /tmp/up; while :; do sleep 1; done' </dev/null >/dev/null
+# the exec needs the workload running: wait for the task's state and the
+# workload's own mark, not for a time
+for _ in $(seq 60); do
+	c task ls | grep -q "^$t3 .*RUNNING" && c task exec --exec-id up "$t3" test -e /tmp/up \
+		</dev/null >/dev/null 2>&1 && break
+	sleep 1
+done
+c task ls | grep -q "^$t3 .*RUNNING" || fail "task $t3 is not running: $(c task ls)"
 set +e
 out=$(c task exec --exec-id e1 "$t3" sh -c 'echo hi from $(uname -r); exit 5' </dev/null)
 status=$?

@@ -86,6 +86,7 @@ vmm=$(d inspect -f '{{.State.Pid}}' $name)
 grep -qsaP -- "--id\x00$cid\x00" "/proc/$vmm/cmdline" ||
 	fail "the container's PID $vmm is not its husk-vmm: $(tr '\0' ' ' <"/proc/$vmm/cmdline"); $(cat "$state/state.json")"
 for _ in $(seq 60); do d logs $name 2>&1 | grep -q up && break; sleep 1; done
+d logs $name 2>&1 | grep -q up || fail "the workload did not start: $(d logs $name 2>&1)"
 d stop -t 60 $name >/dev/null
 [ "$(d logs $name 2>&1)" = "$(printf 'up\ngot TERM')" ] || fail "logs: $(d logs $name 2>&1)"
 [ "$(d inspect -f '{{.State.ExitCode}}' $name)" = 0 ] ||

@@ -37,7 +37,9 @@ set -e
 
 run -d --name $name --cidfile "$work/cid3" $img sh -c 'trap "echo got TERM; exit 0" TERM; echo up; while :; do sleep 1; done' >/dev/null
 p ps --format '{{.Names}} {{.Status}}' | grep -q "^$name Up" || fail "ps: $(p ps)"
+# exec, pause and stop below need the workload running: wait for it to say so
 for _ in $(seq 60); do p logs $name | grep -q up && break; sleep 1; done
+p logs $name | grep -q up || fail "the workload did not start: $(p logs $name 2>&1)"
 set +e
 out=$(p exec $name sh -c 'echo hi from $(uname -r); exit 5' </dev/null)
 status=$?

@@ -114,6 +114,7 @@ h start c1
 expect 1 'cannot start an already running container' start c1
 h list | grep -q '^c1 .* running' || fail "list: $(h list)"
 for _ in $(seq 60); do grep -q up "$work/out" && break; sleep 1; done
+grep -q up "$work/out" || fail "c1's workload did not start: $(cat "$work/out")"
 # the guest kernel boots quietly: no info messages in the console log
 [ -s "$root/c1/console.log" ] || fail "no console log for c1"
 grep -q 'Run /init as init process' "$root/c1/console.log" &&
@@ -197,7 +198,7 @@ expect 1 'container not running' kill c1 9
 expect 0 '' kill --all c1 9
 expect 1 'container not running' kill c1 TERM
 expect 1 'cannot start a container that has stopped' start c1
-expect 255 'exec failed: cannot exec in a stopped container' exec c1 true
+expect 255 'exec failed: cannot exec in a stopped container: container not running' exec c1 true
 expect 1 'container not running' pause c1
 expect 1 'container not paused' resume c1
 expect 1 'container not running' update --memory 64M c1
