@@ -202,11 +202,9 @@ static int ctr_spawn(struct agent *a, struct container *c, struct proc *p,
 	int sv[2], tty_sock = -1, r = 0;
 	uint64_t flags = 0;
 
-	if (c->mounted)
-		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->dir);
-	else
-		snprintf(rootfs, sizeof(rootfs), "%s", c->spec.root_path);
-	ca.rootfs = rootfs;
+	/* the spec's own root.path, of any length, when none was mounted here */
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->dir);
+	ca.rootfs = c->mounted ? rootfs : c->spec.root_path;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return husk_err_set(e, errno, "socketpair: %s", strerror(errno));
 	ca.sync = sv[1];

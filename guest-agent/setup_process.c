@@ -21,6 +21,7 @@
 #include <linux/capability.h>
 
 #include "husk/fd_pass.h"
+#include "husk/path.h"
 
 #define SETUP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SETUP_LAST_CAP_FALLBACK 40 /* CAP_CHECKPOINT_RESTORE */
@@ -200,8 +201,7 @@ int setup_find_program(const struct spec_process *p, char *out, size_t outlen,
 					    r == -ENOENT ? "no such file or directory" :
 					    r == -EACCES ? "permission denied" :
 							   strerror(-r));
-		snprintf(out, outlen, "%s", prog);
-		return 0;
+		return path_fmt(e, out, outlen, "%s", prog);
 	}
 	const char *path = spec_env_get(p->env, "PATH");
 	if (!path)
@@ -214,8 +214,7 @@ int setup_find_program(const struct spec_process *p, char *out, size_t outlen,
 		    (int)sizeof(cand)) {
 			r = setup_executable(cand);
 			if (r == 0) {
-				snprintf(out, outlen, "%s", cand);
-				return 0;
+				return path_fmt(e, out, outlen, "%s", cand);
 			}
 			denied |= r == -EACCES;
 		}

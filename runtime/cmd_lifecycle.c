@@ -20,6 +20,7 @@
 
 #include "console.h"
 #include "husk/line_io.h"
+#include "husk/path.h"
 #include "host_cgroup.h"
 #include "husk/spec.h"
 #include "resources.h"
@@ -27,22 +28,28 @@
 #define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
 #define HUSK_STOP_MS 10000
 
+/* One of the paths below: $env if set, else dir/name. */
+static int husk_path(char *out, size_t len, const char *env, const char *dir, const char *name,
+		     struct husk_err *e)
+{
+	const char *v = getenv(env);
+	if (v && v[0])
+		return path_fmt(e, out, len, "%s", v) < 0 ? husk_err_wrap(e, "$%s", env) : 0;
+	return path_fmt(e, out, len, "%s/%s", dir, name);
+}
+
 /* husk-vmm and the guest: beside husk (the build tree), or from the environment. */
-static void husk_paths(char *vmm, char *kernel, char *initrd, size_t len)
+static int husk_paths(char *vmm, char *kernel, char *initrd, size_t len, struct husk_err *e)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[n > 0 ? n : 0] = '\0';
 	const char *dir = n > 0 ? dirname(self) : ".";
-	snprintf(vmm, len, "%s", getenv("HUSK_VMM") ? getenv("HUSK_VMM") : "");
-	if (!vmm[0])
-		snprintf(vmm, len, "%s/husk-vmm", dir);
-	snprintf(kernel, len, "%s", getenv("HUSK_KERNEL") ? getenv("HUSK_KERNEL") : "");
-	if (!kernel[0])
-		snprintf(kernel, len, "%s/guest/vmlinux", dir);
-	snprintf(initrd, len, "%s", getenv("HUSK_INITRD") ? getenv("HUSK_INITRD") : "");
-	if (!initrd[0])
-		snprintf(initrd, len, "%s/guest/initramfs.cpio", dir);
+	if (husk_path(vmm, len, "HUSK_VMM", dir, "husk-vmm", e) < 0 ||
+	    husk_path(kernel, len, "HUSK_KERNEL", dir, "guest/vmlinux", e) < 0 ||
+	    husk_path(initrd, len, "HUSK_INITRD", dir, "guest/initramfs.cpio", e) < 0)
+		return -e->code;
+	return 0;
 }
 
 /* What the bundle asks of the VM, read and checked before any VM exists. */
@@ -99,7 +106,8 @@ int husk_check_terminal(bool terminal, const char *console_socket, bool detach,
 int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
 {
 	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (path_fmt(e, tmp, sizeof(tmp), "%s.tmp", path) < 0)
+		return husk_err_wrap(e, "pid file");
 	FILE *f = fopen(tmp, "we");
 	if (!f || fprintf(f, "%d", (int)pid) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
 		return husk_err_set(e, errno ? errno : EIO, "pid file %s: %s", path,
@@ -147,6 +155,7 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	}
 	if (husk_check_bundle(bundle, &b, &e) < 0 ||
 	    husk_check_terminal(b.terminal, console_socket, detach, &e) < 0 ||
+	    husk_paths(vmm, kernel, initrd, sizeof(vmm), &e) < 0 ||
 	    state_create(g, id, st, &e) < 0) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		return 1;
@@ -167,7 +176,6 @@ int husk_create(const struct husk_global *g, const char *id, const char *bundle_
 	st->mem_bytes = b.mem;
 	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(b.mem >> 20));
 	snprintf(cpus, sizeof(cpus), "%u", b.cpus);
-	husk_paths(vmm, kernel, initrd, sizeof(vmm));
 	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
 	snprintf(vsock, sizeof(vsock), "%s/vsock.sock", st->dir);
 	snprintf(console, sizeof(console), "%s/console.log", st->dir);
@@ -390,9 +398,8 @@ static void husk_stop_vmm(const struct husk_state *st)
 static bool husk_gone(const struct husk_global *g, const char *id)
 {
 	char dir[PATH_MAX];
-	if (!spec_id_valid(id))
-		return false;
-	snprintf(dir, sizeof(dir), "%s/%s", g->root, id);
+	if (!spec_id_valid(id) || path_fmt(NULL, dir, sizeof(dir), "%s/%s", g->root, id) < 0)
+		return false; /* the delete that follows says why */
 	return access(dir, F_OK) < 0 && errno == ENOENT;
 }
 

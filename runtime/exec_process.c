@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "husk/path.h"
 #include "husk/spec.h"
 
 int exec_opts_parse(int argc, char **argv, struct exec_opts *o, struct husk_err *e)
@@ -163,17 +164,17 @@ int exec_process_build(const json_t *base, const struct exec_opts *o, json_t **o
 int exec_process_load(const struct exec_opts *o, const char *bundle, json_t **out,
 		      struct husk_err *e)
 {
-	char path[PATH_MAX + 16];
+	char path[PATH_MAX];
 	json_error_t jerr;
 
-	if (o->process_file)
-		snprintf(path, sizeof(path), "%s", o->process_file);
-	else
-		snprintf(path, sizeof(path), "%s/config.json", bundle);
+	int r = o->process_file ? path_fmt(e, path, sizeof(path), "%s", o->process_file) :
+				  path_fmt(e, path, sizeof(path), "%s/config.json", bundle);
+	if (r < 0)
+		return r;
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		return husk_err_set(e, EINVAL, "%s: %s", path, jerr.text);
-	int r = exec_process_build(o->process_file ? j : json_object_get(j, "process"), o, out, e);
+	r = exec_process_build(o->process_file ? j : json_object_get(j, "process"), o, out, e);
 	json_decref(j);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "husk/path.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "0.0.0"
@@ -57,7 +60,7 @@ void husk_report(const struct husk_global *g, const char *fmt, ...)
 /* The bundle's annotations (string values only), {} when they cannot be read. */
 static json_t *husk_annotations(const struct husk_state *st)
 {
-	char path[4200];
+	char path[sizeof(st->bundle) + 16];
 	json_t *out = json_object();
 	snprintf(path, sizeof(path), "%s/config.json", st->bundle);
 	json_t *config = json_load_file(path, 0, NULL);
@@ -137,8 +140,12 @@ int cmd_list(const struct husk_global *g, int argc, char **argv)
 int cmd_spec(const struct husk_global *g, int argc, char **argv)
 {
 	const char *bundle = argc >= 3 && !strcmp(argv[1], "--bundle") ? argv[2] : ".";
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	char path[PATH_MAX];
+	struct husk_err e = { 0 };
+	if (path_fmt(&e, path, sizeof(path), "%s/config.json", bundle) < 0) {
+		husk_report(g, "spec: %s", e.msg);
+		return 1;
+	}
 	if (access(path, F_OK) == 0) {
 		husk_report(g, "spec: %s exists", path);
 		return 1;

@@ -14,6 +14,7 @@
 
 #include "agent_client.h"
 #include "husk/deadline.h"
+#include "husk/path.h"
 
 #define RELAY_AGENT_MS 10000
 
@@ -131,7 +132,8 @@ int relay_signals_start(struct relay_signals *s, const sigset_t *set, int tty, c
 			const char *cid, const char *eid, int cancel_efd, struct husk_err *e)
 {
 	*s = (struct relay_signals){ .sigfd = -1, .cancel_efd = cancel_efd, .tty = tty };
-	snprintf(s->uds, sizeof(s->uds), "%s", uds);
+	if (path_fmt(e, s->uds, sizeof(s->uds), "%s", uds) < 0)
+		return -e->code;
 	snprintf(s->cid, sizeof(s->cid), "%s", cid);
 	snprintf(s->eid, sizeof(s->eid), "%s", eid);
 	s->sigfd = signalfd(-1, set, SFD_CLOEXEC);

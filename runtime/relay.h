@@ -8,6 +8,7 @@
 #ifndef HUSK_RUNTIME_RELAY_H
 #define HUSK_RUNTIME_RELAY_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -33,7 +34,7 @@ void relay_pipe_join(struct relay_pipe *p, int ms);
 
 struct relay_signals {
 	int sigfd, cancel_efd, tty;
-	char uds[4096];
+	char uds[PATH_MAX + 32]; /* as long as exec's */
 	char cid[65], eid[65];
 	pthread_t thread;
 	bool running;

@@ -17,6 +17,7 @@
 
 #include "agent_client.h"
 #include "husk/line_io.h"
+#include "husk/path.h"
 #include "husk/spec.h"
 #include "husk/uds.h"
 
@@ -50,8 +51,9 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 	if (!spec_id_valid(id))
 		return husk_err_set(e, EINVAL, "invalid container id \"%s\"", id);
 	/* the root and its parents, as runc makes them (containerd gives /run/containerd/runc/NS) */
-	char path[4096];
-	snprintf(path, sizeof(path), "%s", g->root);
+	char path[sizeof(st->dir)];
+	if (path_fmt(e, path, sizeof(path), "%s", g->root) < 0)
+		return husk_err_wrap(e, "--root");
 	for (char *p = path + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
@@ -64,7 +66,8 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 			break;
 	}
 	snprintf(st->id, sizeof(st->id), "%s", id);
-	snprintf(st->dir, sizeof(st->dir), "%s/%s", g->root, id);
+	if (path_fmt(e, st->dir, sizeof(st->dir), "%s/%s", g->root, id) < 0)
+		return husk_err_wrap(e, "state directory");
 	if (mkdir(st->dir, 0700) < 0)
 		return errno == EEXIST ?
 			       husk_err_set(e, EEXIST, HUSK_ERR_EXISTS) :
@@ -78,7 +81,7 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 
 int state_save(const struct husk_state *st, struct husk_err *e)
 {
-	char path[4200], tmp[4200];
+	char path[sizeof(st->dir) + 32], tmp[sizeof(st->dir) + 32];
 	json_t *j = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:I}", "id", st->id, "bundle", st->bundle,
 			      "pid", (int)st->pid, "starttime", (json_int_t)st->starttime,
 			      "created", st->created, "cgroup", st->cgroup, "mem",
@@ -95,14 +98,15 @@ int state_save(const struct husk_state *st, struct husk_err *e)
 int state_load(const struct husk_global *g, const char *id, struct husk_state *st,
 	       struct husk_err *e)
 {
-	char path[4200];
+	char path[sizeof(st->dir) + 32];
 	json_error_t jerr;
 
 	memset(st, 0, sizeof(*st));
 	if (!spec_id_valid(id))
 		return husk_err_set(e, EINVAL, "invalid container id \"%s\"", id);
 	snprintf(st->id, sizeof(st->id), "%s", id);
-	snprintf(st->dir, sizeof(st->dir), "%s/%s", g->root, id);
+	if (path_fmt(e, st->dir, sizeof(st->dir), "%s/%s", g->root, id) < 0)
+		return husk_err_wrap(e, "state directory");
 	snprintf(path, sizeof(path), "%s/state.json", st->dir);
 	json_t *j = json_load_file(path, 0, &jerr);
 	if (!j) {
@@ -114,9 +118,13 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 	const char *bundle = json_string_value(json_object_get(j, "bundle"));
 	const char *created = json_string_value(json_object_get(j, "created"));
 	const char *cgroup = json_string_value(json_object_get(j, "cgroup"));
-	snprintf(st->cgroup, sizeof(st->cgroup), "%s", cgroup ? cgroup : "");
-	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle ? bundle : "");
 	snprintf(st->created, sizeof(st->created), "%s", created ? created : "");
+	/* written by husk from paths that fit: longer ones are not its own */
+	if (path_fmt(e, st->cgroup, sizeof(st->cgroup), "%s", cgroup ? cgroup : "") < 0 ||
+	    path_fmt(e, st->bundle, sizeof(st->bundle), "%s", bundle ? bundle : "") < 0) {
+		json_decref(j);
+		return husk_err_wrap(e, "%s", path);
+	}
 	st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	st->starttime = (unsigned long long)json_integer_value(json_object_get(j, "starttime"));
 	st->mem_bytes = (unsigned long long)json_integer_value(json_object_get(j, "mem"));
@@ -127,7 +135,7 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 /* The VMM's bind staging directory: empty files and directories on the host's side. */
 static void state_remove_binds(const struct husk_state *st)
 {
-	char path[4200];
+	char path[sizeof(st->dir) + 32];
 	snprintf(path, sizeof(path), "%s/binds", st->dir);
 	DIR *d = opendir(path);
 	if (!d)
@@ -146,7 +154,7 @@ void state_remove(const struct husk_state *st)
 	static const char *const files[] = { "state.json", ".state.json.tmp", "control.sock",
 					     "vsock.sock", "console.log" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[4200];
+		char path[sizeof(st->dir) + 32];
 		snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
 		unlink(path);
 	}
@@ -192,7 +200,7 @@ int state_agent_call(const struct husk_state *st, uint16_t type, json_t *req, js
 		     struct husk_err *e)
 {
 	struct ac_conn c = { .fd = -1 };
-	char uds[4200];
+	char uds[sizeof(st->dir) + 32];
 	snprintf(uds, sizeof(uds), "%s/vsock.sock", st->dir);
 	int r = ac_open(&c, uds, STATE_AGENT_MS, NULL, NULL, 0, e);
 	if (r == 0)

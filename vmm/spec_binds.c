@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "husk/path.h"
 #include "log.h"
 
 #define SPEC_BINDS_MAX 64
@@ -62,11 +63,11 @@ int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, con
 		return 0;
 	if ((r = spec_binds_private_ns()) < 0)
 		return r;
-	if ((size_t)snprintf(b->dir, sizeof(b->dir), "%s", dir ? dir : "/tmp/husk-binds-XXXXXX") >=
-	    sizeof(b->dir)) {
-		b->dir[0] = '\0';
-		log_err("spec", "--binds-dir: path too long");
-		return -ENAMETOOLONG;
+	struct husk_err e = { 0 };
+	if ((r = path_fmt(&e, b->dir, sizeof(b->dir), "%s", dir ? dir : "/tmp/husk-binds-XXXXXX")) <
+	    0) {
+		log_err("spec", "--binds-dir: %s", e.msg);
+		return r;
 	}
 	if (dir)
 		r = mkdir(b->dir, 0700) < 0 ? -errno : 0;

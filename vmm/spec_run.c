@@ -18,6 +18,7 @@
 
 #include "agent_client.h"
 #include "relay.h"
+#include "husk/path.h"
 #include "husk/spec.h"
 #include "log.h"
 #include "spec_control.h"
@@ -82,11 +83,13 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 		}
 		sr->cfg.fs[sr->cfg.nfs++] = sr->binds.share;
 	}
-	snprintf(dir, sizeof(dir), "%s", cfg->spec);
-	if (spec.root_path[0] == '/')
-		snprintf(root, sizeof(root), "%s", spec.root_path);
-	else
-		snprintf(root, sizeof(root), "%s/%s", dirname(dir), spec.root_path);
+	if (path_fmt(&e, dir, sizeof(dir), "%s", cfg->spec) < 0 ||
+	    (spec.root_path[0] == '/' ?
+		     path_fmt(&e, root, sizeof(root), "%s", spec.root_path) :
+		     path_fmt(&e, root, sizeof(root), "%s/%s", dirname(dir), spec.root_path)) < 0) {
+		log_err("spec", "root.path: %s", e.msg);
+		goto fail;
+	}
 	if (stat(root, &st) < 0) {
 		log_err("spec", "root.path %s: %s", root, strerror(errno));
 		goto fail;
@@ -130,8 +133,9 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 			goto fail;
 		}
 		snprintf(sr->uds, sizeof(sr->uds), "%s/vsock", sr->tmpdir);
-	} else {
-		snprintf(sr->uds, sizeof(sr->uds), "%s", cfg->vsock_uds);
+	} else if (path_fmt(&e, sr->uds, sizeof(sr->uds), "%s", cfg->vsock_uds) < 0) {
+		log_err("spec", "--vsock-uds: %s", e.msg);
+		goto fail;
 	}
 	sr->cfg.vsock_uds = sr->uds;
 	if (!cfg->console)

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "husk/path.h"
 #include "vmm_run.h"
 
 #define BOOT_TIMEOUT 300
@@ -556,18 +557,20 @@ int main(void)
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs.ext4", dir);
 	snprintf(rootdir, sizeof(rootdir), "%s/rootfs.dir", dir);
 	snprintf(fsarg, sizeof(fsarg), "shared=%s", rootdir);
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "cp %s/rootfs.ext4 %s && cp -a %s/rootfs.dir %s", HUSK_GUEST_DIR,
-		 rootfs, HUSK_GUEST_DIR, rootdir);
-	if (system(cmd) != 0)
+	/* the build tree's path has no limit: the command is as long as it needs */
+	cleanup_free char *copy = path_alloc("cp '%s/rootfs.ext4' '%s' && "
+					     "cp -a '%s/rootfs.dir' '%s'",
+					     HUSK_GUEST_DIR, rootfs, HUSK_GUEST_DIR, rootdir);
+	if (!copy || system(copy) != 0)
 		return 1;
 
 	const TTest *const tests[] = { vmm_runs_a_spec, agent_in_one_boot };
 	int failed = kvm_run_in_order("agent", BOOT_TIMEOUT + 900, tests, 2);
 
 	vmm_run_free(&vm);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	char rm[sizeof(dir) + 16];
+	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+	if (system(rm) != 0)
 		return 1;
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

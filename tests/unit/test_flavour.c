@@ -9,18 +9,19 @@
 #include "kvm/flavour.h"
 #include "unit.h"
 
-static char root[256];
+static char root[PATH_MAX];
 
 static void setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	snprintf(root, sizeof(root), "%s/husk-flavour-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int n = snprintf(root, sizeof(root), "%s/husk-flavour-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	ck_assert_int_lt(n, (int)sizeof(root));
 	ck_assert_ptr_nonnull(mkdtemp(root));
 }
 
 static void sub(char *out, const char *rel)
 {
-	snprintf(out, PATH_MAX, "%s/%s", root, rel);
+	ck_assert_int_lt(snprintf(out, PATH_MAX, "%s/%s", root, rel), PATH_MAX);
 }
 
 static void teardown(void)

@@ -1,5 +1,6 @@
 /* husk's state store: one directory per container, written atomically. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,57 @@ START_TEST(remove_takes_the_binds_staging)
 }
 END_TEST
 
+/* A deep --root works; one past PATH_MAX is refused by name, nothing made, nothing cut. */
+START_TEST(deep_roots_work_or_are_refused)
+{
+	char top[] = "/tmp/husk-state-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	char comp[201];
+	memset(comp, 'd', 200);
+	comp[200] = '\0';
+	char root[1024]; /* three components of 200 under /tmp */
+	snprintf(root, sizeof(root), "%s/%s/%s/%s", top, comp, comp, comp);
+	struct husk_global g = { .root = root };
+	struct husk_state st, back;
+	struct husk_err e = { 0 };
+
+	ck_assert_int_eq(state_create(&g, "c1", &st, &e), 0); /* parents made as runc does */
+	ck_assert_int_eq(strncmp(st.dir, root, strlen(root)), 0);
+	ck_assert_str_eq(st.dir + strlen(root), "/c1");
+	snprintf(st.bundle, sizeof(st.bundle), "%s/bundle", root);
+	ck_assert_int_eq(state_save(&st, &e), 0);
+	ck_assert_int_eq(state_load(&g, "c1", &back, &e), 0);
+	ck_assert_str_eq(back.bundle, st.bundle);
+	state_remove(&st);
+
+	/* 4095 bytes and more: no state directory can be there */
+	size_t n = strlen(root);
+	char *huge = malloc(PATH_MAX + 2 * sizeof(comp));
+	ck_assert_ptr_nonnull(huge);
+	memcpy(huge, root, n);
+	for (; n < PATH_MAX; n += sizeof(comp)) {
+		huge[n] = '/';
+		memcpy(huge + n + 1, comp, sizeof(comp) - 1);
+	}
+	huge[n] = '\0';
+	g.root = huge;
+	ck_assert_int_eq(state_create(&g, "c2", &st, &e), -ENAMETOOLONG);
+	ck_assert_int_eq(e.code, ENAMETOOLONG);
+	ck_assert_msg(strstr(e.msg, "--root: /tmp/husk-state-"), "%s", e.msg);
+	ck_assert_msg(strstr(e.msg, "longer than the 4095 allowed here"), "%s", e.msg);
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(state_load(&g, "c2", &back, &e), -ENAMETOOLONG);
+	ck_assert_msg(strstr(e.msg, "dd/c2: a path of"), "%s", e.msg);
+	free(huge);
+
+	for (int i = 0; i < 3; i++) { /* the deep root, nothing else, is left: remove it */
+		ck_assert_int_eq(rmdir(root), 0);
+		*strrchr(root, '/') = '\0';
+	}
+	ck_assert_int_eq(rmdir(top), 0);
+}
+END_TEST
+
 START_TEST(bad_ids_are_refused)
 {
 	struct husk_global g = { .root = "/tmp" };
@@ -105,6 +157,7 @@ int main(void)
 	TCase *tc = tcase_create("state");
 	tcase_add_test(tc, create_save_load_remove);
 	tcase_add_test(tc, remove_takes_the_binds_staging);
+	tcase_add_test(tc, deep_roots_work_or_are_refused);
 	tcase_add_test(tc, bad_ids_are_refused);
 	tcase_add_test(tc, a_dead_vmm_is_stopped);
 	suite_add_tcase(s, tc);

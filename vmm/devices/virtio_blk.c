@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "husk/path.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
@@ -47,12 +48,12 @@ int virtio_blk_open(struct virtio_blk *b, const char *spec)
 
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
-	size_t n = strlen(spec);
-	if (n >= sizeof(path)) {
-		log_err("virtio-blk", "path too long");
+	struct husk_err too_long = { 0 };
+	if (path_fmt(&too_long, path, sizeof(path), "%s", spec) < 0) {
+		log_err("virtio-blk", "%s", too_long.msg);
 		return -ENAMETOOLONG;
 	}
-	memcpy(path, spec, n + 1);
+	size_t n = strlen(path);
 	if (n > 3 && !strcmp(path + n - 3, ",ro")) {
 		path[n - 3] = '\0';
 		b->read_only = true;

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "husk/path.h"
 #include "husk/uds.h"
 #include "log.h"
 #include "virtio/chain_io.h"
@@ -64,11 +65,11 @@ int vsock_init(struct vsock *v, uint64_t guest_cid, const char *uds_path, struct
 			(unsigned long long)guest_cid);
 		return -EINVAL;
 	}
-	if (strlen(uds_path) >= sizeof(v->uds_path)) {
-		log_err("vsock", "socket path too long");
+	struct husk_err e = { 0 };
+	if (path_fmt(&e, v->uds_path, sizeof(v->uds_path), "%s", uds_path) < 0) {
+		log_err("vsock", "socket %s", e.msg);
 		return -ENAMETOOLONG;
 	}
-	strcpy(v->uds_path, uds_path);
 	v->guest_cid = guest_cid;
 	v->el = el;
 	v->next_host_port = VSOCK_FIRST_HOST_PORT;

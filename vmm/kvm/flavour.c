@@ -1,8 +1,8 @@
 #include "kvm/flavour.h"
 
-#include <limits.h>
-#include <stdio.h>
 #include <sys/stat.h>
+
+#include "husk/path.h"
 
 /*
  * kvm_pvm emulates guest kernel mode and cannot emulate xsave, cmpxchg16b,
@@ -42,10 +42,9 @@ static const struct kvm_flavour flavours[] = {
 const struct kvm_flavour *flavour_detect(enum flavour_choice choice, const char *sysfs_root)
 {
 	if (choice == FLAVOUR_AUTO) {
-		char path[PATH_MAX];
+		cleanup_free char *path = path_alloc("%s/module/kvm_pvm", sysfs_root);
 		struct stat st;
-		snprintf(path, sizeof(path), "%s/module/kvm_pvm", sysfs_root);
-		choice = stat(path, &st) == 0 ? FLAVOUR_PVM : FLAVOUR_HARDWARE;
+		choice = path && stat(path, &st) == 0 ? FLAVOUR_PVM : FLAVOUR_HARDWARE;
 	}
 	return &flavours[choice];
 }
