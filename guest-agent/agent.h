@@ -106,13 +106,38 @@ int srv_watch(struct agent *a, int fd, struct watch *w, uint32_t events);
 int srv_rewatch(struct agent *a, int fd, struct watch *w, uint32_t events);
 void srv_unwatch(struct agent *a, int fd);
 
-/* container.c: the requests, each answering through srv_reply */
-void ctr_request(struct agent *a, uint64_t conn, const struct proto_msg *m);
-void ctr_sync_event(struct agent *a, struct proc *p); /* sync_fd readable */
-void ctr_reap(struct agent *a);			      /* SIGCHLD */
-bool ctr_all_done(const struct agent *a);	      /* run-once: nothing left to run */
-void ctr_shutdown_all(struct agent *a);		      /* before power-off */
+/* container.c: the table of containers and their processes */
+struct container *ctr_new(struct agent *a, const char *id); /* linked into a->containers */
+struct container *ctr_find(struct agent *a, const char *id);
+unsigned ctr_count(const struct agent *a);
+/* Free the container and its processes; requests still waiting get an error. */
+void ctr_destroy(struct agent *a, struct container *c);
+struct proc *ctr_new_proc(struct container *c, const char *eid); /* init first */
+void ctr_unlink_proc(struct container *c, struct proc *p);	  /* and free it */
+struct proc *ctr_proc(struct container *c, const char *eid);
+struct proc *ctr_by_pid(struct agent *a, pid_t pid); /* a process not yet reaped */
+bool ctr_running(const struct container *c);	      /* a process has not ended */
+const char *ctr_state_name(enum proc_state s);
+int ctr_pending(struct pending **list, uint64_t conn, uint32_t id);
+/* Answer and free every pending request of a list. */
+void ctr_answer(struct agent *a, struct pending **list, uint16_t type, const json_t *payload);
+void ctr_answer_err(struct agent *a, struct pending **list, const struct husk_err *e);
+json_t *ctr_status_json(int wstatus); /* WAIT's answer */
+void ctr_close_sync(struct agent *a, struct proc *p);
+bool ctr_all_done(const struct agent *a); /* run-once: nothing left to run */
+void ctr_shutdown_all(struct agent *a);	  /* before power-off */
 void ctr_free_exec_spec(struct proc *p);
+
+/* request.c: every request but STREAM and SHUTDOWN, each answering through srv_reply */
+void req_handle(struct agent *a, uint64_t conn, const struct proto_msg *m);
+
+/* spawn.c: clone a container's process (p, the container's first or an exec) */
+int spawn_process(struct agent *a, struct container *c, struct proc *p,
+		  const struct spec_process *sp, struct husk_err *e);
+
+/* procevent.c */
+void procev_sync(struct agent *a, struct proc *p); /* sync_fd readable */
+void procev_reap(struct agent *a);		    /* SIGCHLD */
 
 /* tty.c: relays a pty master to its "tty" stream */
 struct tty_relay *tty_start(struct agent *a, int master, int sock);

@@ -258,7 +258,7 @@ static void srv_message(struct agent *a, struct conn *c, const struct proto_msg 
 		a->shutdown = true;
 		srv_reply(a, c->serial, m->hdr.id, PROTO_OK, json_object());
 	} else {
-		ctr_request(a, c->serial, m);
+		req_handle(a, c->serial, m);
 	}
 }
 
@@ -361,7 +361,7 @@ static void srv_signal(struct agent *a)
 	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si))
 		child |= si.ssi_signo == SIGCHLD;
 	if (child)
-		ctr_reap(a);
+		procev_reap(a);
 }
 
 static int64_t srv_now_ms(void)
@@ -413,7 +413,7 @@ void srv_run(struct agent *a)
 				break;
 			}
 			case W_SYNC:
-				ctr_sync_event(a, w->obj);
+				procev_sync(a, w->obj);
 				break;
 			case W_TTY_MASTER:
 			case W_TTY_SOCK:
