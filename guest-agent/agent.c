@@ -48,8 +48,9 @@ int main(void)
 	if (!init_have_vsock())
 		init_poweroff();
 
+	a.ops = &gops_guest;
 	a.own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (srv_init(&a) < 0) {
+	if (srv_init(&a) < 0 || srv_listen(&a) < 0) {
 		agent_log("cannot serve the host: powering off");
 		init_poweroff();
 	}

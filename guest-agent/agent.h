@@ -79,7 +79,29 @@ struct container {
 	struct container *next;
 };
 
+struct agent;
+struct child_args;
+
+/*
+ * What only a real guest can do: mount, make cgroups, clone into new
+ * namespaces. The agent goes through this table (guestops.c has the
+ * guest's), so that unit tests can put stand-ins in its place.
+ */
+struct agent_ops {
+	/* CREATE, once the spec is parsed: the root filesystem, the binds, the cgroup. */
+	int (*prepare)(struct container *c, const json_t *payload, struct husk_err *e);
+	/* Undo prepare, as the container is freed. */
+	void (*release)(struct container *c);
+	/* Start the process that goes on in child_main(ca): its PID or a negative errno. */
+	pid_t (*clone_child)(struct agent *a, struct container *c, const struct child_args *ca,
+			     struct husk_err *e);
+};
+
+/* guestops.c */
+extern const struct agent_ops gops_guest;
+
 struct agent {
+	const struct agent_ops *ops;
 	int epfd;
 	int listen_fd;
 	int sigfd;
@@ -92,8 +114,13 @@ struct agent {
 };
 
 /* server.c */
-int srv_init(struct agent *a);
+int srv_init(struct agent *a);	 /* the event loop and its signals */
+int srv_listen(struct agent *a); /* listen on vsock */
+/* A connected socket becomes one of the agent's connections. */
+int srv_add_conn(struct agent *a, int fd);
+void srv_step(struct agent *a, int timeout_ms); /* wait for and handle one event */
 void srv_run(struct agent *a); /* returns when the guest should power off */
+void srv_fini(struct agent *a); /* close every connection and the loop's fds */
 struct conn *srv_conn_by_serial(struct agent *a, uint64_t serial);
 /* Queue a reply on a control connection (if it still exists). */
 void srv_reply(struct agent *a, uint64_t conn, uint32_t id, uint16_t type, json_t *payload);
@@ -131,9 +158,12 @@ void ctr_free_exec_spec(struct proc *p);
 /* request.c: every request but STREAM and SHUTDOWN, each answering through srv_reply */
 void req_handle(struct agent *a, uint64_t conn, const struct proto_msg *m);
 
-/* spawn.c: clone a container's process (p, the container's first or an exec) */
+/* spawn.c: start a container's process (p, the container's first or an exec) */
 int spawn_process(struct agent *a, struct container *c, struct proc *p,
 		  const struct spec_process *sp, struct husk_err *e);
+/* The guest's clone_child: into new namespaces or the container's, in its cgroup. */
+pid_t spawn_clone_child(struct agent *a, struct container *c, const struct child_args *ca,
+			struct husk_err *e);
 
 /* procevent.c */
 void procev_sync(struct agent *a, struct proc *p); /* sync_fd readable */

@@ -171,8 +171,7 @@ void ctr_destroy(struct agent *a, struct container *c)
 		free(p);
 	}
 	srv_drop_streams(a, c->id);
-	rootfs_unmount(c);
-	cg_remove(c->cgroup);
+	a->ops->release(c);
 	spec_free(&c->spec);
 	free(c);
 }

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "rootfs.h"
 
 #define REQ_MAX_CONTAINERS 64
 #define REQ_MAX_PROCS 1024
@@ -69,10 +68,7 @@ static int req_create(struct agent *a, struct container *unused, uint64_t conn,
 	if (!c)
 		return husk_err_set(e, ENOMEM, "out of memory");
 	c->run_once = run_once;
-	if ((r = spec_parse(spec, &c->spec, e)) < 0 ||
-	    (r = rootfs_mount_root(c, json_object_get(m->payload, "rootfs"), e)) < 0 ||
-	    (r = rootfs_mount_binds(c, m->payload, e)) < 0 ||
-	    (r = cg_create(id, &c->spec.resources, c->cgroup, sizeof(c->cgroup), e)) < 0)
+	if ((r = spec_parse(spec, &c->spec, e)) < 0 || (r = a->ops->prepare(c, m->payload, e)) < 0)
 		goto fail;
 	struct proc *p = ctr_new_proc(c, "");
 	if (!p) {

@@ -50,9 +50,6 @@ void srv_unwatch(struct agent *a, int fd)
 int srv_init(struct agent *a)
 {
 	sigset_t set;
-	struct sockaddr_vm addr = { .svm_family = AF_VSOCK,
-				    .svm_cid = VMADDR_CID_ANY,
-				    .svm_port = PROTO_AGENT_PORT };
 
 	a->listen_fd = a->sigfd = -1;
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -73,6 +70,14 @@ int srv_init(struct agent *a)
 	a->sig_w = (struct watch){ W_SIGNAL, NULL };
 	if (srv_watch(a, a->sigfd, &a->sig_w, EPOLLIN) < 0)
 		return -EIO;
+	return 0;
+}
+
+int srv_listen(struct agent *a)
+{
+	struct sockaddr_vm addr = { .svm_family = AF_VSOCK,
+				    .svm_cid = VMADDR_CID_ANY,
+				    .svm_port = PROTO_AGENT_PORT };
 
 	a->listen_fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->listen_fd < 0 || bind(a->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
@@ -324,33 +329,38 @@ static void srv_readable(struct agent *a, struct conn *c)
 	}
 }
 
+int srv_add_conn(struct agent *a, int fd)
+{
+	struct conn *c = srv_count(a, CONN_NEW, true) < SRV_MAX_CONNS ? calloc(1, sizeof(*c)) :
+									  NULL;
+	if (!c) {
+		agent_log("too many connections: refusing one");
+		return -ENFILE;
+	}
+	c->serial = ++a->next_serial;
+	c->fd = fd;
+	c->kind = CONN_NEW;
+	c->stream = STREAM_KINDS;
+	c->w = (struct watch){ W_CONN, c };
+	proto_reader_init(&c->rd);
+	int r = srv_watch(a, fd, &c->w, EPOLLIN);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	c->next = a->conns;
+	a->conns = c;
+	return 0;
+}
+
 static void srv_accept(struct agent *a)
 {
 	for (;;) {
 		int fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct conn *c = srv_count(a, CONN_NEW, true) < SRV_MAX_CONNS ?
-					 calloc(1, sizeof(*c)) :
-					 NULL;
-		if (!c) {
-			agent_log("too many connections: refusing one");
+		if (srv_add_conn(a, fd) < 0)
 			close(fd);
-			continue;
-		}
-		c->serial = ++a->next_serial;
-		c->fd = fd;
-		c->kind = CONN_NEW;
-		c->stream = STREAM_KINDS;
-		c->w = (struct watch){ W_CONN, c };
-		proto_reader_init(&c->rd);
-		if (srv_watch(a, fd, &c->w, EPOLLIN) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = a->conns;
-		a->conns = c;
 	}
 }
 
@@ -371,12 +381,49 @@ static int64_t srv_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void srv_step(struct agent *a, int timeout_ms)
+{
+	struct epoll_event ev;
+
+	/*
+	 * One event at a time: handling one may free what another event of
+	 * the same batch points to.
+	 */
+	if (epoll_wait(a->epfd, &ev, 1, timeout_ms) != 1)
+		return;
+	struct watch *w = ev.data.ptr;
+	switch (w->kind) {
+	case W_LISTEN:
+		srv_accept(a);
+		break;
+	case W_SIGNAL:
+		srv_signal(a);
+		break;
+	case W_CONN: {
+		struct conn *c = w->obj;
+		uint64_t serial = c->serial;
+		if (ev.events & EPOLLOUT)
+			srv_flush(a, c);
+		if ((c = srv_conn_by_serial(a, serial)) &&
+		    (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			srv_readable(a, c);
+		break;
+	}
+	case W_SYNC:
+		procev_sync(a, w->obj);
+		break;
+	case W_TTY_MASTER:
+	case W_TTY_SOCK:
+		tty_event(a, w->obj, w->kind, ev.events);
+		break;
+	}
+}
+
 void srv_run(struct agent *a)
 {
 	int64_t linger_until = -1;
 
 	for (;;) {
-		struct epoll_event ev;
 		/*
 		 * Run-once ends when the container has and no host is connected
 		 * any more; a shutdown, once its reply had time to go out.
@@ -389,37 +436,18 @@ void srv_run(struct agent *a)
 		int timeout = linger_until < 0 ? -1 : (int)(linger_until - srv_now_ms());
 		if (linger_until >= 0 && timeout <= 0)
 			return;
-		/*
-		 * One event at a time: handling one may free what another
-		 * event of the same batch points to.
-		 */
-		if (epoll_wait(a->epfd, &ev, 1, timeout) == 1) {
-			struct watch *w = ev.data.ptr;
-			switch (w->kind) {
-			case W_LISTEN:
-				srv_accept(a);
-				break;
-			case W_SIGNAL:
-				srv_signal(a);
-				break;
-			case W_CONN: {
-				struct conn *c = w->obj;
-				uint64_t serial = c->serial;
-				if (ev.events & EPOLLOUT)
-					srv_flush(a, c);
-				if ((c = srv_conn_by_serial(a, serial)) &&
-				    (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-					srv_readable(a, c);
-				break;
-			}
-			case W_SYNC:
-				procev_sync(a, w->obj);
-				break;
-			case W_TTY_MASTER:
-			case W_TTY_SOCK:
-				tty_event(a, w->obj, w->kind, ev.events);
-				break;
-			}
-		}
+		srv_step(a, timeout);
 	}
+}
+
+void srv_fini(struct agent *a)
+{
+	while (a->conns)
+		srv_conn_close(a, a->conns);
+	int *fds[] = { &a->listen_fd, &a->sigfd, &a->epfd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
 }

@@ -73,6 +73,39 @@ static pid_t spawn_clone(struct container *c, uint64_t flags, struct husk_err *e
  * into the PID namespace of the container's process (the agent joins it
  * for the clone and comes back), the rest of the way in child_main.
  */
+pid_t spawn_clone_child(struct agent *a, struct container *c, const struct child_args *ca,
+			struct husk_err *e)
+{
+	uint64_t flags = 0;
+
+	if (!ca->join_pid) {
+		flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+		flags |= c->spec.namespaces & CLONE_NEWNET;
+	} else {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ca->join_pid);
+		int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		int r = nsfd < 0 || setns(nsfd, CLONE_NEWPID) < 0 ?
+				husk_err_set(e, errno, "exec: the container's PID namespace: %s",
+					     strerror(errno)) :
+				0;
+		if (nsfd >= 0)
+			close(nsfd);
+		if (r < 0)
+			return r;
+	}
+	pid_t pid = spawn_clone(c, flags, e);
+	if (pid == 0)
+		child_main(ca);
+	if (ca->join_pid && setns(a->own_pidns, CLONE_NEWPID) < 0)
+		agent_log("cannot return to the agent's PID namespace: %s", strerror(errno));
+	return pid;
+}
+
+/*
+ * Start the process with its stdio (the streams attached for it, or
+ * /dev/null) or its terminal's stream, and watch its sync socket.
+ */
 int spawn_process(struct agent *a, struct container *c, struct proc *p,
 		  const struct spec_process *sp, struct husk_err *e)
 {
@@ -83,7 +116,6 @@ int spawn_process(struct agent *a, struct container *c, struct proc *p,
 				 .stdio = { -1, -1, -1 } };
 	char rootfs[sizeof(c->dir) + 8];
 	int sv[2], tty_sock = -1, r = 0;
-	uint64_t flags = 0;
 
 	/* the spec's own root.path, of any length, when none was mounted here */
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->dir);
@@ -98,30 +130,11 @@ int spawn_process(struct agent *a, struct container *c, struct proc *p,
 			if ((ca.stdio[i] = spawn_stream_fd(a, c->id, p->eid, (enum stream_kind)i)) < 0)
 				r = husk_err_set(e, errno, "/dev/null: %s", strerror(errno));
 	}
-
-	if (r == 0 && is_init) {
-		flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-		flags |= c->spec.namespaces & CLONE_NEWNET;
-	} else if (r == 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init->pid);
-		int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (nsfd < 0 || setns(nsfd, CLONE_NEWPID) < 0)
-			r = husk_err_set(e, errno, "exec: the container's PID namespace: %s",
-					 strerror(errno));
-		if (nsfd >= 0)
-			close(nsfd);
-	}
 	if (r == 0) {
-		pid_t pid = spawn_clone(c, flags, e);
-		if (pid == 0)
-			child_main(&ca);
+		pid_t pid = a->ops->clone_child(a, c, &ca, e);
 		if (pid < 0)
 			r = pid;
 		p->pid = pid;
-		if (!is_init && setns(a->own_pidns, CLONE_NEWPID) < 0)
-			agent_log("cannot return to the agent's PID namespace: %s",
-				  strerror(errno));
 	}
 	for (int i = 0; i < 3; i++)
 		if (ca.stdio[i] >= 0)
