@@ -1,7 +1,8 @@
 /*
  * husk: the runc command line, each container in a micro-VM of its own.
  * main() parses the global options and hands the rest to a command; state,
- * list, spec and features live here, the lifecycle in cmd_lifecycle.c.
+ * list, spec and features live here, the lifecycle's options in cmd_lifecycle.c
+ * (its work in lib/lifecycle.c).
  */
 #include "husk.h"
 
