@@ -25,6 +25,7 @@
 #include "agent_client.h"
 #include "console.h"
 #include "exec_process.h"
+#include "lifecycle.h"
 #include "relay.h"
 
 #define EXEC_AGENT_MS 10000

@@ -1,7 +1,8 @@
 /*
  * husk: the runc command line, each container in a micro-VM of its own.
  * main() parses the global options and hands the rest to a command; state,
- * list, spec and features live here, the lifecycle in cmd_lifecycle.c.
+ * list, spec and features live here, the lifecycle's options in cmd_lifecycle.c
+ * (its work in lib/lifecycle.c).
  */
 #include "husk.h"
 
@@ -9,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,37 +25,6 @@
 #endif
 
 #define HUSK_OCI_VERSION "1.0.2"
-
-void husk_report(const struct husk_global *g, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "husk: %s\n", msg);
-	if (!g->log)
-		return;
-	FILE *f = fopen(g->log, "ae");
-	if (!f)
-		return;
-	char when[40];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (g->log_json) {
-		json_t *j = json_pack("{s:s,s:s,s:s}", "level", "error", "msg", msg, "time", when);
-		char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
-		if (line)
-			fprintf(f, "%s\n", line);
-		free(line);
-		json_decref(j);
-	} else {
-		fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", when, msg);
-	}
-	fclose(f);
-}
 
 /* The bundle's annotations (string values only), {} when they cannot be read. */
 static json_t *husk_annotations(const struct husk_state *st)

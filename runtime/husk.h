@@ -1,65 +1,12 @@
 /*
  * husk, the OCI runtime: the runc command line over one micro-VM per
  * container. Each command is a function in a cmd_*.c file; they share the
- * global options, the error log and the state store (state.c).
+ * global options, the error log and the state store (lib/state.h).
  */
 #ifndef HUSK_RUNTIME_HUSK_H
 #define HUSK_RUNTIME_HUSK_H
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <sys/types.h>
-
-#include <jansson.h>
-
-#include "husk/error.h"
-
-#define HUSK_DEFAULT_ROOT "/run/husk"
-
-struct husk_global {
-	const char *root;
-	const char *log;   /* NULL: stderr only */
-	bool log_json;
-	bool debug;        /* --debug: the guest kernel's whole boot log in console.log */
-	const char *argv0;
-};
-
-/* An error for the person and the engine: stderr, and the log if one was given. */
-void husk_report(const struct husk_global *g, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* --- the state store: <root>/<id>/ ----------------------------------------- */
-
-struct husk_state {
-	char id[65];
-	char dir[4096];
-	char bundle[4096];
-	pid_t pid;		      /* husk-vmm's */
-	unsigned long long starttime; /* of that pid, against reuse */
-	char created[40];	      /* RFC 3339 */
-	char cgroup[4096];	      /* the VM's host cgroup, "" for none */
-	unsigned long long mem_bytes; /* the VM's RAM */
-};
-
-/* Make <root>/<id> (EEXIST if the id is taken). */
-int state_create(const struct husk_global *g, const char *id, struct husk_state *st,
-		 struct husk_err *e);
-int state_save(const struct husk_state *st, struct husk_err *e); /* atomic: write + rename */
-int state_load(const struct husk_global *g, const char *id, struct husk_state *st,
-	       struct husk_err *e);
-void state_remove(const struct husk_state *st);
-/* "creating", "created", "running", "paused" or "stopped". */
-const char *state_status(const struct husk_state *st);
-bool state_alive(const struct husk_state *st);
-/* A process's start time (clock ticks since boot, /proc/PID/stat field 22); 0 if gone. */
-unsigned long long state_starttime(pid_t pid);
-/* One line to husk-vmm's control socket, one line back (without '\n'). */
-int state_control(const struct husk_state *st, const char *req, char *reply, size_t len,
-		  struct husk_err *e);
-
-/* One request to the container's agent (through its vsock socket); `req` is consumed. */
-int state_agent_call(const struct husk_state *st, uint16_t type, json_t *req, json_t **result,
-		     struct husk_err *e);
+#include "state.h"
 
 /* --- commands ----------------------------------------------------------------- */
 
@@ -78,19 +25,5 @@ int cmd_ps(const struct husk_global *g, int argc, char **argv);
 int cmd_update(const struct husk_global *g, int argc, char **argv);
 
 int cmd_exec(const struct husk_global *g, int argc, char **argv);
-
-/*
- * create's work, shared with run: the VMM is started and the container made.
- * A terminal's master goes to console_socket; without one (only when the
- * caller stays attached, !detach) husk's own stdio are the terminal.
- */
-int husk_create(const struct husk_global *g, const char *id, const char *bundle,
-		const char *pid_file, const char *console_socket, bool detach,
-		struct husk_state *st);
-/* runc's refusals: a terminal without a console socket when detached, or the reverse. */
-int husk_check_terminal(bool terminal, const char *console_socket, bool detach,
-			struct husk_err *e);
-/* Write pid to path atomically. */
-int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e);
 
 #endif

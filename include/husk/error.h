@@ -2,7 +2,7 @@
  * An error that names the problem: a negative errno for the caller's control
  * flow and a message for the person. Shared by host and guest code; the
  * message is what the agent sends back in an error reply and what `husk`
- * prints.
+ * prints. The code is common/error.c.
  */
 #ifndef HUSK_ERROR_H
 #define HUSK_ERROR_H

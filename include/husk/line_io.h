@@ -1,4 +1,7 @@
-/* One text line from a descriptor, for the small line protocols between husk and husk-vmm. */
+/*
+ * One text line from a descriptor, for the small line protocols between husk
+ * and husk-vmm. The code is common/line_io.c.
+ */
 #ifndef HUSK_LINE_IO_H
 #define HUSK_LINE_IO_H
 

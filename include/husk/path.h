@@ -2,7 +2,7 @@
  * Paths built from a directory, a bundle, a state root or user input. They
  * have no fixed length: a path either fits where it goes or is refused with
  * a message naming it and the limit, never cut short. Shared by host and
- * guest code.
+ * guest code; the code is common/path.c.
  */
 #ifndef HUSK_PATH_H
 #define HUSK_PATH_H

@@ -1,6 +1,6 @@
 /*
  * The wire protocol between the host (husk-vmm, husk) and husk-agent, over
- * virtio-vsock. Defined here once; both sides link runtime/proto.c.
+ * virtio-vsock. Defined here once; both sides link common/proto.c.
  *
  * Every message is a fixed 16-byte header followed by `len` bytes of
  * payload, a JSON object (encoded with jansson). All header fields are

@@ -3,7 +3,9 @@
  * as plain data. The runtime parses the bundle's config.json with it (and
  * refuses what it cannot honour before any VM starts); the agent parses the
  * same JSON from the CREATE message, and EXEC's "process" with
- * spec_process_parse. Both are in runtime/spec.c.
+ * spec_process_parse. The parser is common/spec.c (config.json and
+ * linux.resources), common/spec_process.c (process) and common/spec_mount.c
+ * (mounts).
  */
 #ifndef HUSK_SPEC_H
 #define HUSK_SPEC_H

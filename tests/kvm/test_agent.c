@@ -3,7 +3,7 @@
  * initramfs of the build) with a busybox root filesystem image:
  *   - husk-vmm --spec runs a config.json's process with husk-vmm's stdio
  *     and exits with its status;
- *   - through the agent protocol (runtime/agent_client.c), several
+ *   - through the agent protocol (client/agent_client.c), several
  *     containers in one guest: stdout/stderr/exit status, stdin and EOF,
  *     signals, exec beside the workload (PID 1 of its namespace), the
  *     process's attributes (user, rlimits, capabilities, read-only root,

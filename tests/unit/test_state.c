@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "husk.h"
+#include "state.h"
 #include "unit.h"
 
 START_TEST(create_save_load_remove)

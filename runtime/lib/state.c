@@ -1,5 +1,5 @@
-/* The state store: one directory per container under --root (see husk.h). */
-#include "husk.h"
+/* The state store: one directory per container under --root (see state.h). */
+#include "state.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,8 +5,8 @@
  * terminal's size) and SIGNAL (any other) requests. The signals must be
  * blocked in every thread of the process before any of them starts.
  */
-#ifndef HUSK_RUNTIME_RELAY_H
-#define HUSK_RUNTIME_RELAY_H
+#ifndef HUSK_CLIENT_RELAY_H
+#define HUSK_CLIENT_RELAY_H
 
 #include <limits.h>
 #include <pthread.h>

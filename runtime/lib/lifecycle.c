@@ -1,0 +1,397 @@
+/* create, start, run, kill, delete: a container's life, one husk-vmm each (see lifecycle.h). */
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "console.h"
+#include "state.h"
+#include "husk/line_io.h"
+#include "husk/path.h"
+#include "host_cgroup.h"
+#include "husk/spec.h"
+#include "resources.h"
+
+#define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
+#define HUSK_STOP_MS 10000
+
+/* One of the paths below: $env if set, else dir/name. */
+static int husk_path(char *out, size_t len, const char *env, const char *dir, const char *name,
+		     struct husk_err *e)
+{
+	const char *v = getenv(env);
+	if (v && v[0])
+		return path_fmt(e, out, len, "%s", v) < 0 ? husk_err_wrap(e, "$%s", env) : 0;
+	return path_fmt(e, out, len, "%s/%s", dir, name);
+}
+
+/* husk-vmm and the guest: beside husk (the build tree), or from the environment. */
+static int husk_paths(char *vmm, char *kernel, char *initrd, size_t len, struct husk_err *e)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	const char *dir = n > 0 ? dirname(self) : ".";
+	if (husk_path(vmm, len, "HUSK_VMM", dir, "husk-vmm", e) < 0 ||
+	    husk_path(kernel, len, "HUSK_KERNEL", dir, "guest/vmlinux", e) < 0 ||
+	    husk_path(initrd, len, "HUSK_INITRD", dir, "guest/initramfs.cpio", e) < 0)
+		return -e->code;
+	return 0;
+}
+
+/* What the bundle asks of the VM, read and checked before any VM exists. */
+struct husk_bundle {
+	char config[PATH_MAX + 16];
+	bool terminal;
+	uint16_t rows, cols; /* process.consoleSize, 0 when absent */
+	uint64_t mem;
+	unsigned cpus;
+	char cgroup[PATH_MAX]; /* "" : the VM stays in the caller's cgroup */
+	struct hcg_limits limits;
+};
+
+static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct husk_err *e)
+{
+	struct spec spec = { 0 };
+	json_error_t jerr;
+
+	snprintf(b->config, sizeof(b->config), "%s/config.json", bundle);
+	json_t *j = json_load_file(b->config, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return husk_err_set(e, EINVAL, "%s: %s", b->config,
+				    access(b->config, F_OK) ? strerror(errno) : jerr.text);
+	int r = spec_parse(j, &spec, e);
+	json_decref(j);
+	if (r < 0)
+		return husk_err_wrap(e, "%s", b->config);
+	b->terminal = spec.process.terminal;
+	b->rows = spec.process.rows;
+	b->cols = spec.process.cols;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	res_vm_size(&spec.resources, ncpu > 0 ? (unsigned)ncpu : 1, &b->mem, &b->cpus);
+	res_host_limits(&spec.resources, b->mem, &b->limits);
+	b->cgroup[0] = '\0';
+	if (spec.cgroups_path && spec.cgroups_path[0])
+		r = hcg_path_from_spec(spec.cgroups_path, b->cgroup, sizeof(b->cgroup), e);
+	spec_free(&spec);
+	return r;
+}
+
+/* A terminal goes with a console socket, as with runc, unless husk stays attached. */
+int husk_check_terminal(bool terminal, const char *console_socket, bool detach,
+			struct husk_err *e)
+{
+	if (terminal && !console_socket && detach)
+		return husk_err_set(e, EINVAL, "cannot allocate tty if husk will detach without "
+					       "setting console socket");
+	if (!terminal && console_socket)
+		return husk_err_set(e, EINVAL, "cannot use console socket if husk will not "
+					       "allocate tty");
+	return 0;
+}
+
+int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e)
+{
+	char tmp[PATH_MAX];
+	if (path_fmt(e, tmp, sizeof(tmp), "%s.tmp", path) < 0)
+		return husk_err_wrap(e, "pid file");
+	FILE *f = fopen(tmp, "we");
+	if (!f || fprintf(f, "%d", (int)pid) < 0 || fclose(f) != 0 || rename(tmp, path) < 0)
+		return husk_err_set(e, errno ? errno : EIO, "pid file %s: %s", path,
+				    strerror(errno ? errno : EIO));
+	return 0;
+}
+
+/* Read the VMM's "ready" or "error MSG" line (EOF: it ended without a word). */
+static int husk_wait_ready(int fd, struct husk_err *e)
+{
+	char line[512];
+
+	if (line_read(fd, line, sizeof(line), HUSK_CREATE_TIMEOUT_MS) < 0)
+		return husk_err_set(e, ETIMEDOUT, "the container's VM did not come up");
+	if (!strcmp(line, "ready"))
+		return 0;
+	if (!strncmp(line, "error ", 6))
+		return husk_err_set(e, EIO, "%s", line + 6);
+	return husk_err_set(e, EIO, "the container's VM ended while it was being created");
+}
+
+/* The container's last traces: its host cgroup and its state directory. */
+static void husk_remove(const struct husk_state *st)
+{
+	if (st->cgroup[0])
+		hcg_remove(HCG_MOUNTINFO, st->cgroup);
+	state_remove(st);
+}
+
+int husk_create(const struct husk_global *g, const char *id, const struct husk_create_opts *o,
+		struct husk_state *st)
+{
+	const char *bundle_arg = o->bundle ? o->bundle : ".";
+	const char *pid_file = o->pid_file, *console_socket = o->console_socket;
+	bool detach = o->detach;
+	struct husk_err e = { 0 };
+	struct husk_bundle b;
+	struct console_pty pty = { .master = -1, .slave = -1 };
+	char bundle[PATH_MAX], vmm[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX],
+		control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32], mem[32],
+		cpus[16], binds[PATH_MAX + 32];
+	int pipefd[2];
+
+	if (!realpath(bundle_arg, bundle)) {
+		int err = errno;
+		husk_report(g, "bundle %s: %s", bundle_arg, strerror(err));
+		return -err;
+	}
+	if (husk_check_bundle(bundle, &b, &e) < 0 ||
+	    husk_check_terminal(b.terminal, console_socket, detach, &e) < 0 ||
+	    husk_paths(vmm, kernel, initrd, sizeof(vmm), &e) < 0 ||
+	    state_create(g, id, st, &e) < 0) {
+		husk_report(g, "create %s: %s", id, e.msg);
+		return -e.code;
+	}
+	/* the engine gets the master; the slave becomes husk-vmm's stdio */
+	if (b.terminal && console_socket && (console_pty_open(&pty, b.rows, b.cols, &e) < 0 ||
+			      console_send(console_socket, pty.master, pty.name, &e) < 0)) {
+		husk_report(g, "create %s: %s", id, e.msg);
+		console_pty_close(&pty);
+		state_remove(st);
+		return -e.code;
+	}
+	if (pty.master >= 0)
+		close(pty.master);
+	pty.master = -1;
+	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle);
+	snprintf(st->cgroup, sizeof(st->cgroup), "%s", b.cgroup);
+	st->mem_bytes = b.mem;
+	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(b.mem >> 20));
+	snprintf(cpus, sizeof(cpus), "%u", b.cpus);
+	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
+	snprintf(vsock, sizeof(vsock), "%s/vsock.sock", st->dir);
+	snprintf(console, sizeof(console), "%s/console.log", st->dir);
+	/* the bind staging goes with the state, whatever ends the VMM */
+	snprintf(binds, sizeof(binds), "%s/binds", st->dir);
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		int err = errno;
+		husk_report(g, "create %s: pipe: %s", id, strerror(err));
+		console_pty_close(&pty);
+		state_remove(st);
+		return -err;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the VM, its threads and its virtiofsd: all in the engine's cgroup */
+		if (b.cgroup[0] && hcg_join(HCG_MOUNTINFO, b.cgroup, 0, &b.limits, &e) < 0) {
+			dprintf(pipefd[1], "error %s\n", e.msg);
+			_exit(1);
+		}
+		/* the engine's stdio stay, or the terminal: they become the workload's */
+		if (dup2(pipefd[1], 3) < 0)
+			_exit(127);
+		if (pty.slave >= 0 && (dup2(pty.slave, 0) < 0 || dup2(pty.slave, 1) < 0 ||
+				       dup2(pty.slave, 2) < 0 || console_make_ctty(0) < 0))
+			_exit(127);
+		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b.config, "--id",
+		      id, "--control", control, "--vsock-uds", vsock, "--console", console,
+		      "--binds-dir", binds, "--mem", mem, "--cpus", cpus, "--ready-fd", "3",
+		      /* the kernel's info messages cost boot time; warnings still show */
+		      "--cmdline", g->debug ? "loglevel=7" : "quiet", (char *)NULL);
+		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	console_pty_close(&pty);
+	int r = pid < 0 ? husk_err_set(&e, errno, "fork: %s", strerror(errno)) :
+			  husk_wait_ready(pipefd[0], &e);
+	close(pipefd[0]);
+	if (r == 0) {
+		st->pid = pid;
+		st->starttime = state_starttime(pid); /* against a reused PID later */
+		r = state_save(st, &e);
+	}
+	if (r == 0 && pid_file)
+		r = husk_write_pid_file(pid_file, pid, &e);
+	if (r < 0) {
+		husk_report(g, "create %s: %s", id, e.msg);
+		if (pid > 0) {
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
+		}
+		husk_remove(st);
+		return r;
+	}
+	return 0;
+}
+
+/* runc's refusals of a start, word for word. */
+static const char *husk_start_refusal(const char *status)
+{
+	if (!strcmp(status, "running"))
+		return "cannot start an already running container";
+	if (!strcmp(status, "stopped"))
+		return "cannot start a container that has stopped";
+	return !strcmp(status, "paused") ? "cannot start a container in the paused state" :
+					   "cannot start a container in the creating state";
+}
+
+int husk_start(const struct husk_global *g, const char *id)
+{
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char reply[512];
+
+	if (state_load(g, id, &st, &e) < 0) {
+		husk_report(g, "start %s: %s", id, e.msg);
+		return -e.code;
+	}
+	const char *status = state_status(&st);
+	if (strcmp(status, "created")) {
+		husk_report(g, "start %s: %s", st.id, husk_start_refusal(status));
+		return -EINVAL;
+	}
+	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
+		husk_report(g, "start %s: %s", st.id, e.msg);
+		return -e.code;
+	}
+	return 0;
+}
+
+/* Signal names as runc takes them: KILL, SIGKILL, 9. */
+int husk_parse_signal(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*s && !*end)
+		return n >= 1 && n <= 64 ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (int i = 1; i < 32; i++) {
+		const char *name = sigabbrev_np(i);
+		if (name && !strcasecmp(s, name))
+			return i;
+	}
+	return -1;
+}
+
+int husk_kill(const struct husk_global *g, const char *id, const char *signal, bool all)
+{
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char req[64], reply[512];
+
+	if (state_load(g, id, &st, &e) < 0) {
+		husk_report(g, "kill %s: %s", id, e.msg);
+		return -e.code;
+	}
+	int sig = husk_parse_signal(signal ? signal : "TERM");
+	if (sig < 0) {
+		husk_report(g, "kill: unknown signal \"%s\"", signal);
+		return -EINVAL;
+	}
+	/*
+	 * A container whose workload has ended is "not running", as runc words
+	 * it (its VM may still be on its way down): containerd takes that, and
+	 * only that, as "already finished". --all finds nothing left to signal
+	 * and succeeds, as with runc.
+	 */
+	const char *status = state_status(&st);
+	if (strcmp(status, "created") && strcmp(status, "running") && strcmp(status, "paused")) {
+		if (all)
+			return 0;
+		husk_report(g, "kill %s: %s", st.id, HUSK_ERR_NOT_RUNNING);
+		return -ESRCH;
+	}
+	snprintf(req, sizeof(req), "kill %d %d", sig, all);
+	if (state_control(&st, req, reply, sizeof(reply), &e) < 0) {
+		if (all && e.code == ESRCH)
+			return 0;
+		husk_report(g, "kill %s: %s", st.id, e.msg);
+		return -e.code;
+	}
+	return 0;
+}
+
+/* End the VMM: SIGTERM lets it take its VM, sockets and virtiofsd down. */
+static void husk_stop_vmm(const struct husk_state *st)
+{
+	if (!state_alive(st))
+		return;
+	kill(st->pid, SIGTERM);
+	for (int waited = 0; waited < HUSK_STOP_MS && state_alive(st); waited += 20) {
+		waitpid(st->pid, NULL, WNOHANG); /* ours when run made it */
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (state_alive(st))
+		kill(st->pid, SIGKILL);
+	waitpid(st->pid, NULL, WNOHANG);
+}
+
+/* No trace of the id under the root: not even a create in progress. */
+static bool husk_gone(const struct husk_global *g, const char *id)
+{
+	char dir[PATH_MAX];
+	if (!spec_id_valid(id) || path_fmt(NULL, dir, sizeof(dir), "%s/%s", g->root, id) < 0)
+		return false; /* the delete that follows says why */
+	return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
+int husk_delete(const struct husk_global *g, const char *id, bool force)
+{
+	struct husk_state st;
+	struct husk_err e = { 0 };
+
+	if (force && husk_gone(g, id))
+		return 0; /* as runc: a forced delete of what is not there succeeds */
+	if (state_load(g, id, &st, &e) < 0) {
+		husk_report(g, "delete %s: %s", id, e.msg);
+		return -e.code;
+	}
+	const char *status = state_status(&st);
+	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !force) {
+		husk_report(g, "delete %s: cannot delete container %s that is not stopped: %s",
+			    st.id, st.id, status);
+		return -EBUSY;
+	}
+	husk_stop_vmm(&st);
+	husk_remove(&st);
+	return 0;
+}
+
+int husk_run(const struct husk_global *g, const char *id, const struct husk_create_opts *o)
+{
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	char reply[512];
+	int status;
+
+	int r = husk_create(g, id, o, &st);
+	if (r < 0)
+		return r;
+	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
+		husk_report(g, "run %s: %s", st.id, e.msg);
+		husk_stop_vmm(&st);
+		husk_remove(&st);
+		return -e.code;
+	}
+	if (o->detach)
+		return 0;
+	/* husk-vmm is our child here: its exit status is the workload's */
+	if (waitpid(st.pid, &status, 0) != st.pid)
+		status = 1 << 8;
+	husk_remove(&st);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

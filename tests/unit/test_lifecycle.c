@@ -1,0 +1,231 @@
+/*
+ * husk's lifecycle, as its commands call it (lib/lifecycle.h), against a
+ * fake husk-vmm (fake_vmm.c): the state a container goes through, runc's
+ * refusals, the pid file, and nothing left behind. No KVM.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "state.h"
+#include "unit.h"
+
+struct lc {
+	char root[64], bundle[96], log[96];
+	struct husk_global g;
+	struct husk_create_opts o;
+};
+
+static void lc_setup(struct lc *t)
+{
+	char config[160];
+	snprintf(t->root, sizeof(t->root), "/tmp/husk-lc-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t->root));
+	snprintf(t->bundle, sizeof(t->bundle), "%s/bundle", t->root);
+	ck_assert_int_eq(mkdir(t->bundle, 0700), 0);
+	snprintf(config, sizeof(config), "%s/config.json", t->bundle);
+	FILE *f = fopen(config, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"true\"]},"
+	      " \"root\": {\"path\": \"rootfs\"}}\n", f);
+	fclose(f);
+	snprintf(t->log, sizeof(t->log), "%s/log", t->root);
+	t->g = (struct husk_global){ .root = t->root, .log = t->log };
+	t->o = (struct husk_create_opts){ .bundle = t->bundle, .detach = true };
+	setenv("HUSK_VMM", FAKE_VMM_PATH, 1);
+	unsetenv("FAKE_VMM_ERROR");
+}
+
+static void lc_teardown(struct lc *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *lc_status(struct lc *t, const char *id)
+{
+	struct husk_state st;
+	struct husk_err e = { 0 };
+	if (state_load(&t->g, id, &st, &e) < 0)
+		return "gone";
+	return state_status(&st);
+}
+
+/* The log holds this text (the last report's words, as engines read them). */
+static bool lc_logged(struct lc *t, const char *text)
+{
+	char buf[8192] = { 0 };
+	FILE *f = fopen(t->log, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+START_TEST(create_start_kill_delete)
+{
+	struct lc t;
+	struct husk_state st;
+	char pid_file[128], buf[32] = { 0 };
+	int status;
+
+	lc_setup(&t);
+	snprintf(pid_file, sizeof(pid_file), "%s/pid", t.root);
+	t.o.pid_file = pid_file;
+	ck_assert_int_eq(husk_create(&t.g, "c1", &t.o, &st), 0);
+	ck_assert_int_gt(st.pid, 0);
+	FILE *f = fopen(pid_file, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ck_assert_int_eq(atoi(buf), st.pid);
+	ck_assert_str_eq(lc_status(&t, "c1"), "created");
+
+	/* the id is taken */
+	struct husk_state again;
+	ck_assert_int_eq(husk_create(&t.g, "c1", &t.o, &again), -EEXIST);
+
+	ck_assert_int_eq(husk_start(&t.g, "c1"), 0);
+	ck_assert_str_eq(lc_status(&t, "c1"), "running");
+	ck_assert_int_eq(husk_start(&t.g, "c1"), -EINVAL);
+	ck_assert(lc_logged(&t, "start c1: cannot start an already running container"));
+	/* a running container is not deleted without --force */
+	ck_assert_int_eq(husk_delete(&t.g, "c1", false), -EBUSY);
+	ck_assert(lc_logged(&t, "cannot delete container c1 that is not stopped: running"));
+
+	ck_assert_int_eq(husk_kill(&t.g, "c1", "SIGKILL", false), 0);
+	ck_assert_int_eq(waitpid(st.pid, &status, 0), st.pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 128 + SIGKILL);
+	ck_assert_str_eq(lc_status(&t, "c1"), "stopped");
+	/* runc's words for a finished container, which containerd relies on */
+	ck_assert_int_eq(husk_kill(&t.g, "c1", "TERM", false), -ESRCH);
+	ck_assert(lc_logged(&t, "kill c1: " HUSK_ERR_NOT_RUNNING));
+	ck_assert_int_eq(husk_kill(&t.g, "c1", "TERM", true), 0);
+	ck_assert_int_eq(husk_start(&t.g, "c1"), -EINVAL);
+	ck_assert(lc_logged(&t, "cannot start a container that has stopped"));
+
+	ck_assert_int_eq(husk_delete(&t.g, "c1", false), 0);
+	ck_assert_str_eq(lc_status(&t, "c1"), "gone");
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/c1", t.root);
+	ck_assert_int_eq(access(dir, F_OK), -1);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(kill_signal_names)
+{
+	struct lc t;
+	struct husk_state st;
+	int status;
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_create(&t.g, "c2", &t.o, &st), 0);
+	ck_assert_int_eq(husk_kill(&t.g, "c2", "NOSUCH", false), -EINVAL);
+	ck_assert(lc_logged(&t, "kill: unknown signal \"NOSUCH\""));
+	ck_assert_str_eq(lc_status(&t, "c2"), "created");
+	/* a created container takes a signal too; NULL is TERM */
+	ck_assert_int_eq(husk_kill(&t.g, "c2", NULL, false), 0);
+	ck_assert_int_eq(waitpid(st.pid, &status, 0), st.pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 128 + SIGTERM);
+	ck_assert_int_eq(husk_delete(&t.g, "c2", false), 0);
+	ck_assert_int_eq(husk_parse_signal("9"), 9);
+	ck_assert_int_eq(husk_parse_signal("hup"), SIGHUP);
+	ck_assert_int_eq(husk_parse_signal("65"), -1);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(force_delete_ends_the_vmm)
+{
+	struct lc t;
+	struct husk_state st;
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_run(&t.g, "c3", &t.o), 0); /* detached */
+	struct husk_err e = { 0 };
+	ck_assert_int_eq(state_load(&t.g, "c3", &st, &e), 0);
+	ck_assert_str_eq(lc_status(&t, "c3"), "running");
+	ck_assert_int_eq(husk_delete(&t.g, "c3", true), 0);
+	/* SIGTERM ended it; the delete reaped it, its child */
+	ck_assert_int_eq(kill(st.pid, 0), -1);
+	ck_assert_str_eq(lc_status(&t, "c3"), "gone");
+	/* as runc: a forced delete of what is not there succeeds, a plain one does not */
+	ck_assert_int_eq(husk_delete(&t.g, "c3", true), 0);
+	ck_assert_int_eq(husk_delete(&t.g, "c3", false), -ENOENT);
+	ck_assert(lc_logged(&t, "delete c3: " HUSK_ERR_NOT_EXIST));
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(vmm_error_leaves_nothing)
+{
+	struct lc t;
+	struct husk_state st;
+	char dir[128];
+
+	lc_setup(&t);
+	setenv("FAKE_VMM_ERROR", "no room for the guest", 1);
+	ck_assert_int_eq(husk_create(&t.g, "c4", &t.o, &st), -EIO);
+	ck_assert(lc_logged(&t, "create c4: no room for the guest"));
+	snprintf(dir, sizeof(dir), "%s/c4", t.root);
+	ck_assert_int_eq(access(dir, F_OK), -1);
+	/* a bundle without config.json: refused before any VM */
+	unsetenv("FAKE_VMM_ERROR");
+	t.o.bundle = t.root;
+	ck_assert_int_lt(husk_create(&t.g, "c4", &t.o, &st), 0);
+	ck_assert(lc_logged(&t, "create c4: "));
+	ck_assert_int_eq(access(dir, F_OK), -1);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(run_attached_returns_the_status)
+{
+	struct lc t;
+	lc_setup(&t);
+	/* the fake's workload never ends by itself: a kill from outside ends it */
+	pid_t killer = fork();
+	ck_assert_int_ge(killer, 0);
+	if (killer == 0) {
+		for (int i = 0; i < 500; i++) {
+			usleep(10000);
+			if (!strcmp(lc_status(&t, "c5"), "running"))
+				_exit(husk_kill(&t.g, "c5", "HUP", false) ? 1 : 0);
+		}
+		_exit(2);
+	}
+	t.o.detach = false;
+	ck_assert_int_eq(husk_run(&t.g, "c5", &t.o), 128 + SIGHUP);
+	int status;
+	ck_assert_int_eq(waitpid(killer, &status, 0), killer);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(lc_status(&t, "c5"), "gone");
+	lc_teardown(&t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lifecycle");
+	TCase *tc = tcase_create("fake vmm");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, create_start_kill_delete);
+	tcase_add_test(tc, kill_signal_names);
+	tcase_add_test(tc, force_delete_ends_the_vmm);
+	tcase_add_test(tc, vmm_error_leaves_nothing);
+	tcase_add_test(tc, run_attached_returns_the_status);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
