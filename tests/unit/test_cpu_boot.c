@@ -162,6 +162,7 @@ static Suite *cpu_boot_suite(void)
 {
 	Suite *s = suite_create("cpu_boot");
 	TCase *tc = tcase_create("state");
+	tcase_set_timeout(tc, 30); /* each test maps guest RAM: slow under ASan on a busy host */
 	tcase_add_test(tc, identity_map_of_first_gib);
 	tcase_add_test(tc, sregs_match_the_gdt_in_memory);
 	tcase_add_test(tc, regs_and_fpu);

@@ -220,6 +220,7 @@ static Suite *mptable_suite(void)
 {
 	Suite *s = suite_create("mptable");
 	TCase *tc = tcase_create("write");
+	tcase_set_timeout(tc, 30); /* each test maps guest RAM: slow under ASan on a busy host */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, one_cpu);
 	tcase_add_test(tc, four_cpus);

@@ -131,6 +131,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN); /* the fake back end may answer a closed front end */
 	Suite *s = suite_create("vhost_user");
 	TCase *tc = tcase_create("vhost_user");
+	tcase_set_timeout(tc, 30); /* each test maps guest RAM: slow under ASan on a busy host */
 	tcase_add_test(tc, handshake_rings_and_memory);
 	tcase_add_test(tc, a_wrong_reply_is_an_error_not_a_crash);
 	suite_add_tcase(s, tc);

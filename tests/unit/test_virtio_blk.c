@@ -416,6 +416,7 @@ static Suite *virtio_blk_suite(void)
 {
 	Suite *su = suite_create("virtio_blk");
 	TCase *tc = tcase_create("device");
+	tcase_set_timeout(tc, 30); /* each test maps guest RAM: slow under ASan on a busy host */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, config_space_and_features, 0, 2);
 	tcase_add_test(tc, read_two_sectors);

@@ -592,6 +592,7 @@ static Suite *virtio_mmio_suite(void)
 {
 	Suite *su = suite_create("virtio_mmio");
 	TCase *tc = tcase_create("transport");
+	tcase_set_timeout(tc, 30); /* each test maps guest RAM: slow under ASan on a busy host */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, identity_registers);
 	tcase_add_test(tc, handshake_notify_and_interrupt);

@@ -508,6 +508,7 @@ static Suite *virtqueue_suite(void)
 {
 	Suite *su = suite_create("virtqueue");
 	TCase *tc = tcase_create("split");
+	tcase_set_timeout(tc, 30); /* each test maps guest RAM: slow under ASan on a busy host */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, configure_checks_size_alignment_and_ram);
 	tcase_add_test(tc, empty_queue_pops_nothing);
