@@ -17,7 +17,6 @@
 
 struct spec_binds {
 	char dir[PATH_MAX];	   /* the staging directory, "" when there is none */
-	char share[PATH_MAX + 16]; /* "binds=DIR" for --fs */
 	unsigned n;
 };
 

@@ -22,7 +22,7 @@
 struct spec_run {
 	json_t *config;	   /* the config.json as read */
 	bool terminal;
-	char root_disk[PATH_MAX + 8]; /* "PATH" or "PATH,ro"; "rootfs=DIR" for a share */
+	char root[PATH_MAX];	      /* root.path, made absolute */
 	const char *root_type;	      /* "ext4", "erofs" or "virtiofs" */
 	char tmpdir[64];	      /* holds the vsock socket when none was given */
 	char uds[PATH_MAX];

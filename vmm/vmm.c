@@ -234,7 +234,7 @@ static int vmm_setup_devices(struct vmm *m)
 	    (r = devmgr_add(&m->dm, &m->rng_transport, &virtio_rng_ops, &m->rng)) < 0)
 		return r;
 	for (unsigned i = 0; i < m->cfg->ndisks; i++) {
-		if ((r = virtio_blk_open(&m->blk[i], m->cfg->disks[i])) < 0)
+		if ((r = virtio_blk_open(&m->blk[i], &m->cfg->disks[i])) < 0)
 			return r;
 		m->nblk++;
 		r = devmgr_add(&m->dm, &m->blk_transport[i], virtio_blk_ops_for(&m->blk[i]),
@@ -243,22 +243,20 @@ static int vmm_setup_devices(struct vmm *m)
 			return r;
 	}
 	for (unsigned i = 0; i < m->cfg->nfs; i++) {
-		char tag[VIRTIO_FS_TAG_MAX];
-		const char *eq = strchr(m->cfg->fs[i], '=');
-		snprintf(tag, sizeof(tag), "%.*s", (int)(eq - m->cfg->fs[i]), m->cfg->fs[i]);
-		int fd = fsb_start(&m->fs_backend[i], eq + 1);
+		const struct fs_config *fs = &m->cfg->fs[i];
+		int fd = fsb_start(&m->fs_backend[i], fs->dir);
 		if (fd < 0)
 			return fd;
 		m->nfs++;
-		if ((r = virtio_fs_init(&m->fs[i], fd, tag, &m->vm.mem, &m->el)) < 0 ||
+		if ((r = virtio_fs_init(&m->fs[i], fd, fs->tag, &m->vm.mem, &m->el)) < 0 ||
 		    (r = devmgr_add(&m->dm, &m->fs_transport[i], &virtio_fs_ops, &m->fs[i])) < 0)
 			return r;
 	}
-	if (m->cfg->vsock_uds) {
+	if (m->cfg->vsock.uds_path) {
 		m->vsock = malloc(sizeof(*m->vsock));
 		if (!m->vsock)
 			return -ENOMEM;
-		if ((r = vsock_init(m->vsock, m->cfg->vsock_cid, m->cfg->vsock_uds, &m->el)) < 0)
+		if ((r = vsock_init(m->vsock, &m->cfg->vsock, &m->el)) < 0)
 			return r;
 		if ((r = devmgr_add(&m->dm, &m->vsock_transport, &vsock_ops, m->vsock)) < 0)
 			return r;
