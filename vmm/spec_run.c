@@ -269,7 +269,7 @@ static void *spec_run_main(void *arg)
 		if (!*sr->stopping) {
 			log_err("spec", "%s", e.msg);
 			sr->status = 1;
-			sr->stop_vm(sr->ctx, 1, "the guest agent could not be reached");
+			vmm_stop(sr->vm, 1, "the guest agent could not be reached");
 		}
 		return NULL;
 	}
@@ -278,7 +278,7 @@ static void *spec_run_main(void *arg)
 	/* The guest powers off: the VM ends with a reset, and husk-vmm with the status. */
 	struct husk_err ignored = { 0 };
 	if (ac_call(&c, PROTO_SHUTDOWN, NULL, NULL, &ignored) < 0)
-		sr->stop_vm(sr->ctx, sr->status, "the guest agent did not shut down");
+		vmm_stop(sr->vm, sr->status, "the guest agent did not shut down");
 	ac_close(&c);
 	return NULL;
 }
@@ -324,4 +324,50 @@ void spec_run_finish(struct spec_run *sr)
 	spec_binds_remove(&sr->binds);
 	json_decref(sr->config);
 	sr->config = NULL;
+}
+
+int spec_run_vm(const struct vmm_config *cfg, struct timing *t)
+{
+	struct spec_run *sr = malloc(sizeof(*sr));
+	sigset_t stop_sigs, old_sigs;
+	const char *reason;
+	bool ran = false;
+	int r;
+
+	/*
+	 * The signals that end the VM wait from here on, while the binds are
+	 * staged, for the VM's signalfd (vmm.h): the teardown always runs.
+	 */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	sigaddset(&stop_sigs, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+	if (!sr || spec_run_prepare(sr, cfg) < 0) {
+		free(sr);
+		pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+		return -EINVAL;
+	}
+	/* the container's root disk and the vsock device join the VM */
+	r = vmm_create(&sr->vm, &sr->cfg, t);
+	if (r == 0) {
+		sr->stopping = vmm_stopping(sr->vm);
+		r = vmm_start(sr->vm);
+	}
+	if (r == 0) {
+		if (spec_run_start(sr) < 0)
+			vmm_stop(sr->vm, 1, "the container runner failed to start");
+		r = vmm_wait(sr->vm, &reason);
+		ran = true;
+		if (r != 0 && !(sr->status >= 0 && r == sr->status))
+			log_err("vmm", "%s", reason);
+	}
+	spec_run_finish(sr); /* after the teardown closed its connections */
+	if (ran && r == 0)
+		r = sr->status >= 0 ? sr->status : 1;
+	vmm_destroy(sr->vm);
+	free(sr);
+	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+	return r;
 }
