@@ -7,8 +7,8 @@
  * the agent mounts either. A runner thread drives
  * the agent over vsock while the VM runs.
  */
-#ifndef HUSK_VMM_SPEC_RUN_H
-#define HUSK_VMM_SPEC_RUN_H
+#ifndef HUSK_SHIM_SPEC_RUN_H
+#define HUSK_SHIM_SPEC_RUN_H
 
 #include <limits.h>
 #include <pthread.h>
