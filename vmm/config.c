@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "husk/path.h"
 #include "log.h"
 
 void config_usage(FILE *f)
@@ -98,6 +99,21 @@ static int config_parse_count(const char *s, unsigned *out)
 	return 0;
 }
 
+/* "PATH" or "PATH,ro". */
+static int config_parse_disk(const char *s, struct disk_config *d)
+{
+	size_t n = strlen(s);
+	d->read_only = n > 3 && !strcmp(s + n - 3, ",ro");
+	if (d->read_only)
+		n -= 3;
+	struct husk_err e = { 0 };
+	if (path_fmt(&e, d->path, sizeof(d->path), "%.*s", (int)n, s) < 0) {
+		log_err("config", "--disk: %s", e.msg);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
        OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID, OPT_FS, OPT_CONTROL, OPT_READY_FD, OPT_BINDS_DIR };
 
@@ -134,7 +150,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->vcpus = 1;
 	c->kvm_device = "/dev/kvm";
-	c->vsock_cid = 3;
+	c->vsock.cid = 3;
 	c->container_id = "husk";
 	c->ready_fd = -1;
 	optind = 1;
@@ -165,7 +181,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 				return -EINVAL;
 			}
 			break;
-		case OPT_VSOCK_UDS: c->vsock_uds = optarg; break;
+		case OPT_VSOCK_UDS: c->vsock.uds_path = optarg; break;
 		case OPT_SPEC: c->spec = optarg; break;
 		case OPT_ID: c->container_id = optarg; break;
 		case OPT_CONTROL: c->control = optarg; break;
@@ -185,12 +201,12 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 				log_err("config", "--vsock-cid '%s': a number from 3 up", optarg);
 				return -EINVAL;
 			}
-			c->vsock_cid = cid;
+			c->vsock.cid = cid;
 			break;
 		}
 		case OPT_FS: {
 			const char *eq = strchr(optarg, '=');
-			if (!eq || eq == optarg || eq - optarg >= 36 || !eq[1]) {
+			if (!eq || eq == optarg || eq - optarg >= CONFIG_FS_TAG_MAX || !eq[1]) {
 				log_err("config", "--fs '%s': TAG=DIR with a tag of 1 to 35 bytes",
 					optarg);
 				return -EINVAL;
@@ -199,7 +215,9 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 				log_err("config", "at most %d --fs options", CONFIG_MAX_FS);
 				return -EINVAL;
 			}
-			c->fs[c->nfs++] = optarg;
+			struct fs_config *fs = &c->fs[c->nfs++];
+			snprintf(fs->tag, sizeof(fs->tag), "%.*s", (int)(eq - optarg), optarg);
+			fs->dir = eq + 1;
 			break;
 		}
 		case OPT_DISK:
@@ -207,7 +225,9 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 				log_err("config", "at most %d --disk options", CONFIG_MAX_DISKS);
 				return -EINVAL;
 			}
-			c->disks[c->ndisks++] = optarg;
+			if (config_parse_disk(optarg, &c->disks[c->ndisks]) < 0)
+				return -EINVAL;
+			c->ndisks++;
 			break;
 		case OPT_MEM:
 			if (config_parse_size(optarg, &c->mem_bytes) < 0) {

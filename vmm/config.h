@@ -2,6 +2,7 @@
 #ifndef HUSK_VMM_CONFIG_H
 #define HUSK_VMM_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,24 @@
 #define CONFIG_MAX_VCPUS     254
 #define CONFIG_MAX_DISKS     8
 #define CONFIG_MAX_FS        4
+
+#define CONFIG_FS_TAG_MAX    36 /* with its NUL */
+
+/* Each device kind's settings, checked once when they are filled in. */
+struct disk_config {
+	char path[PATH_MAX]; /* a raw image or block device */
+	bool read_only;
+};
+
+struct fs_config {
+	char tag[CONFIG_FS_TAG_MAX]; /* what the guest mounts: mount -t virtiofs TAG */
+	const char *dir;             /* the host directory virtiofsd serves */
+};
+
+struct vsock_config {
+	const char *uds_path; /* the VM's host socket; NULL: no vsock device */
+	uint64_t cid;         /* the guest's CID, from 3 */
+};
 
 enum flavour_choice { FLAVOUR_AUTO, FLAVOUR_HARDWARE, FLAVOUR_PVM };
 enum console_device { CONSOLE_VIRTIO, CONSOLE_SERIAL };
@@ -26,13 +45,12 @@ struct vmm_config {
 	const char *timings;        /* NULL: off; "-": stderr */
 	const char *kvm_device;
 	enum flavour_choice flavour;
-	const char *disks[CONFIG_MAX_DISKS]; /* "PATH" or "PATH,ro" */
+	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned ndisks;
-	const char *fs[CONFIG_MAX_FS];      /* "TAG=DIR": virtio-fs shares served by virtiofsd */
+	struct fs_config fs[CONFIG_MAX_FS]; /* virtio-fs shares served by virtiofsd */
 	unsigned nfs;
 	bool no_rng;
-	const char *vsock_uds;      /* NULL: no vsock device */
-	uint64_t vsock_cid;
+	struct vsock_config vsock;
 	const char *spec;           /* NULL, or an OCI config.json to run in the guest */
 	const char *container_id;   /* the container's id in the guest (default "husk") */
 	const char *control;        /* with --spec: a control socket; start waits for "start" */

@@ -33,7 +33,6 @@
 #include "kvm/kvm.h"
 #include "kvm/vcpu.h"
 #include "log.h"
-#include "spec_run.h"
 
 #define VMM_PAUSE_MS 5000 /* for every vCPU to leave the guest */
 
@@ -69,6 +68,9 @@ struct vmm {
 	struct vsock *vsock;
 	int console_fd;
 	int stop_efd;
+	int sigfd;		/* the signals that end the VM */
+	sigset_t old_sigs;	/* the caller's mask, restored by vmm_destroy */
+	bool sigs_blocked, started, torn_down;
 	volatile int stopping;
 	pthread_mutex_t stop_lock;
 	bool stop_requested;
@@ -156,19 +158,6 @@ static const struct console_hooks vmm_console_hooks = {
 	.line = vmm_serial_line,
 };
 
-static void vmm_spec_stop(void *ctx, int status, const char *reason)
-{
-	vmm_request_stop(ctx, status, reason);
-}
-
-/* Pause (stop every vCPU outside the guest) or resume the VM. */
-static int vmm_spec_pause(void *ctx, bool pause)
-{
-	struct vmm *m = ctx;
-	return pause ? vcpu_gate_close(&m->gate, m->vcpus, m->nvcpus, VMM_PAUSE_MS) :
-		       vcpu_gate_open(&m->gate);
-}
-
 static void vmm_i8042_reset(void *ctx)
 {
 	vmm_request_stop(ctx, 0, "guest reboot");
@@ -234,7 +223,7 @@ static int vmm_setup_devices(struct vmm *m)
 	    (r = devmgr_add(&m->dm, &m->rng_transport, &virtio_rng_ops, &m->rng)) < 0)
 		return r;
 	for (unsigned i = 0; i < m->cfg->ndisks; i++) {
-		if ((r = virtio_blk_open(&m->blk[i], m->cfg->disks[i])) < 0)
+		if ((r = virtio_blk_open(&m->blk[i], &m->cfg->disks[i])) < 0)
 			return r;
 		m->nblk++;
 		r = devmgr_add(&m->dm, &m->blk_transport[i], virtio_blk_ops_for(&m->blk[i]),
@@ -243,22 +232,20 @@ static int vmm_setup_devices(struct vmm *m)
 			return r;
 	}
 	for (unsigned i = 0; i < m->cfg->nfs; i++) {
-		char tag[VIRTIO_FS_TAG_MAX];
-		const char *eq = strchr(m->cfg->fs[i], '=');
-		snprintf(tag, sizeof(tag), "%.*s", (int)(eq - m->cfg->fs[i]), m->cfg->fs[i]);
-		int fd = fsb_start(&m->fs_backend[i], eq + 1);
+		const struct fs_config *fs = &m->cfg->fs[i];
+		int fd = fsb_start(&m->fs_backend[i], fs->dir);
 		if (fd < 0)
 			return fd;
 		m->nfs++;
-		if ((r = virtio_fs_init(&m->fs[i], fd, tag, &m->vm.mem, &m->el)) < 0 ||
+		if ((r = virtio_fs_init(&m->fs[i], fd, fs->tag, &m->vm.mem, &m->el)) < 0 ||
 		    (r = devmgr_add(&m->dm, &m->fs_transport[i], &virtio_fs_ops, &m->fs[i])) < 0)
 			return r;
 	}
-	if (m->cfg->vsock_uds) {
+	if (m->cfg->vsock.uds_path) {
 		m->vsock = malloc(sizeof(*m->vsock));
 		if (!m->vsock)
 			return -ENOMEM;
-		if ((r = vsock_init(m->vsock, m->cfg->vsock_cid, m->cfg->vsock_uds, &m->el)) < 0)
+		if ((r = vsock_init(m->vsock, &m->cfg->vsock, &m->el)) < 0)
 			return r;
 		if ((r = devmgr_add(&m->dm, &m->vsock_transport, &vsock_ops, m->vsock)) < 0)
 			return r;
@@ -294,8 +281,9 @@ static int vmm_setup_vcpus(struct vmm *m, uint64_t entry)
 }
 
 /* Wait until a vCPU or device asks the VM to end, or a signal arrives. */
-static void vmm_wait(struct vmm *m, int sigfd)
+static void vmm_wait_stop(struct vmm *m)
 {
+	int sigfd = m->sigfd;
 	struct pollfd pfd[2] = { { .fd = m->stop_efd, .events = POLLIN },
 				 { .fd = sigfd, .events = POLLIN } };
 	for (;;) {
@@ -319,8 +307,12 @@ static void vmm_wait(struct vmm *m, int sigfd)
 	}
 }
 
+/* Take the VM down: every thread joined, every device and descriptor released. */
 static void vmm_teardown(struct vmm *m)
 {
+	if (m->torn_down)
+		return;
+	m->torn_down = true;
 	m->stopping = 1;
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		vcpu_kick_and_join(&m->vcpus[i]);
@@ -352,34 +344,36 @@ static void vmm_teardown(struct vmm *m)
 	}
 	vm_destroy(&m->vm);
 	kvm_close(&m->kvm);
-	if (m->stop_efd >= 0)
-		close(m->stop_efd);
-	pthread_mutex_destroy(&m->stop_lock);
-	vcpu_gate_destroy(&m->gate);
 }
 
-int vmm_run(const struct vmm_config *cfg, struct timing *t)
+int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t)
 {
-	struct vmm m = { .cfg = cfg, .timing = t, .console_fd = -1, .stop_efd = -1 };
+	struct vmm *m = calloc(1, sizeof(*m));
 	uint64_t entry = 0;
 	struct boot_loaded loaded;
-	sigset_t stop_sigs, old_sigs;
 	struct cmdline *devices = NULL;
-	struct spec_run *sr = NULL;
-	bool ran = false;
-	int sigfd = -1, r;
+	int r;
 
-	m.kvm.fd = -1;
-	m.vm.fd = -1;
-	m.vm.mem.memfd = -1;
-	pthread_mutex_init(&m.stop_lock, NULL);
-	vcpu_gate_init(&m.gate);
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	m->cfg = cfg;
+	m->timing = t;
+	m->console_fd = -1;
+	m->stop_efd = -1;
+	m->sigfd = -1;
+	m->kvm.fd = -1;
+	m->vm.fd = -1;
+	m->vm.mem.memfd = -1;
+	pthread_mutex_init(&m->stop_lock, NULL);
+	vcpu_gate_init(&m->gate);
 
 	/*
 	 * Signals that end the VM go to a signalfd from the start, so that the
 	 * teardown always runs (no socket or file is left behind); the vCPU and
 	 * event threads inherit the mask.
 	 */
+	sigset_t stop_sigs;
 	sigemptyset(&stop_sigs);
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGTERM);
@@ -387,87 +381,125 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	/* SIGWINCH too, for the terminal relay's own signalfd (relay.h) */
 	sigset_t blocked = stop_sigs;
 	sigaddset(&blocked, SIGWINCH);
-	pthread_sigmask(SIG_BLOCK, &blocked, &old_sigs);
-	sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
-	m.stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (m.stop_efd < 0 || sigfd < 0) {
+	pthread_sigmask(SIG_BLOCK, &blocked, &m->old_sigs);
+	m->sigs_blocked = true;
+	m->sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
+	m->stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (m->stop_efd < 0 || m->sigfd < 0) {
 		r = -errno;
 		log_err("vmm", "cannot create eventfd/signalfd: %s", strerror(errno));
-		goto out;
+		goto fail;
 	}
 
-	if (cfg->spec) {
-		/* the container's root disk and the vsock device join the VM */
-		sr = malloc(sizeof(*sr));
-		if (!sr || (r = spec_run_prepare(sr, cfg)) < 0) {
-			free(sr);
-			sr = NULL;
-			r = -EINVAL;
-			goto out;
-		}
-		sr->stopping = &m.stopping;
-		sr->stop_vm = vmm_spec_stop;
-		sr->pause_vm = vmm_spec_pause;
-		sr->ctx = &m;
-		m.cfg = cfg = &sr->cfg;
-	}
-	m.flavour = flavour_detect(cfg->flavour, "/sys");
+	m->flavour = flavour_detect(cfg->flavour, "/sys");
 	if ((r = vmm_check_memory(cfg)) < 0)
-		goto out;
-	if ((r = kvm_open(&m.kvm, cfg->kvm_device)) < 0)
-		goto out;
-	if ((r = vm_create(&m.kvm, &m.vm, cfg->mem_bytes)) < 0)
-		goto out;
+		goto fail;
+	if ((r = kvm_open(&m->kvm, cfg->kvm_device)) < 0)
+		goto fail;
+	if ((r = vm_create(&m->kvm, &m->vm, cfg->mem_bytes)) < 0)
+		goto fail;
 	/* the kernel and initramfs go into guest RAM while the VM's own set-up runs */
-	r = boot_load(&m.vm.mem, cfg, &loaded);
-	int ready = vm_ready(&m.vm);
+	r = boot_load(&m->vm.mem, cfg, &loaded);
+	int ready = vm_ready(&m->vm);
 	if (r == 0)
 		r = ready;
 	if (r < 0)
-		goto out;
-	if ((r = vmm_setup_devices(&m)) < 0)
-		goto out;
+		goto fail;
+	if ((r = vmm_setup_devices(m)) < 0)
+		goto fail;
 	devices = malloc(sizeof(*devices));
 	if (!devices) {
 		r = -ENOMEM;
-		goto out;
+		goto fail;
 	}
 	cmdline_init(devices);
-	if ((r = devmgr_cmdline(&m.dm, devices)) < 0)
-		goto out;
-	if ((r = boot_finish(&m.vm.mem, cfg, m.flavour, devices->buf, devmgr_irq_end(&m.dm),
+	if ((r = devmgr_cmdline(&m->dm, devices)) < 0)
+		goto fail;
+	if ((r = boot_finish(&m->vm.mem, cfg, m->flavour, devices->buf, devmgr_irq_end(&m->dm),
 			       &loaded, &entry)) < 0)
-		goto out;
-	if ((r = vmm_setup_vcpus(&m, entry)) < 0)
-		goto out;
-	if ((r = el_start(&m.el)) < 0)
-		goto out;
+		goto fail;
+	if ((r = vmm_setup_vcpus(m, entry)) < 0)
+		goto fail;
+	free(devices);
+	*out = m;
+	return 0;
+fail:
+	free(devices);
+	vmm_destroy(m);
+	return r;
+}
 
-	for (unsigned i = 0; i < m.nvcpus; i++)
-		if (vcpu_start(&m.vcpus[i]) < 0) {
-			vmm_request_stop(&m, 1, "vCPU thread failed to start");
+int vmm_start(struct vmm *m)
+{
+	int r = el_start(&m->el);
+	if (r < 0)
+		return r;
+	m->started = true;
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		if (vcpu_start(&m->vcpus[i]) < 0) {
+			vmm_request_stop(m, 1, "vCPU thread failed to start");
 			break;
 		}
-	if (sr && spec_run_start(sr) < 0)
-		vmm_request_stop(&m, 1, "the container runner failed to start");
-	vmm_wait(&m, sigfd);
-	ran = true;
-out:
-	free(devices);
-	vmm_teardown(&m);
-	if (ran) {
-		if (m.status != 0 && !(sr && sr->status >= 0 && m.status == sr->status))
-			log_err("vmm", "%s", m.reason);
-		r = m.status;
+	return 0;
+}
+
+int vmm_pause(struct vmm *m)
+{
+	return vcpu_gate_close(&m->gate, m->vcpus, m->nvcpus, VMM_PAUSE_MS);
+}
+
+int vmm_resume(struct vmm *m)
+{
+	return vcpu_gate_open(&m->gate);
+}
+
+void vmm_stop(struct vmm *m, int status, const char *reason)
+{
+	vmm_request_stop(m, status, reason);
+}
+
+const volatile int *vmm_stopping(const struct vmm *m)
+{
+	return &m->stopping;
+}
+
+int vmm_wait(struct vmm *m, const char **reason)
+{
+	if (m->started)
+		vmm_wait_stop(m);
+	vmm_teardown(m);
+	*reason = m->reason;
+	return m->status;
+}
+
+void vmm_destroy(struct vmm *m)
+{
+	if (!m)
+		return;
+	vmm_teardown(m);
+	if (m->stop_efd >= 0)
+		close(m->stop_efd);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	pthread_mutex_destroy(&m->stop_lock);
+	vcpu_gate_destroy(&m->gate);
+	if (m->sigs_blocked)
+		pthread_sigmask(SIG_SETMASK, &m->old_sigs, NULL);
+	free(m);
+}
+
+int vmm_run(const struct vmm_config *cfg, struct timing *t)
+{
+	struct vmm *m;
+	const char *reason;
+	int r = vmm_create(&m, cfg, t);
+	if (r < 0)
+		return r;
+	if ((r = vmm_start(m)) == 0) {
+		r = vmm_wait(m, &reason);
+		if (r != 0)
+			log_err("vmm", "%s", reason);
 	}
-	if (sr) {
-		spec_run_finish(sr); /* after the teardown closed its connections */
-		if (ran && m.status == 0)
-			r = sr->status >= 0 ? sr->status : 1;
-		free(sr);
-	}
-	if (sigfd >= 0)
-		close(sigfd);
-	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+	vmm_destroy(m);
 	return r;
 }

@@ -1,4 +1,14 @@
-/* One VM, from configuration to exit status. */
+/*
+ * One VM, from configuration to exit status: the VMM core's whole API.
+ * The caller (husk-vmm's main, or the container side) writes the order:
+ *
+ *   vmm_create -> vmm_start -> [vmm_pause/vmm_resume/vmm_stop from any
+ *   thread] -> vmm_wait -> vmm_destroy
+ *
+ * From vmm_create to vmm_destroy, SIGINT, SIGTERM and SIGHUP end the VM
+ * (status 128+N) and SIGWINCH is blocked, in the calling thread and every
+ * thread it starts afterwards.
+ */
 #ifndef HUSK_VMM_VMM_H
 #define HUSK_VMM_VMM_H
 
@@ -7,12 +17,40 @@
 
 #define VMM_EXIT_GUEST_CRASH 2
 
+struct vmm;
+
 /*
- * Build the VM described by cfg, run it until the guest powers off, reboots
- * or crashes, or husk-vmm is asked to stop by a signal. Returns the exit
- * status (0, VMM_EXIT_GUEST_CRASH, 128+signal) or a negative errno if the VM
- * could not be built (already logged).
+ * Build the VM cfg describes (KVM, guest RAM, kernel, devices, vCPUs);
+ * nothing runs yet. cfg must outlive the VM. 0, or a negative errno
+ * (already logged) with *out NULL.
  */
+int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t);
+
+/* Start the device thread and the vCPUs. */
+int vmm_start(struct vmm *m);
+
+/* Stop every vCPU outside the guest, or let them run on: 0 or negative errno. */
+int vmm_pause(struct vmm *m);
+int vmm_resume(struct vmm *m);
+
+/* Ask the VM to end with status (the first request wins); any thread. */
+void vmm_stop(struct vmm *m, int status, const char *reason);
+
+/* Non-zero once the VM is ending; for loops that must give up then. */
+const volatile int *vmm_stopping(const struct vmm *m);
+
+/*
+ * Wait until the guest powers off, reboots or crashes, vmm_stop is called
+ * or a signal ends the VM; then take the VM down (threads joined, devices
+ * and their sockets closed). Returns the status (0, VMM_EXIT_GUEST_CRASH,
+ * 128+signal, or vmm_stop's) and, in *reason, why it ended (not logged).
+ */
+int vmm_wait(struct vmm *m, const char **reason);
+
+/* Release the VM (taking it down first if need be); restores the signal mask. */
+void vmm_destroy(struct vmm *m);
+
+/* create, start, wait, destroy: returns the status, or a negative errno. */
 int vmm_run(const struct vmm_config *cfg, struct timing *t);
 
 #endif

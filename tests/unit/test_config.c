@@ -1,5 +1,6 @@
 /* Command-line parsing: options, limits, sizes. config_parse prints its complaints to stderr. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -158,6 +159,41 @@ START_TEST(unknown_option_or_argument)
 }
 END_TEST
 
+/* Device settings arrive typed: the devices never parse a string again. */
+START_TEST(device_settings)
+{
+	struct vmm_config c;
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--disk", "a.img", "--disk", "b.img,ro",
+			       "--disk", ",ro", "--fs", "rootfs=/srv/root", "--vsock-uds",
+			       "/run/v.sock", "--vsock-cid", "7", NULL), 0);
+	ck_assert_uint_eq(c.ndisks, 3);
+	ck_assert_str_eq(c.disks[0].path, "a.img");
+	ck_assert(!c.disks[0].read_only);
+	ck_assert_str_eq(c.disks[1].path, "b.img");
+	ck_assert(c.disks[1].read_only);
+	ck_assert_str_eq(c.disks[2].path, ",ro"); /* a file named ",ro", as before */
+	ck_assert(!c.disks[2].read_only);
+	ck_assert_uint_eq(c.nfs, 1);
+	ck_assert_str_eq(c.fs[0].tag, "rootfs");
+	ck_assert_str_eq(c.fs[0].dir, "/srv/root");
+	ck_assert_str_eq(c.vsock.uds_path, "/run/v.sock");
+	ck_assert_uint_eq(c.vsock.cid, 7);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", NULL), 0);
+	ck_assert_ptr_null(c.vsock.uds_path);
+	ck_assert_uint_eq(c.vsock.cid, 3);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "=/d", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "tag=", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs",
+			       "a-tag-of-thirty-six-bytes-is-too-lon=/d", NULL), -EINVAL);
+	char *long_path = malloc(PATH_MAX + 8);
+	ck_assert_ptr_nonnull(long_path);
+	memset(long_path, 'x', PATH_MAX + 4);
+	strcpy(long_path + PATH_MAX + 4, ",ro");
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--disk", long_path, NULL), -EINVAL);
+	free(long_path);
+}
+END_TEST
+
 START_TEST(spec_options)
 {
 	struct vmm_config c;
@@ -264,6 +300,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, good_mem);
 	tcase_add_test(tc, bad_cpus);
 	tcase_add_test(tc, unknown_option_or_argument);
+	tcase_add_test(tc, device_settings);
 	tcase_add_test(tc, spec_options);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, parses_again_from_scratch);

@@ -93,12 +93,12 @@ static void assert_file_is_img(void)
 	ck_assert(memcmp(now, img, IMG) == 0);
 }
 
-/* Open the image (read-only with ",ro"), and with bring_up do the whole driver handshake. */
+/* Open the image (read-only with ro), and with bring_up do the whole driver handshake. */
 static void start(bool ro, bool bring_up)
 {
-	char spec[80];
-	snprintf(spec, sizeof(spec), "%s%s", path, ro ? ",ro" : "");
-	ck_assert_int_eq(virtio_blk_open(&blk, spec), 0);
+	struct disk_config d = { .read_only = ro };
+	snprintf(d.path, sizeof(d.path), "%s", path);
+	ck_assert_int_eq(virtio_blk_open(&blk, &d), 0);
 	ck_assert(blk.read_only == ro);
 	unlink(path); /* nothing left behind even if a test fails; the fds keep it */
 	ck_assert_int_eq(virtio_mmio_init(&t, &gm, virtio_blk_ops_for(&blk), &blk, mmio_count_irq,

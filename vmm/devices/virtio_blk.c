@@ -15,7 +15,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "husk/path.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
@@ -41,23 +40,14 @@ struct blk_req_hdr {
 	uint64_t sector;
 };
 
-int virtio_blk_open(struct virtio_blk *b, const char *spec)
+int virtio_blk_open(struct virtio_blk *b, const struct disk_config *d)
 {
-	char path[PATH_MAX];
+	const char *path = d->path;
 	struct stat st;
 
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
-	struct husk_err too_long = { 0 };
-	if (path_fmt(&too_long, path, sizeof(path), "%s", spec) < 0) {
-		log_err("virtio-blk", "%s", too_long.msg);
-		return -ENAMETOOLONG;
-	}
-	size_t n = strlen(path);
-	if (n > 3 && !strcmp(path + n - 3, ",ro")) {
-		path[n - 3] = '\0';
-		b->read_only = true;
-	}
+	b->read_only = d->read_only;
 	b->fd = open(path, (b->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (b->fd < 0) {
 		int e = -errno;

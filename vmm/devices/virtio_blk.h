@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "virtio/mmio.h"
 
 struct virtio_blk {
@@ -19,8 +20,8 @@ struct virtio_blk {
 /* The ops table for b: read-only images also offer VIRTIO_BLK_F_RO. */
 const struct virtio_device_ops *virtio_blk_ops_for(const struct virtio_blk *b);
 
-/* Open path ("PATH" or "PATH,ro"); -errno with a message if it cannot be used. */
-int virtio_blk_open(struct virtio_blk *b, const char *spec);
+/* Open the disk d names; -errno with a message if it cannot be used. */
+int virtio_blk_open(struct virtio_blk *b, const struct disk_config *d);
 void virtio_blk_close(struct virtio_blk *b);
 
 #endif

@@ -10,11 +10,12 @@
 
 #include <stdbool.h>
 
+#include "config.h"
 #include "devices/vhost_user.h"
 #include "event_loop.h"
 #include "virtio/mmio.h"
 
-#define VIRTIO_FS_TAG_MAX 36
+#define VIRTIO_FS_TAG_MAX CONFIG_FS_TAG_MAX
 #define VIRTIO_FS_QUEUES 2 /* hiprio and one request queue */
 
 struct virtio_fs;

@@ -51,8 +51,11 @@ static int vsock_clear_stale(const char *path)
 	return 0;
 }
 
-int vsock_init(struct vsock *v, uint64_t guest_cid, const char *uds_path, struct event_loop *el)
+int vsock_init(struct vsock *v, const struct vsock_config *c, struct event_loop *el)
 {
+	uint64_t guest_cid = c->cid;
+	const char *uds_path = c->uds_path;
+
 	memset(v, 0, sizeof(*v));
 	pthread_mutex_init(&v->lock, NULL);
 	v->listen_fd = -1;

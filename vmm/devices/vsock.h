@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "devices/vsock_packet.h"
 #include "event_loop.h"
 #include "virtio/mmio.h"
@@ -94,8 +95,8 @@ struct vsock {
 
 extern const struct virtio_device_ops vsock_ops;
 
-/* Bind the VM's listening socket at uds_path; its events go to el. */
-int vsock_init(struct vsock *v, uint64_t guest_cid, const char *uds_path, struct event_loop *el);
+/* Bind the VM's listening socket at c->uds_path; its events go to el. */
+int vsock_init(struct vsock *v, const struct vsock_config *c, struct event_loop *el);
 /* After the event loop has stopped: close every socket, unlink uds_path. */
 void vsock_destroy(struct vsock *v);
 

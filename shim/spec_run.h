@@ -7,8 +7,8 @@
  * the agent mounts either. A runner thread drives
  * the agent over vsock while the VM runs.
  */
-#ifndef HUSK_VMM_SPEC_RUN_H
-#define HUSK_VMM_SPEC_RUN_H
+#ifndef HUSK_SHIM_SPEC_RUN_H
+#define HUSK_SHIM_SPEC_RUN_H
 
 #include <limits.h>
 #include <pthread.h>
@@ -18,21 +18,21 @@
 
 #include "config.h"
 #include "spec_binds.h"
+#include "timing.h"
+#include "vmm.h"
 
 struct spec_run {
 	json_t *config;	   /* the config.json as read */
 	bool terminal;
-	char root_disk[PATH_MAX + 8]; /* "PATH" or "PATH,ro"; "rootfs=DIR" for a share */
+	char root[PATH_MAX];	      /* root.path, made absolute */
 	const char *root_type;	      /* "ext4", "erofs" or "virtiofs" */
 	char tmpdir[64];	      /* holds the vsock socket when none was given */
 	char uds[PATH_MAX];
 	struct vmm_config cfg; /* the caller's, with the root disk and vsock added */
 	struct spec_binds binds;
 	bool has_binds;
-	volatile int *stopping;
-	void (*stop_vm)(void *ctx, int status, const char *reason);
-	int (*pause_vm)(void *ctx, bool pause); /* 0 or negative errno */
-	void *ctx;
+	struct vmm *vm;
+	const volatile int *stopping; /* vmm_stopping(vm) */
 	pthread_t thread;
 	bool started;
 	int status; /* the workload's, as a shell reports it; -1 until known */
@@ -48,6 +48,13 @@ struct spec_run {
 	char start_error[256];
 	struct spec_control *ctl;
 };
+
+/*
+ * The whole run: prepare, build and start the VM (vmm.h), run the
+ * container, and return husk-vmm's exit status (see config_usage), or a
+ * negative errno when nothing could run (already logged).
+ */
+int spec_run_vm(const struct vmm_config *cfg, struct timing *t);
 
 /*
  * Read and check the config, find the root image, derive the VM's

@@ -78,7 +78,6 @@ int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, con
 		b->dir[0] = '\0';
 		return r;
 	}
-	snprintf(b->share, sizeof(b->share), "%s=%s", SPEC_BINDS_TAG, b->dir);
 	json_array_foreach(mounts, i, m)
 	{
 		const char *src = json_string_value(json_object_get(m, "source"));

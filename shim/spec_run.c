@@ -48,7 +48,8 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 	struct husk_err e = { 0 };
 	struct spec spec = { 0 };
 	json_error_t jerr;
-	char dir[PATH_MAX], root[PATH_MAX];
+	char dir[PATH_MAX];
+	char *root = sr->root;
 	struct stat st;
 
 	memset(sr, 0, sizeof(*sr));
@@ -81,12 +82,14 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 				CONFIG_MAX_FS);
 			goto fail;
 		}
-		sr->cfg.fs[sr->cfg.nfs++] = sr->binds.share;
+		struct fs_config *fs = &sr->cfg.fs[sr->cfg.nfs++];
+		snprintf(fs->tag, sizeof(fs->tag), "%s", SPEC_BINDS_TAG);
+		fs->dir = sr->binds.dir;
 	}
 	if (path_fmt(&e, dir, sizeof(dir), "%s", cfg->spec) < 0 ||
 	    (spec.root_path[0] == '/' ?
-		     path_fmt(&e, root, sizeof(root), "%s", spec.root_path) :
-		     path_fmt(&e, root, sizeof(root), "%s/%s", dirname(dir), spec.root_path)) < 0) {
+		     path_fmt(&e, root, sizeof(sr->root), "%s", spec.root_path) :
+		     path_fmt(&e, root, sizeof(sr->root), "%s/%s", dirname(dir), spec.root_path)) < 0) {
 		log_err("spec", "root.path: %s", e.msg);
 		goto fail;
 	}
@@ -102,8 +105,9 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 			goto fail;
 		}
 		sr->root_type = "virtiofs";
-		snprintf(sr->root_disk, sizeof(sr->root_disk), "%s=%s", SR_ROOT_TAG, root);
-		sr->cfg.fs[sr->cfg.nfs++] = sr->root_disk;
+		struct fs_config *fs = &sr->cfg.fs[sr->cfg.nfs++];
+		snprintf(fs->tag, sizeof(fs->tag), "%s", SR_ROOT_TAG);
+		fs->dir = sr->root;
 	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		log_err("spec", "root.path %s: neither a directory nor an image", root);
 		goto fail;
@@ -117,15 +121,15 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 				CONFIG_MAX_DISKS);
 			goto fail;
 		}
-		snprintf(sr->root_disk, sizeof(sr->root_disk), "%s%s", root,
-			 spec.root_readonly || !strcmp(sr->root_type, "erofs") ? ",ro" : "");
 		memmove(&sr->cfg.disks[1], &cfg->disks[0], cfg->ndisks * sizeof(cfg->disks[0]));
-		sr->cfg.disks[0] = sr->root_disk;
+		struct disk_config *d = &sr->cfg.disks[0];
+		snprintf(d->path, sizeof(d->path), "%s", root);
+		d->read_only = spec.root_readonly || !strcmp(sr->root_type, "erofs");
 		sr->cfg.ndisks = cfg->ndisks + 1;
 	}
 	spec_free(&spec);
 
-	if (!cfg->vsock_uds) {
+	if (!cfg->vsock.uds_path) {
 		snprintf(sr->tmpdir, sizeof(sr->tmpdir), "/tmp/husk-vmm-XXXXXX");
 		if (!mkdtemp(sr->tmpdir)) {
 			log_err("spec", "mkdtemp: %s", strerror(errno));
@@ -133,11 +137,11 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 			goto fail;
 		}
 		snprintf(sr->uds, sizeof(sr->uds), "%s/vsock", sr->tmpdir);
-	} else if (path_fmt(&e, sr->uds, sizeof(sr->uds), "%s", cfg->vsock_uds) < 0) {
+	} else if (path_fmt(&e, sr->uds, sizeof(sr->uds), "%s", cfg->vsock.uds_path) < 0) {
 		log_err("spec", "--vsock-uds: %s", e.msg);
 		goto fail;
 	}
-	sr->cfg.vsock_uds = sr->uds;
+	sr->cfg.vsock.uds_path = sr->uds;
 	if (!cfg->console)
 		sr->cfg.console = "/dev/null"; /* stdout is the workload's */
 	return 0;
@@ -265,7 +269,7 @@ static void *spec_run_main(void *arg)
 		if (!*sr->stopping) {
 			log_err("spec", "%s", e.msg);
 			sr->status = 1;
-			sr->stop_vm(sr->ctx, 1, "the guest agent could not be reached");
+			vmm_stop(sr->vm, 1, "the guest agent could not be reached");
 		}
 		return NULL;
 	}
@@ -274,7 +278,7 @@ static void *spec_run_main(void *arg)
 	/* The guest powers off: the VM ends with a reset, and husk-vmm with the status. */
 	struct husk_err ignored = { 0 };
 	if (ac_call(&c, PROTO_SHUTDOWN, NULL, NULL, &ignored) < 0)
-		sr->stop_vm(sr->ctx, sr->status, "the guest agent did not shut down");
+		vmm_stop(sr->vm, sr->status, "the guest agent did not shut down");
 	ac_close(&c);
 	return NULL;
 }
@@ -320,4 +324,50 @@ void spec_run_finish(struct spec_run *sr)
 	spec_binds_remove(&sr->binds);
 	json_decref(sr->config);
 	sr->config = NULL;
+}
+
+int spec_run_vm(const struct vmm_config *cfg, struct timing *t)
+{
+	struct spec_run *sr = malloc(sizeof(*sr));
+	sigset_t stop_sigs, old_sigs;
+	const char *reason;
+	bool ran = false;
+	int r;
+
+	/*
+	 * The signals that end the VM wait from here on, while the binds are
+	 * staged, for the VM's signalfd (vmm.h): the teardown always runs.
+	 */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	sigaddset(&stop_sigs, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+	if (!sr || spec_run_prepare(sr, cfg) < 0) {
+		free(sr);
+		pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+		return -EINVAL;
+	}
+	/* the container's root disk and the vsock device join the VM */
+	r = vmm_create(&sr->vm, &sr->cfg, t);
+	if (r == 0) {
+		sr->stopping = vmm_stopping(sr->vm);
+		r = vmm_start(sr->vm);
+	}
+	if (r == 0) {
+		if (spec_run_start(sr) < 0)
+			vmm_stop(sr->vm, 1, "the container runner failed to start");
+		r = vmm_wait(sr->vm, &reason);
+		ran = true;
+		if (r != 0 && !(sr->status >= 0 && r == sr->status))
+			log_err("vmm", "%s", reason);
+	}
+	spec_run_finish(sr); /* after the teardown closed its connections */
+	if (ran && r == 0)
+		r = sr->status >= 0 ? sr->status : 1;
+	vmm_destroy(sr->vm);
+	free(sr);
+	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+	return r;
 }

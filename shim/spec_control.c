@@ -126,7 +126,7 @@ static void spec_ctl_do_pause(struct spec_run *sr, bool pause, char *reply, size
 		snprintf(reply, len, "error " HUSK_ERR_NOT_PAUSED "\n");
 		return;
 	}
-	int r = sr->pause_vm(sr->ctx, pause);
+	int r = pause ? vmm_pause(sr->vm) : vmm_resume(sr->vm);
 	if (r < 0) {
 		snprintf(reply, len, "error %s: %s\n", pause ? "pause" : "resume", strerror(-r));
 		return;
@@ -179,7 +179,7 @@ static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply,
 	}
 	if (paused && sig == SIGKILL) {
 		/* nothing runs in a paused guest: the VM ends, as its processes would */
-		sr->stop_vm(sr->ctx, 128 + SIGKILL, "killed while paused");
+		vmm_stop(sr->vm, 128 + SIGKILL, "killed while paused");
 		snprintf(reply, len, "ok\n");
 		return;
 	}

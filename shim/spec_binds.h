@@ -6,8 +6,8 @@
  * serves that directory, and the config's sources are rewritten to where
  * the agent mounts the share (/run/husk/<id>/binds/N).
  */
-#ifndef HUSK_VMM_SPEC_BINDS_H
-#define HUSK_VMM_SPEC_BINDS_H
+#ifndef HUSK_SHIM_SPEC_BINDS_H
+#define HUSK_SHIM_SPEC_BINDS_H
 
 #include <jansson.h>
 #include <limits.h>
@@ -17,7 +17,6 @@
 
 struct spec_binds {
 	char dir[PATH_MAX];	   /* the staging directory, "" when there is none */
-	char share[PATH_MAX + 16]; /* "binds=DIR" for --fs */
 	unsigned n;
 };
 

@@ -10,8 +10,8 @@
  * and the ready descriptor (--ready-fd), which gets "ready" or "error MSG"
  * once the container exists or cannot be made.
  */
-#ifndef HUSK_VMM_SPEC_CONTROL_H
-#define HUSK_VMM_SPEC_CONTROL_H
+#ifndef HUSK_SHIM_SPEC_CONTROL_H
+#define HUSK_SHIM_SPEC_CONTROL_H
 
 #include "husk/error.h"
 #include "spec_run.h"

@@ -9,6 +9,7 @@
 #include "boot/boot.h"
 #include "config.h"
 #include "kvm/flavour.h"
+#include "spec_run.h"
 #include "timing.h"
 #include "vmm.h"
 
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 
-	int status = vmm_run(&cfg, &t);
+	int status = cfg.spec ? spec_run_vm(&cfg, &t) : vmm_run(&cfg, &t);
 	if (cfg.timings)
 		write_timings(&cfg, &t);
 	exit(status < 0 ? 1 : status);
