@@ -3,7 +3,7 @@
  * bytes: an engine's state root plus a 64-hex container id is already
  * that long) is reached through its directory: "/proc/self/fd/N/NAME",
  * with N an O_PATH descriptor of the directory held for the call.
- * Host only (husk, husk-vmm): the code is client/uds.c, in huskclient.
+ * Host only (husk, husk-vmm): the code is common/uds.c, in huskutil.
  */
 #ifndef HUSK_UDS_H
 #define HUSK_UDS_H
