@@ -13,6 +13,7 @@
 #include "boot/cmdline.h"
 #include "boot/gunzip.h"
 #include "file_map.h"
+#include "husk/path.h"
 #include "log.h"
 
 #define BOOT_RNG_SEED_BYTES 32
@@ -75,7 +76,8 @@ static int boot_image_bytes(const struct file_map *f, size_t max, const char *wh
 int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct boot_loaded *out)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
-	uint8_t *kernel_owned = NULL, *initrd_owned = NULL;
+	cleanup_free uint8_t *kernel_owned = NULL;
+	cleanup_free uint8_t *initrd_owned = NULL;
 	const uint8_t *data;
 	size_t size;
 	int r;
@@ -103,8 +105,6 @@ int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct b
 		out->initrd_size = size;
 	}
 out:
-	free(initrd_owned);
-	free(kernel_owned);
 	file_map_close(&initrd);
 	file_map_close(&kernel);
 	return r;
