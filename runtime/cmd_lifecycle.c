@@ -22,7 +22,7 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "b:", opts, NULL)) != -1) {
+	while ((o = cmd_getopt(g, argc, argv, "b:", opts)) != -1) {
 		if (o == 'b')
 			co.bundle = optarg;
 		else if (o == 'p')
@@ -56,8 +56,7 @@ static const char *husk_one_id(const struct husk_global *g, const char *cmd, int
 
 int cmd_start(const struct husk_global *g, int argc, char **argv)
 {
-	optind = 1;
-	const char *id = husk_one_id(g, "start", argc, argv);
+	const char *id = cmd_only_id(g, "start", argc, argv);
 	return id && husk_start(g, id) == 0 ? 0 : 1;
 }
 
@@ -69,7 +68,7 @@ int cmd_kill(const struct husk_global *g, int argc, char **argv)
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "a", opts, NULL)) != -1)
+	while ((o = cmd_getopt(g, argc, argv, "a", opts)) != -1)
 		if (o == 'a')
 			all = true;
 		else
@@ -87,7 +86,7 @@ int cmd_delete(const struct husk_global *g, int argc, char **argv)
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "f", opts, NULL)) != -1)
+	while ((o = cmd_getopt(g, argc, argv, "f", opts)) != -1)
 		if (o == 'f')
 			force = true;
 		else
@@ -109,7 +108,7 @@ int cmd_run(const struct husk_global *g, int argc, char **argv)
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "b:d", opts, NULL)) != -1) {
+	while ((o = cmd_getopt(g, argc, argv, "b:d", opts)) != -1) {
 		if (o == 'b')
 			co.bundle = optarg;
 		else if (o == 'p')

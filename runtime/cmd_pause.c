@@ -1,7 +1,6 @@
 /* pause, resume: a container's vCPUs stop outside the guest, then run on. */
 #include "husk.h"
 
-#include <getopt.h>
 #include <string.h>
 
 static int husk_pause_resume(const struct husk_global *g, int argc, char **argv, bool pause)
@@ -11,13 +10,11 @@ static int husk_pause_resume(const struct husk_global *g, int argc, char **argv,
 	struct husk_err e = { 0 };
 	char reply[512];
 
-	optind = 1;
-	if (argc != 2) {
-		husk_report(g, "%s: exactly one container id, please", cmd);
+	const char *id = cmd_only_id(g, cmd, argc, argv);
+	if (!id)
 		return 1;
-	}
-	if (state_load(g, argv[1], &st, &e) < 0) {
-		husk_report(g, "%s %s: %s", cmd, argv[1], e.msg);
+	if (state_load(g, id, &st, &e) < 0) {
+		husk_report(g, "%s %s: %s", cmd, id, e.msg);
 		return 1;
 	}
 	/* runc's words: what is not running cannot pause, what is not paused cannot resume */

@@ -25,7 +25,7 @@ int cmd_ps(const struct husk_global *g, int argc, char **argv)
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+f:", opts, NULL)) != -1)
+	while ((o = cmd_getopt(g, argc, argv, "+f:", opts)) != -1)
 		if (o == 'f')
 			format = optarg;
 		else

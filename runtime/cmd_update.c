@@ -117,7 +117,7 @@ int cmd_update(const struct husk_global *g, int argc, char **argv)
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
+	while ((o = cmd_getopt(g, argc, argv, "r:", opts)) != -1) {
 		if (o == 'r' || o == UPD_RESOURCES) {
 			file = optarg;
 			continue;

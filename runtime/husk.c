@@ -55,12 +55,11 @@ int cmd_state(const struct husk_global *g, int argc, char **argv)
 {
 	struct husk_state st;
 	struct husk_err e = { 0 };
-	if (argc != 2) {
-		husk_report(g, "state: exactly one container id, please");
+	const char *id = cmd_only_id(g, "state", argc, argv);
+	if (!id)
 		return 1;
-	}
-	if (state_load(g, argv[1], &st, &e) < 0) {
-		husk_report(g, "state %s: %s", argv[1], e.msg);
+	if (state_load(g, id, &st, &e) < 0) {
+		husk_report(g, "state %s: %s", id, e.msg);
 		return 1;
 	}
 	json_t *j = husk_state_json(&st);
@@ -70,10 +69,33 @@ int cmd_state(const struct husk_global *g, int argc, char **argv)
 	return 0;
 }
 
+/* `husk list [--format|-f table|json] [--quiet|-q]`, as runc takes it. */
 int cmd_list(const struct husk_global *g, int argc, char **argv)
 {
-	bool as_json = argc >= 3 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "json");
-	bool quiet = argc >= 2 && (!strcmp(argv[1], "-q") || !strcmp(argv[1], "--quiet"));
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { NULL, 0, NULL, 0 } };
+	const char *format = "table";
+	bool quiet = false;
+	int o;
+
+	optind = 1;
+	while ((o = cmd_getopt(g, argc, argv, "f:q", opts)) != -1)
+		if (o == 'f')
+			format = optarg;
+		else if (o == 'q')
+			quiet = true;
+		else
+			return 1;
+	if (strcmp(format, "table") && strcmp(format, "json")) {
+		husk_report(g, "list: --format must be table or json, not \"%s\"", format);
+		return 1;
+	}
+	if (optind != argc) {
+		husk_report(g, "list: takes no arguments, not \"%s\"", argv[optind]);
+		return 1;
+	}
+	bool as_json = !quiet && !strcmp(format, "json");
 	json_t *all = json_array();
 	DIR *d = opendir(g->root);
 	struct dirent *de;
@@ -105,12 +127,57 @@ int cmd_list(const struct husk_global *g, int argc, char **argv)
 	return 0;
 }
 
-/* `husk spec`: a starting config.json, as runc spec writes one (rootfs "rootfs"). */
+/*
+ * runc spec --rootless: a user namespace that maps the caller to root, and
+ * no network namespace of its own (an unprivileged user could not set one up).
+ */
+static void husk_spec_rootless(json_t *spec)
+{
+	json_t *lx = json_object_get(spec, "linux");
+	json_t *ns = json_object_get(lx, "namespaces");
+	size_t i;
+	json_t *v;
+	json_array_foreach(ns, i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "type")), "network")) {
+			json_array_remove(ns, i);
+			break;
+		}
+	json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
+	json_object_set_new(lx, "uidMappings",
+			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID",
+				      (int)geteuid(), "size", 1));
+	json_object_set_new(lx, "gidMappings",
+			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID",
+				      (int)getegid(), "size", 1));
+}
+
+/*
+ * `husk spec [--bundle|-b DIR] [--rootless]`: a starting config.json, as runc
+ * spec writes one (rootfs "rootfs").
+ */
 int cmd_spec(const struct husk_global *g, int argc, char **argv)
 {
-	const char *bundle = argc >= 3 && !strcmp(argv[1], "--bundle") ? argv[2] : ".";
+	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
+					      { "rootless", no_argument, NULL, 'R' },
+					      { NULL, 0, NULL, 0 } };
+	const char *bundle = ".";
+	bool rootless = false;
 	char path[PATH_MAX];
 	struct husk_err e = { 0 };
+	int o;
+
+	optind = 1;
+	while ((o = cmd_getopt(g, argc, argv, "b:", opts)) != -1)
+		if (o == 'b')
+			bundle = optarg;
+		else if (o == 'R')
+			rootless = true;
+		else
+			return 1;
+	if (optind != argc) {
+		husk_report(g, "spec: takes no arguments, not \"%s\"", argv[optind]);
+		return 1;
+	}
 	if (path_fmt(&e, path, sizeof(path), "%s/config.json", bundle) < 0) {
 		husk_report(g, "spec: %s", e.msg);
 		return 1;
@@ -134,6 +201,8 @@ int cmd_spec(const struct husk_global *g, int argc, char **argv)
 		"mode=755", "size=65536k", "linux", "namespaces", "type", "pid", "type", "network",
 		"type", "ipc", "type", "uts", "type", "mount");
 	json_decref(caps);
+	if (j && rootless)
+		husk_spec_rootless(j);
 	int r = j ? json_dump_file(j, path, JSON_INDENT(2)) : -1;
 	json_decref(j);
 	if (r < 0) {
@@ -145,6 +214,8 @@ int cmd_spec(const struct husk_global *g, int argc, char **argv)
 
 int cmd_features(const struct husk_global *g, int argc, char **argv)
 {
+	if (cmd_no_operands(g, "features", argc, argv) < 0)
+		return 1;
 	json_t *j = json_pack(
 		"{s:s,s:s,s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
 		"s:{s:[s,s,s,s,s,s,s],s:{s:b}},s:{s:s}}",
@@ -176,8 +247,8 @@ static const struct {
 	{ "resume", cmd_resume, "resume a paused container" },
 	{ "update", cmd_update, "change the resources of a container where its VM can" },
 	{ "ps", cmd_ps, "list the processes of a container (--format json: host PIDs)" },
-	{ "list", cmd_list, "list the containers (--format json)" },
-	{ "spec", cmd_spec, "write a starting config.json" },
+	{ "list", cmd_list, "list the containers (--format|-f table|json, --quiet|-q)" },
+	{ "spec", cmd_spec, "write a starting config.json (--bundle|-b DIR, --rootless)" },
 	{ "features", cmd_features, "print what this runtime supports (JSON)" },
 };
 

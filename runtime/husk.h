@@ -26,4 +26,20 @@ int cmd_update(const struct husk_global *g, int argc, char **argv);
 
 int cmd_exec(const struct husk_global *g, int argc, char **argv);
 
+/* --- options (cmd_opts.c) ----------------------------------------------------- */
+
+struct option;
+/*
+ * getopt_long as every command calls it (optind set to 1 before the first
+ * call): an unknown option or a missing value is reported (the log too) and
+ * returned as '?'.
+ */
+int cmd_getopt(const struct husk_global *g, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+/* The one container id of a command without options of its own; NULL, said, if not. */
+const char *cmd_only_id(const struct husk_global *g, const char *cmd, int argc, char **argv);
+/* 0 when a command without options or operands got none; -EINVAL, said, if it did. */
+int cmd_no_operands(const struct husk_global *g, const char *cmd, int argc, char **argv);
+
 #endif

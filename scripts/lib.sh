@@ -6,7 +6,7 @@ HUSK_BUILD=${HUSK_BUILD:-$HUSK_TOP/build}
 
 # Debian packages the build, the guest kernel and the tests need.
 HUSK_PACKAGES=(
-	build-essential cmake pkg-config check libfdt-dev zlib1g-dev
+	build-essential cmake pkg-config check zlib1g-dev
 	linux-libc-dev linux-source-6.1 flex bison bc libelf-dev cpio xz-utils
 	qemu-system-x86 linux-image-cloud-amd64 python3 e2fsprogs
 	clang libclang-rt-14-dev libjansson-dev busybox-static crun erofs-utils

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "husk/cleanup.h"
 #include "log.h"
 
 int file_map_open(struct file_map *f, const char *path, const char *what)
@@ -16,7 +17,7 @@ int file_map_open(struct file_map *f, const char *path, const char *what)
 
 	f->data = NULL;
 	f->size = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = -errno;
 		log_err("load", "cannot open %s %s: %s", what, path, strerror(errno));
@@ -25,23 +26,19 @@ int file_map_open(struct file_map *f, const char *path, const char *what)
 	if (fstat(fd, &st) < 0) {
 		e = -errno;
 		log_err("load", "cannot stat %s %s: %s", what, path, strerror(errno));
-		close(fd);
 		return e;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		log_err("load", "%s %s is not a regular file", what, path);
-		close(fd);
 		return -EINVAL;
 	}
 	if (st.st_size == 0) {
 		log_err("load", "%s %s is empty", what, path);
-		close(fd);
 		return -ENOEXEC;
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	e = -errno;
-	close(fd);
 	if (p == MAP_FAILED) {
+		e = -errno;
 		log_err("load", "cannot map %s %s: %s", what, path, strerror(-e));
 		return e;
 	}

@@ -91,6 +91,24 @@ grep -q 'console socket' "$work/e" || fail "terminal without socket: $(cat "$wor
 h create --bundle "$work/b3" --console-socket "$work/none.sock" x 2>"$work/e" &&
 	fail "create with a console socket nobody listens on succeeded"
 grep -q 'none.sock' "$work/e" || fail "absent console socket: $(cat "$work/e")"
+# every command parses its options as runc takes them; an unknown one is refused
+expect 1 'unknown option --bogus' list --bogus
+expect 1 'unknown option --bogus' spec --bogus
+expect 1 'unknown option --bogus' state --bogus nope
+expect 1 'unknown option -z' start -z nope
+expect 1 '--format must be table or json' list -f yaml
+expect 1 'option --bundle needs a value' spec --bundle
+for f in '--format=json' '--format json' '-f json' '-fjson'; do
+	[ "$(h list $f)" = "[]" ] || fail "list $f: $(h list $f)"
+done
+h list -q >/dev/null || fail "list -q failed"
+mkdir -p "$work/spec"
+(cd "$work" && h spec -b "$work/spec") && [ -f "$work/spec/config.json" ] && [ ! -e "$work/config.json" ] ||
+	fail "spec -b did not write into its bundle"
+expect 1 'exists' spec --bundle="$work/spec"
+rm "$work/spec/config.json"
+h spec --rootless --bundle "$work/spec" && grep -q '"user"' "$work/spec/config.json" &&
+	! grep -q '"network"' "$work/spec/config.json" || fail "spec --rootless: $(cat "$work/spec/config.json")"
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "bad input left state behind: $(ls "$root")"
 
 # --- create, start, state, kill, delete --------------------------------------

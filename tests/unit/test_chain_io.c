@@ -46,12 +46,21 @@ START_TEST(write_goes_to_writable_buffers_only)
 	uint8_t in[12];
 	for (unsigned i = 0; i < 12; i++)
 		in[i] = (uint8_t)(100 + i);
+	/* offset 0 of the written stream is w1[0], however many readable bytes precede it */
 	ck_assert_uint_eq(chain_write(&c, 2, in, 5), 5);
 	ck_assert_uint_eq(w1[1], 0);
 	ck_assert_uint_eq(w1[2], 100);
 	ck_assert_uint_eq(w2[0], 101);
 	ck_assert_uint_eq(w2[3], 104);
-	ck_assert_uint_eq(r1[0], 0); /* readable buffers untouched */
+	ck_assert_uint_eq(w2[4], 0); /* no further than asked */
+	ck_assert_uint_eq(chain_write(&c, 0, in, 12), 12);
+	ck_assert_uint_eq(w1[0], 100);
+	ck_assert_uint_eq(w2[8], 111);
+	/* the readable buffers keep every byte the guest put there */
+	for (unsigned i = 0; i < sizeof(r1); i++)
+		ck_assert_uint_eq(r1[i], i);
+	for (unsigned i = 0; i < sizeof(r2); i++)
+		ck_assert_uint_eq(r2[i], 5 + i);
 	ck_assert_uint_eq(chain_write(&c, 11, in, 5), 1);
 	ck_assert_uint_eq(w2[8], 100);
 }

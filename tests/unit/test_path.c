@@ -1,9 +1,11 @@
 /* Paths that fit where they go or are refused with a message naming them: never cut short. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "husk/cleanup.h"
 #include "husk/path.h"
 #include "unit.h"
 
@@ -99,6 +101,26 @@ START_TEST(cleanup_frees)
 }
 END_TEST
 
+/* cleanup_close and cleanup_fclose close at the end of the scope; -1 and NULL are left alone. */
+START_TEST(cleanup_closes)
+{
+	int seen, seen_f;
+	{
+		cleanup_close int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		cleanup_close int none = -1;
+		cleanup_fclose FILE *f = fopen("/dev/null", "r");
+		cleanup_fclose FILE *no_f = NULL;
+		ck_assert_int_ge(fd, 0);
+		ck_assert_ptr_nonnull(f);
+		seen = fd;
+		seen_f = fileno(f);
+		(void)none, (void)no_f;
+	}
+	ck_assert_int_eq(fcntl(seen, F_GETFD), -1);
+	ck_assert_int_eq(fcntl(seen_f, F_GETFD), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("path");
@@ -109,6 +131,7 @@ int main(void)
 	tcase_add_test(tc, first_error_wins);
 	tcase_add_test(tc, alloc_has_no_limit);
 	tcase_add_test(tc, cleanup_frees);
+	tcase_add_test(tc, cleanup_closes);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

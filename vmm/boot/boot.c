@@ -11,7 +11,9 @@
 #include "boot/boot_image.h"
 #include "boot/bootparams.h"
 #include "boot/cmdline.h"
+#include "boot/gunzip.h"
 #include "file_map.h"
+#include "husk/path.h"
 #include "log.h"
 
 #define BOOT_RNG_SEED_BYTES 32
@@ -54,26 +56,53 @@ static int boot_write_rng_seed(const struct guest_mem *gm, struct boot_params *b
 	return 0;
 }
 
+/*
+ * The image in f, or, where f is gzip-compressed, what it inflates to (at most
+ * max bytes) in *owned, which the caller frees.
+ */
+static int boot_image_bytes(const struct file_map *f, size_t max, const char *what,
+			    uint8_t **owned, const uint8_t **data, size_t *size)
+{
+	*owned = NULL;
+	*data = f->data;
+	*size = f->size;
+	if (!gunzip_is_gzip(f->data, f->size))
+		return 0;
+	int r = gunzip_inflate(f->data, f->size, max, what, owned, size);
+	*data = *owned;
+	return r;
+}
+
 int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct boot_loaded *out)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
+	cleanup_free uint8_t *kernel_owned = NULL;
+	cleanup_free uint8_t *initrd_owned = NULL;
+	const uint8_t *data;
+	size_t size;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if ((r = file_map_open(&kernel, cfg->kernel, "kernel")) < 0)
 		return r;
-	if ((r = boot_load_kernel(gm, kernel.data, kernel.size, &out->kernel)) < 0) {
+	if ((r = boot_image_bytes(&kernel, gm_low_end(gm), "kernel", &kernel_owned, &data,
+				  &size)) < 0)
+		goto out;
+	if ((r = boot_load_kernel(gm, data, size, &out->kernel)) < 0) {
 		log_err("boot", "%s is not a kernel husk-vmm can boot", cfg->kernel);
 		goto out;
 	}
 	if (cfg->initrd) {
 		if ((r = file_map_open(&initrd, cfg->initrd, "initramfs")) < 0)
 			goto out;
-		if ((r = boot_place_initrd(gm, &out->kernel, initrd.size, &out->initrd_gpa)) < 0)
+		if ((r = boot_image_bytes(&initrd, boot_initrd_room(gm, &out->kernel), "initramfs",
+					  &initrd_owned, &data, &size)) < 0)
 			goto out;
-		if ((r = gm_write(gm, out->initrd_gpa, initrd.data, initrd.size)) < 0)
+		if ((r = boot_place_initrd(gm, &out->kernel, size, &out->initrd_gpa)) < 0)
 			goto out;
-		out->initrd_size = initrd.size;
+		if ((r = gm_write(gm, out->initrd_gpa, data, size)) < 0)
+			goto out;
+		out->initrd_size = size;
 	}
 out:
 	file_map_close(&initrd);

@@ -38,4 +38,7 @@ int boot_load_kernel(const struct guest_mem *gm, const uint8_t *img, size_t len,
 int boot_place_initrd(const struct guest_mem *gm, const struct boot_image *k,
 		      uint64_t size, uint64_t *gpa);
 
+/* The most bytes of initramfs boot_place_initrd could place (bounds inflating one). */
+uint64_t boot_initrd_room(const struct guest_mem *gm, const struct boot_image *k);
+
 #endif
