@@ -85,37 +85,8 @@ int ac_dial(const char *uds, unsigned port, int timeout_ms, const volatile int *
 
 int ac_call(struct ac_conn *c, uint16_t type, json_t *req, json_t **result, struct husk_err *e)
 {
-	uint32_t id = ++c->next_id;
-	int r = proto_send(c->fd, type, id, req);
-	json_decref(req);
-	if (r < 0)
-		return husk_err_set(e, -r, "sending %s: %s", proto_type_name(type), strerror(-r));
-	for (;;) {
-		struct proto_msg m = { 0 };
-		if ((r = proto_recv(c->fd, &m, e)) < 0) {
-			if (r == -ECONNRESET)
-				husk_err_set(e, ECONNRESET, "the agent closed the connection");
-			return husk_err_wrap(e, "%s", proto_type_name(type));
-		}
-		if (m.hdr.id != id || (m.hdr.type != PROTO_OK && m.hdr.type != PROTO_ERROR)) {
-			proto_msg_free(&m); /* not ours */
-			continue;
-		}
-		if (m.hdr.type == PROTO_ERROR) {
-			const char *msg = json_string_value(json_object_get(m.payload, "error"));
-			json_int_t code = json_integer_value(json_object_get(m.payload, "errno"));
-			r = husk_err_set(e, code > 0 && code < 4096 ? (int)code : EIO, "%s",
-					 msg ? msg : "the agent reported an error");
-			proto_msg_free(&m);
-			return r;
-		}
-		if (result) {
-			*result = m.payload;
-			m.payload = NULL;
-		}
-		proto_msg_free(&m);
-		return 0;
-	}
+	int r = proto_call(c->fd, type, ++c->next_id, req, -1, "the agent", result, e);
+	return r > 0 ? -(e && e->code ? e->code : EIO) : r;
 }
 
 int ac_open(struct ac_conn *c, const char *uds, int timeout_ms, const volatile int *cancel,

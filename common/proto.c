@@ -2,6 +2,7 @@
 #include "husk/proto.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ static const char *const proto_names[] = {
 	[PROTO_EXEC] = "exec",	   [PROTO_SIGNAL] = "signal", [PROTO_WAIT] = "wait",
 	[PROTO_RESIZE] = "resize", [PROTO_PS] = "ps",	      [PROTO_DELETE] = "delete",
 	[PROTO_SHUTDOWN] = "shutdown", [PROTO_STREAM] = "stream", [PROTO_UPDATE] = "update",
+	[PROTO_PAUSE] = "pause",   [PROTO_RESUME] = "resume", [PROTO_STATE] = "state",
 };
 
 const char *proto_type_name(uint16_t type)
@@ -233,50 +235,100 @@ int proto_send(int fd, uint16_t type, uint32_t id, const json_t *payload)
 	return r;
 }
 
-/* 1 when all n bytes were read, 0 on EOF before any, negative errno otherwise. */
-static int proto_read_all(int fd, uint8_t *p, size_t n)
+/* Feed `r` from fd what the message needs and no more, until one is whole. */
+static int proto_recv_feed(int fd, int timeout_ms, struct proto_reader *r,
+			   struct proto_msg *msg, struct husk_err *e)
 {
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
-		if (r < 0 && errno == EINTR)
+	uint8_t buf[16384];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		bool in_hdr = r->hdr_got < PROTO_HDR_SIZE;
+		size_t need = in_hdr ? PROTO_HDR_SIZE - r->hdr_got : r->cur.len - r->payload_got;
+		if (need > sizeof(buf))
+			need = sizeof(buf);
+		if (timeout_ms >= 0) {
+			int p = poll(&pfd, 1, timeout_ms);
+			if (p < 0 && errno == EINTR)
+				continue;
+			if (p == 0)
+				return husk_err_set(e, ETIMEDOUT, "no message within %d ms",
+						    timeout_ms);
+		}
+		ssize_t n = read(fd, buf, need);
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return got ? -EPROTO : 0;
-		got += (size_t)r;
+		if (n < 0)
+			return husk_err_set(e, errno, "reading a message%s: %s",
+					    in_hdr ? " header" : "", strerror(errno));
+		if (n == 0 && in_hdr && r->hdr_got == 0)
+			return husk_err_set(e, ECONNRESET, "connection closed");
+		if (n == 0)
+			return husk_err_set(e, EPROTO, "the connection ended inside a message%s",
+					    in_hdr ? " header" : "");
+		size_t used = 0;
+		int rc = proto_reader_feed(r, buf, (size_t)n, &used, msg, e);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
 	}
-	return 1;
+}
+
+int proto_recv_ms(int fd, int timeout_ms, struct proto_msg *msg, struct husk_err *e)
+{
+	struct proto_reader r;
+
+	memset(msg, 0, sizeof(*msg));
+	proto_reader_init(&r);
+	int rc = proto_recv_feed(fd, timeout_ms, &r, msg, e);
+	if (rc < 0 && !msg->hdr.magic)
+		msg->hdr = r.cur; /* a header read whole, its message not */
+	proto_reader_free(&r);
+	return rc;
 }
 
 int proto_recv(int fd, struct proto_msg *msg, struct husk_err *e)
 {
-	uint8_t hdr[PROTO_HDR_SIZE];
-	int r;
+	return proto_recv_ms(fd, -1, msg, e);
+}
 
-	memset(msg, 0, sizeof(*msg));
-	if ((r = proto_read_all(fd, hdr, sizeof(hdr))) <= 0) {
-		if (r == 0)
-			return husk_err_set(e, ECONNRESET, "connection closed");
-		if (r == -EPROTO)
-			return husk_err_set(e, EPROTO, "the connection ended inside a message header");
-		return husk_err_set(e, -r, "reading a message header: %s", strerror(-r));
+int proto_call(int fd, uint16_t type, uint32_t id, json_t *req, int timeout_ms,
+	       const char *peer, json_t **result, struct husk_err *e)
+{
+	const char *name = proto_type_name(type);
+	int r = proto_send(fd, type, id, req);
+	json_decref(req);
+	if (r < 0)
+		return husk_err_set(e, -r, "sending %s: %s", name, strerror(-r));
+	for (;;) {
+		struct proto_msg m = { 0 };
+		if ((r = proto_recv_ms(fd, timeout_ms, &m, e)) < 0) {
+			if (r == -ECONNRESET && e) {
+				e->code = 0; /* a closed connection: say whose */
+				husk_err_set(e, ECONNRESET, "%s closed the connection", peer);
+			}
+			return husk_err_wrap(e, "%s", name);
+		}
+		if (m.hdr.id != id || (m.hdr.type != PROTO_OK && m.hdr.type != PROTO_ERROR)) {
+			proto_msg_free(&m); /* not ours */
+			continue;
+		}
+		if (m.hdr.type == PROTO_ERROR) {
+			const char *msg = json_string_value(json_object_get(m.payload, "error"));
+			json_int_t code = json_integer_value(json_object_get(m.payload, "errno"));
+			if (msg)
+				husk_err_set(e, code > 0 && code < 4096 ? (int)code : EIO, "%s", msg);
+			else
+				husk_err_set(e, EIO, "%s reported an error", peer);
+			proto_msg_free(&m);
+			return 1;
+		}
+		if (result) {
+			*result = m.payload;
+			m.payload = NULL;
+		}
+		proto_msg_free(&m);
+		return 0;
 	}
-	if ((r = proto_hdr_decode(hdr, &msg->hdr, e)) < 0)
-		return r;
-	uint8_t *body = msg->hdr.len ? malloc(msg->hdr.len) : NULL;
-	if (msg->hdr.len && !body)
-		return husk_err_set(e, ENOMEM, "out of memory");
-	if (msg->hdr.len && (r = proto_read_all(fd, body, msg->hdr.len)) <= 0) {
-		free(body);
-		if (r == 0 || r == -EPROTO)
-			return husk_err_set(e, EPROTO, "the connection ended inside a message");
-		return husk_err_set(e, -r, "reading a message: %s", strerror(-r));
-	}
-	r = proto_payload_decode(body, msg->hdr.len, &msg->payload, e);
-	free(body);
-	return r;
 }
 
 /* --- payload fields ----------------------------------------------------------------- */

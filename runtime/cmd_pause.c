@@ -8,7 +8,6 @@ static int husk_pause_resume(const struct husk_global *g, int argc, char **argv,
 	const char *cmd = pause ? "pause" : "resume";
 	struct husk_state st;
 	struct husk_err e = { 0 };
-	char reply[512];
 
 	const char *id = cmd_only_id(g, cmd, argc, argv);
 	if (!id)
@@ -25,7 +24,7 @@ static int husk_pause_resume(const struct husk_global *g, int argc, char **argv,
 			    pause ? HUSK_ERR_NOT_RUNNING : HUSK_ERR_NOT_PAUSED);
 		return 1;
 	}
-	if (state_control(&st, cmd, reply, sizeof(reply), &e) < 0) {
+	if (state_control(&st, pause ? PROTO_PAUSE : PROTO_RESUME, NULL, NULL, &e) < 0) {
 		husk_report(g, "%s %s: %s", cmd, st.id, e.msg);
 		return 1;
 	}

@@ -11,11 +11,10 @@
 #include <unistd.h>
 
 #include "agent_client.h"
-#include "husk/line_io.h"
+#include "husk/proto.h"
 #include "husk/uds.h"
 #include "log.h"
 
-#define CTL_LINE_MAX 128
 #define CTL_READ_MS 2000
 #define CTL_AGENT_MS 10000
 
@@ -89,52 +88,48 @@ static const char *spec_ctl_start_refusal(const struct spec_run *sr)
 	return "cannot start a container in the creating state";
 }
 
-/* "start": ask the runner and wait for what START said. */
-static void spec_ctl_do_start(struct spec_run *sr, char *reply, size_t len)
+/* START: ask the runner and wait for what the agent's START said. */
+static int spec_ctl_do_start(struct spec_run *sr, struct husk_err *e)
 {
+	int r = 0;
+
 	pthread_mutex_lock(&sr->lock);
 	if (sr->state != SPEC_CREATED || sr->start_requested || sr->paused) {
-		snprintf(reply, len, "error %s\n", spec_ctl_start_refusal(sr));
+		r = husk_err_set(e, EINVAL, "%s", spec_ctl_start_refusal(sr));
 		pthread_mutex_unlock(&sr->lock);
-		return;
+		return r;
 	}
 	sr->start_requested = true;
 	pthread_cond_broadcast(&sr->cond);
 	while (!sr->start_done && !*sr->stopping)
 		pthread_cond_wait(&sr->cond, &sr->lock);
-	if (sr->start_done && sr->start_result == 0)
-		snprintf(reply, len, "ok\n");
-	else
-		snprintf(reply, len, "error %s\n",
-			 sr->start_done ? sr->start_error : "the VM ended");
+	if (!sr->start_done)
+		r = husk_err_set(e, ECANCELED, "the VM ended");
+	else if (sr->start_result < 0)
+		r = husk_err_set(e, -sr->start_result, "%s", sr->start_error);
 	pthread_mutex_unlock(&sr->lock);
+	return r;
 }
 
-/* "pause" / "resume": the vCPUs stop outside the guest, or run on. */
-static void spec_ctl_do_pause(struct spec_run *sr, bool pause, char *reply, size_t len)
+/* PAUSE / RESUME: the vCPUs stop outside the guest, or run on. */
+static int spec_ctl_do_pause(struct spec_run *sr, bool pause, struct husk_err *e)
 {
 	pthread_mutex_lock(&sr->lock);
 	enum spec_state st = sr->state;
 	bool paused = sr->paused;
 	pthread_mutex_unlock(&sr->lock);
 	/* runc's words: only what runs pauses, only what is paused resumes */
-	if (pause && (paused || (st != SPEC_CREATED && st != SPEC_RUNNING))) {
-		snprintf(reply, len, "error " HUSK_ERR_NOT_RUNNING "\n");
-		return;
-	}
-	if (!pause && (!paused || (st != SPEC_CREATED && st != SPEC_RUNNING))) {
-		snprintf(reply, len, "error " HUSK_ERR_NOT_PAUSED "\n");
-		return;
-	}
+	if (pause && (paused || (st != SPEC_CREATED && st != SPEC_RUNNING)))
+		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING);
+	if (!pause && (!paused || (st != SPEC_CREATED && st != SPEC_RUNNING)))
+		return husk_err_set(e, EINVAL, HUSK_ERR_NOT_PAUSED);
 	int r = pause ? vmm_pause(sr->vm) : vmm_resume(sr->vm);
-	if (r < 0) {
-		snprintf(reply, len, "error %s: %s\n", pause ? "pause" : "resume", strerror(-r));
-		return;
-	}
+	if (r < 0)
+		return husk_err_set(e, -r, "%s: %s", pause ? "pause" : "resume", strerror(-r));
 	pthread_mutex_lock(&sr->lock);
 	sr->paused = pause;
 	pthread_mutex_unlock(&sr->lock);
-	snprintf(reply, len, "ok\n");
+	return 0;
 }
 
 /*
@@ -150,78 +145,106 @@ static bool spec_ctl_ended(struct spec_run *sr, const struct husk_err *e)
 	return stopped || e->code == ESRCH || *sr->stopping;
 }
 
-static void spec_ctl_do_kill(struct spec_run *sr, const char *args, char *reply, size_t len)
+/* SIGNAL: passed on to the agent. */
+static int spec_ctl_do_kill(struct spec_run *sr, const json_t *req, struct husk_err *e)
 {
-	int sig = 0, all = 0;
-	struct husk_err e = { 0 };
+	long long sig = 0;
+	int all = 0;
+	struct husk_err ae = { 0 };
 	struct ac_conn c = { .fd = -1 };
 
-	if (sscanf(args, "%d %d", &sig, &all) != 2 || sig < 1 || sig > 64) {
-		snprintf(reply, len, "error kill: a signal number and 0 or 1\n");
-		return;
-	}
+	if (proto_get_int(req, "signal", 1, 1, 64, &sig, e) < 0 ||
+	    proto_get_bool(req, "all", &all, e) < 0)
+		return husk_err_wrap(e, "signal");
 	pthread_mutex_lock(&sr->lock);
 	enum spec_state st = sr->state;
 	bool paused = sr->paused;
 	pthread_mutex_unlock(&sr->lock);
-	if (st == SPEC_BOOTING) {
-		snprintf(reply, len, "error the container is %s\n", spec_state_names[st]);
-		return;
-	}
+	if (st == SPEC_BOOTING)
+		return husk_err_set(e, EBUSY, "the container is %s", spec_state_names[st]);
 	/*
 	 * The workload has ended, the VM may still be on its way down: runc's
 	 * words, which containerd takes as "already finished" (any other
 	 * failure of a kill it retries for minutes).
 	 */
-	if (st == SPEC_STOPPED) {
-		snprintf(reply, len, "error " HUSK_ERR_NOT_RUNNING "\n");
-		return;
-	}
+	if (st == SPEC_STOPPED)
+		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING);
 	if (paused && sig == SIGKILL) {
 		/* nothing runs in a paused guest: the VM ends, as its processes would */
 		vmm_stop(sr->vm, 128 + SIGKILL, "killed while paused");
-		snprintf(reply, len, "ok\n");
-		return;
+		return 0;
 	}
-	if (paused) {
-		snprintf(reply, len, "error the container is paused: resume it first\n");
-		return;
-	}
-	if (ac_open(&c, sr->uds, CTL_AGENT_MS, sr->stopping, NULL, 0, &e) == 0 &&
-	    ac_call(&c, PROTO_SIGNAL,
-		    json_pack("{s:s,s:i,s:b}", "id", sr->cfg.container_id, "signal", sig, "all", all),
-		    NULL, &e) == 0)
-		snprintf(reply, len, "ok\n");
-	else if (spec_ctl_ended(sr, &e))
-		snprintf(reply, len, "error " HUSK_ERR_NOT_RUNNING "\n");
-	else
-		snprintf(reply, len, "error %s\n", e.msg);
+	if (paused)
+		return husk_err_set(e, EBUSY, "the container is paused: resume it first");
+	int r = ac_open(&c, sr->uds, CTL_AGENT_MS, sr->stopping, NULL, 0, &ae);
+	if (r == 0)
+		r = ac_call(&c, PROTO_SIGNAL,
+			    json_pack("{s:s,s:i,s:b}", "id", sr->cfg.container_id, "signal",
+				      (int)sig, "all", all),
+			    NULL, &ae);
 	ac_close(&c);
+	if (r == 0)
+		return 0;
+	if (spec_ctl_ended(sr, &ae))
+		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING);
+	/* ESRCH means "not running" to the runtime, and this is something else */
+	return husk_err_set(e, ae.code == ESRCH ? EIO : ae.code, "%s", ae.msg);
 }
 
+static int spec_ctl_do_state(struct spec_run *sr, json_t **res, struct husk_err *e)
+{
+	pthread_mutex_lock(&sr->lock);
+	const char *state = sr->paused && sr->state != SPEC_STOPPED ? "paused" :
+								      spec_state_names[sr->state];
+	pthread_mutex_unlock(&sr->lock);
+	*res = json_pack("{s:s}", "state", state);
+	return *res ? 0 : husk_err_set(e, ENOMEM, "out of memory");
+}
+
+static int spec_ctl_request(struct spec_run *sr, const struct proto_msg *m, json_t **res,
+			    struct husk_err *e)
+{
+	const char *name = proto_type_name(m->hdr.type), *id = NULL;
+
+	if (proto_get_string(m->payload, "id", 0, &id, e) < 0)
+		return husk_err_wrap(e, "%s", name);
+	if (id && sr->cfg.container_id && strcmp(id, sr->cfg.container_id))
+		return husk_err_set(e, ENOENT, "%s: container \"%s\" is not the one here (\"%s\")",
+				    name, id, sr->cfg.container_id);
+	switch (m->hdr.type) {
+	case PROTO_START:
+		return spec_ctl_do_start(sr, e);
+	case PROTO_SIGNAL:
+		return spec_ctl_do_kill(sr, m->payload, e);
+	case PROTO_PAUSE:
+	case PROTO_RESUME:
+		return spec_ctl_do_pause(sr, m->hdr.type == PROTO_PAUSE, e);
+	case PROTO_STATE:
+		return spec_ctl_do_state(sr, res, e);
+	default:
+		return husk_err_set(e, EOPNOTSUPP, "%s: not a request husk-vmm serves", name);
+	}
+}
+
+/* One request per connection, answered OK or ERROR. */
 static void spec_ctl_serve(struct spec_run *sr, int fd)
 {
-	char line[CTL_LINE_MAX], reply[HUSK_ERR_MSG_MAX + 16];
+	struct proto_msg m;
+	struct husk_err e = { 0 };
+	json_t *res = NULL;
 
-	line_read(fd, line, sizeof(line), CTL_READ_MS);
-	if (!strcmp(line, "start")) {
-		spec_ctl_do_start(sr, reply, sizeof(reply));
-	} else if (!strncmp(line, "kill ", 5)) {
-		spec_ctl_do_kill(sr, line + 5, reply, sizeof(reply));
-	} else if (!strcmp(line, "pause") || !strcmp(line, "resume")) {
-		spec_ctl_do_pause(sr, !strcmp(line, "pause"), reply, sizeof(reply));
-	} else if (!strcmp(line, "state")) {
-		pthread_mutex_lock(&sr->lock);
-		snprintf(reply, sizeof(reply), "%s\n",
-			 sr->paused && sr->state != SPEC_STOPPED ? "paused" :
-								   spec_state_names[sr->state]);
-		pthread_mutex_unlock(&sr->lock);
-	} else {
-		snprintf(reply, sizeof(reply), "error unknown request \"%.40s\"\n", line);
-	}
-	if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) < 0) {
+	int r = proto_recv_ms(fd, CTL_READ_MS, &m, &e);
+	if (r == -ECONNRESET || r == -ETIMEDOUT)
+		return; /* no request */
+	if (r == 0)
+		r = spec_ctl_request(sr, &m, &res, &e);
+	if (r < 0)
+		res = proto_error_payload(&e);
+	if (proto_send(fd, r < 0 ? PROTO_ERROR : PROTO_OK, m.hdr.id, res) < 0) {
 		/* the client left */
 	}
+	json_decref(res);
+	proto_msg_free(&m);
 }
 
 static void *spec_ctl_main(void *arg)

@@ -1,6 +1,8 @@
 /*
- * The wire protocol between the host (husk-vmm, husk) and husk-agent, over
- * virtio-vsock. Defined here once; both sides link common/proto.c.
+ * The wire protocol of every control channel: between the host (husk-vmm,
+ * husk) and husk-agent, over virtio-vsock, and between husk and husk-vmm,
+ * over its control socket (below). Defined here once; every side links
+ * common/proto.c.
  *
  * Every message is a fixed 16-byte header followed by `len` bytes of
  * payload, a JSON object (encoded with jansson). All header fields are
@@ -47,6 +49,20 @@
  * PIDs are the guest's. In run-once mode (CREATE "run_once": true) the agent
  * powers the guest off once the container's process has ended and no
  * control connection is left.
+ *
+ * husk-vmm's control socket (--control, a Unix socket) takes the same
+ * messages, one request per connection, for the container it runs:
+ *   START    {"id": "c1"}                       -> {} once the workload runs
+ *   SIGNAL   {"id": "c1", "signal": 15, "all": false} -> {}
+ *            a paused container takes only SIGKILL, which ends its VM
+ *   PAUSE    {"id": "c1"}                       -> {} (the vCPUs stop)
+ *   RESUME   {"id": "c1"}                       -> {}
+ *   STATE    {"id": "c1"}                       -> {"state": "booting"|"created"|
+ *                                                  "running"|"paused"|"stopped"}
+ * "id", optional there, must name that container. Refusals are runc's words
+ * ("container not running", with errno ESRCH, "container not paused",
+ * "cannot start an already running container", ...). The agent answers
+ * PAUSE, RESUME and STATE with EOPNOTSUPP.
  */
 #ifndef HUSK_PROTO_H
 #define HUSK_PROTO_H
@@ -78,6 +94,9 @@ enum proto_type {
 	PROTO_SHUTDOWN = 10,
 	PROTO_STREAM = 11,
 	PROTO_UPDATE = 12,
+	PROTO_PAUSE = 13,  /* husk-vmm's control socket only */
+	PROTO_RESUME = 14, /* husk-vmm's control socket only */
+	PROTO_STATE = 15,  /* husk-vmm's control socket only */
 	PROTO_OK = 0x100,
 	PROTO_ERROR = 0x101,
 };
@@ -148,8 +167,25 @@ void proto_msg_free(struct proto_msg *m);
 
 /* Blocking I/O on a connected socket (host side and tests). */
 int proto_send(int fd, uint16_t type, uint32_t id, const json_t *payload);
-/* Reads one whole message; -ECONNRESET on EOF before a message. */
+/*
+ * Reads one whole message, through a proto_reader, reading no byte past it;
+ * -ECONNRESET on EOF before a message. On a bad message msg->hdr holds what
+ * was read of its header (its id lets a server answer).
+ */
 int proto_recv(int fd, struct proto_msg *msg, struct husk_err *e);
+/* The same, -ETIMEDOUT when no byte comes for timeout_ms (-1: wait as long as it takes). */
+int proto_recv_ms(int fd, int timeout_ms, struct proto_msg *msg, struct husk_err *e);
+
+/*
+ * One request with id `id` and its reply (messages with other ids are
+ * skipped). `req` is consumed (NULL for {}); `peer` names the other side in
+ * errors ("the agent"). Returns 0 on OK, with *result (if result is
+ * non-NULL) its payload; 1 on ERROR, with `e` holding the reply's message
+ * and errno; a negative errno, `e` saying why, when no reply came
+ * (timeout_ms as for proto_recv_ms).
+ */
+int proto_call(int fd, uint16_t type, uint32_t id, json_t *req, int timeout_ms,
+	       const char *peer, json_t **result, struct husk_err *e);
 
 /* Payload field helpers: each names the field in its error. */
 int proto_get_string(const json_t *obj, const char *key, int required, const char **out,

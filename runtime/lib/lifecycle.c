@@ -251,7 +251,6 @@ int husk_start(const struct husk_global *g, const char *id)
 {
 	struct husk_state st;
 	struct husk_err e = { 0 };
-	char reply[512];
 
 	if (state_load(g, id, &st, &e) < 0) {
 		husk_report(g, "start %s: %s", id, e.msg);
@@ -262,7 +261,7 @@ int husk_start(const struct husk_global *g, const char *id)
 		husk_report(g, "start %s: %s", st.id, husk_start_refusal(status));
 		return -EINVAL;
 	}
-	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
+	if (state_control(&st, PROTO_START, NULL, NULL, &e) < 0) {
 		husk_report(g, "start %s: %s", st.id, e.msg);
 		return -e.code;
 	}
@@ -290,7 +289,6 @@ int husk_kill(const struct husk_global *g, const char *id, const char *signal, b
 {
 	struct husk_state st;
 	struct husk_err e = { 0 };
-	char req[64], reply[512];
 
 	if (state_load(g, id, &st, &e) < 0) {
 		husk_report(g, "kill %s: %s", id, e.msg);
@@ -314,8 +312,8 @@ int husk_kill(const struct husk_global *g, const char *id, const char *signal, b
 		husk_report(g, "kill %s: %s", st.id, HUSK_ERR_NOT_RUNNING);
 		return -ESRCH;
 	}
-	snprintf(req, sizeof(req), "kill %d %d", sig, all);
-	if (state_control(&st, req, reply, sizeof(reply), &e) < 0) {
+	if (state_control(&st, PROTO_SIGNAL,
+			  json_pack("{s:i,s:b}", "signal", sig, "all", all), NULL, &e) < 0) {
 		if (all && e.code == ESRCH)
 			return 0;
 		husk_report(g, "kill %s: %s", st.id, e.msg);
@@ -375,13 +373,12 @@ int husk_run(const struct husk_global *g, const char *id, const struct husk_crea
 {
 	struct husk_state st;
 	struct husk_err e = { 0 };
-	char reply[512];
 	int status;
 
 	int r = husk_create(g, id, o, &st);
 	if (r < 0)
 		return r;
-	if (state_control(&st, "start", reply, sizeof(reply), &e) < 0) {
+	if (state_control(&st, PROTO_START, NULL, NULL, &e) < 0) {
 		husk_report(g, "run %s: %s", st.id, e.msg);
 		husk_stop_vmm(&st);
 		husk_remove(&st);

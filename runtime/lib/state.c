@@ -16,7 +16,6 @@
 #include <jansson.h>
 
 #include "agent_client.h"
-#include "husk/line_io.h"
 #include "husk/path.h"
 #include "husk/spec.h"
 #include "husk/uds.h"
@@ -167,10 +166,11 @@ bool state_alive(const struct husk_state *st)
 	return st->pid > 0 && kill(st->pid, 0) == 0 && state_starttime(st->pid) == st->starttime;
 }
 
-int state_control(const struct husk_state *st, const char *req, char *reply, size_t len,
+int state_control(const struct husk_state *st, uint16_t type, json_t *req, json_t **result,
 		  struct husk_err *e)
 {
 	char path[sizeof(st->dir) + 16];
+	struct husk_err ce = { 0 };
 
 	snprintf(path, sizeof(path), "%s/control.sock", st->dir);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -178,22 +178,23 @@ int state_control(const struct husk_state *st, const char *req, char *reply, siz
 	if (r < 0) {
 		if (fd >= 0)
 			close(fd);
+		json_decref(req);
 		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING); /* gone, or going */
 	}
-	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		close(fd);
-		return husk_err_set(e, EIO, "container \"%s\": control socket: %s", st->id,
-				    strerror(errno));
-	}
+	if (!req)
+		req = json_object();
+	if (req)
+		json_object_set_new(req, "id", json_string(st->id));
 	/* a start waits for the workload to be executed in the guest */
-	line_read(fd, reply, len, STATE_REPLY_MS);
+	r = proto_call(fd, type, 1, req, STATE_REPLY_MS, "husk-vmm", result, &ce);
 	close(fd);
-	if (!strncmp(reply, "error ", 6))
-		return husk_err_set(e, strcmp(reply + 6, HUSK_ERR_NOT_RUNNING) ? EIO : ESRCH, "%s",
-				    reply + 6);
-	if (!reply[0] && !state_alive(st))
+	if (r > 0)
+		return husk_err_set(e, ce.code, "%s", ce.msg); /* husk-vmm's words */
+	if (r == 0)
+		return 0;
+	if (!state_alive(st))
 		return husk_err_set(e, ESRCH, HUSK_ERR_NOT_RUNNING); /* it ended meanwhile */
-	return reply[0] ? 0 : husk_err_set(e, EIO, "container \"%s\": no answer", st->id);
+	return husk_err_set(e, EIO, "container \"%s\": control socket: %s", st->id, ce.msg);
 }
 
 int state_agent_call(const struct husk_state *st, uint16_t type, json_t *req, json_t **result,
@@ -213,17 +214,20 @@ int state_agent_call(const struct husk_state *st, uint16_t type, json_t *req, js
 
 const char *state_status(const struct husk_state *st)
 {
-	char reply[64];
-	struct husk_err e = { 0 };
-	if (!state_alive(st))
-		return "stopped";
-	if (state_control(st, "state", reply, sizeof(reply), &e) < 0)
-		return "stopped"; /* alive but past serving: on its way out */
-	if (!strcmp(reply, "booting"))
-		return "creating";
 	static const char *const live[] = { "created", "running", "paused" };
-	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
-		if (!strcmp(reply, live[i]))
-			return live[i];
-	return "stopped";
+	struct husk_err e = { 0 };
+	json_t *res = NULL;
+	const char *status = "stopped";
+	if (!state_alive(st))
+		return status;
+	if (state_control(st, PROTO_STATE, NULL, &res, &e) < 0)
+		return status; /* alive but past serving: on its way out */
+	const char *state = json_string_value(json_object_get(res, "state"));
+	if (state && !strcmp(state, "booting"))
+		status = "creating";
+	for (size_t i = 0; state && i < sizeof(live) / sizeof(live[0]); i++)
+		if (!strcmp(state, live[i]))
+			status = live[i];
+	json_decref(res);
+	return status;
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "husk/error.h"
+#include "husk/proto.h"
 
 #define HUSK_DEFAULT_ROOT "/run/husk"
 
@@ -54,8 +55,14 @@ const char *state_status(const struct husk_state *st);
 bool state_alive(const struct husk_state *st);
 /* A process's start time (clock ticks since boot, /proc/PID/stat field 22); 0 if gone. */
 unsigned long long state_starttime(pid_t pid);
-/* One line to husk-vmm's control socket, one line back (without '\n'). */
-int state_control(const struct husk_state *st, const char *req, char *reply, size_t len,
+/*
+ * One request to husk-vmm's control socket (include/husk/proto.h): `req` is
+ * consumed (NULL for {}) and gets the container's "id"; on OK *result (if
+ * result is non-NULL) is the reply's payload. An ERROR reply is husk-vmm's
+ * words and errno; a VMM that is gone, or goes without answering, is
+ * HUSK_ERR_NOT_RUNNING with ESRCH.
+ */
+int state_control(const struct husk_state *st, uint16_t type, json_t *req, json_t **result,
 		  struct husk_err *e);
 
 /* One request to the container's agent (through its vsock socket); `req` is consumed. */

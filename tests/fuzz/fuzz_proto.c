@@ -1,8 +1,10 @@
 /*
- * libFuzzer target: the agent protocol's decoder. The input is a byte
- * stream fed in chunks (the first byte picks their size) to the
- * incremental reader, as the agent reads a connection; every message that
- * comes out is looked into as the agent would and encoded again (it must
+ * libFuzzer target: the decoder of the one control protocol, which the
+ * agent and husk-vmm's control socket both read (husk-vmm through
+ * proto_recv_ms, a proto_reader underneath). The input is a byte stream fed
+ * in chunks (the first byte picks their size) to the incremental reader, as
+ * the agent reads a connection; every message that comes out is looked into
+ * as the agent, husk-vmm and their clients would and encoded again (it must
  * read back the same), and every error must make an error reply.
  */
 #include <stdint.h>
@@ -63,6 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			proto_get_int(m.payload, "signal", 1, 1, 64, &v, &e);
 			proto_get_int(m.payload, "rows", 0, 1, 65535, &v, &e);
 			proto_get_bool(m.payload, "all", &b, &e);
+			proto_get_string(m.payload, "state", 0, &s, &e);
+			proto_get_string(m.payload, "error", 0, &s, &e);
+			proto_get_int(m.payload, "errno", 0, 1, 4095, &v, &e);
 			proto_reencode(&m);
 		}
 		if (rc < 0) {

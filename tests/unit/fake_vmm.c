@@ -1,9 +1,10 @@
 /*
  * A stand-in for husk-vmm, for the runtime's unit tests: it takes husk
  * create's command line, says "ready" on --ready-fd and serves the control
- * socket (--control) as vmm/spec_control.c does, with no VM behind it:
- *   start -> running; kill SIG ALL -> ok, then it ends as a workload killed
- *   by SIG would (exit 128 + SIG); pause, resume; state.
+ * socket (--control) as shim/spec_control.c does, in the protocol of
+ * include/husk/proto.h, with no VM behind it: START -> running; SIGNAL ->
+ * OK, then it ends as a workload killed by the signal would (exit 128 +
+ * the signal); PAUSE, RESUME; STATE.
  * FAKE_VMM_ERROR=MSG in the environment: "error MSG" on --ready-fd, exit 1.
  */
 #include <errno.h>
@@ -15,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "husk/line_io.h"
+#include "husk/proto.h"
 #include "husk/uds.h"
 
 static const char *fake_start_refusal(const char *state, bool paused)
@@ -74,40 +75,46 @@ int main(int argc, char **argv)
 	close(ready);
 
 	for (;;) {
-		char line[128], reply[256];
-		int sig = 0, all = 0;
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct proto_msg m;
+		struct husk_err e = { 0 };
+		json_t *res = NULL;
+		long long sig = 0;
+		int all = 0, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		line[0] = '\0';
-		line_read(fd, line, sizeof(line), 2000);
-		if (!strcmp(line, "state")) {
-			snprintf(reply, sizeof(reply), "%s\n", paused ? "paused" : state);
-		} else if (!strcmp(line, "start")) {
-			if (strcmp(state, "created") || paused) {
-				snprintf(reply, sizeof(reply), "error %s\n",
-					 fake_start_refusal(state, paused));
-			} else {
+		if (proto_recv_ms(fd, 2000, &m, &e) < 0) {
+			/* answered below */
+		} else if (m.hdr.type == PROTO_STATE) {
+			res = json_pack("{s:s}", "state", paused ? "paused" : state);
+		} else if (m.hdr.type == PROTO_START) {
+			if (strcmp(state, "created") || paused)
+				husk_err_set(&e, EINVAL, "%s", fake_start_refusal(state, paused));
+			else
 				state = "running";
-				snprintf(reply, sizeof(reply), "ok\n");
-			}
-		} else if (!strcmp(line, "pause") || !strcmp(line, "resume")) {
-			paused = !strcmp(line, "pause");
-			snprintf(reply, sizeof(reply), "ok\n");
-		} else if (sscanf(line, "kill %d %d", &sig, &all) == 2 && sig >= 1 && sig <= 64) {
-			snprintf(reply, sizeof(reply), "ok\n");
+		} else if (m.hdr.type == PROTO_PAUSE || m.hdr.type == PROTO_RESUME) {
+			paused = m.hdr.type == PROTO_PAUSE;
+		} else if (m.hdr.type == PROTO_SIGNAL) {
+			if (proto_get_int(m.payload, "signal", 1, 1, 64, &sig, &e) == 0)
+				proto_get_bool(m.payload, "all", &all, &e);
 		} else {
-			snprintf(reply, sizeof(reply), "error unknown request \"%.40s\"\n", line);
+			husk_err_set(&e, EOPNOTSUPP, "%s: not a request husk-vmm serves",
+				     proto_type_name(m.hdr.type));
 		}
-		if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) < 0) {
+		if (e.code) {
+			sig = 0;
+			res = proto_error_payload(&e);
+		}
+		if (proto_send(fd, e.code ? PROTO_ERROR : PROTO_OK, m.hdr.id, res) < 0) {
 			/* the client left */
 		}
+		json_decref(res);
+		proto_msg_free(&m);
 		close(fd);
 		if (sig) {
 			/* the workload ends of its signal, and the VM with it */
 			close(lfd);
 			unlink(control);
-			return 128 + sig;
+			return 128 + (int)sig;
 		}
 	}
 }

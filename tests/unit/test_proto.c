@@ -281,13 +281,14 @@ START_TEST(type_names)
 {
 	static const char *const names[] = { NULL,     "hello", "create", "start",  "exec",
 					     "signal", "wait",  "resize", "ps",     "delete",
-					     "shutdown", "stream", "update" };
+					     "shutdown", "stream", "update", "pause",
+					     "resume", "state" };
 	for (uint16_t t = 1; t < sizeof(names) / sizeof(names[0]); t++)
 		ck_assert_str_eq(proto_type_name(t), names[t]);
 	ck_assert_str_eq(proto_type_name(PROTO_OK), "ok");
 	ck_assert_str_eq(proto_type_name(PROTO_ERROR), "error");
 	ck_assert_ptr_null(proto_type_name(0));
-	ck_assert_ptr_null(proto_type_name(PROTO_UPDATE + 1));
+	ck_assert_ptr_null(proto_type_name(PROTO_STATE + 1));
 	ck_assert_ptr_null(proto_type_name(PROTO_ERROR + 1));
 	ck_assert_ptr_null(proto_type_name(0xffff));
 }
@@ -458,6 +459,57 @@ START_TEST(error_payload_survives_a_cut_message)
 }
 END_TEST
 
+/* A reply already waiting on the socket, as the server would send it. */
+static void put_reply(int fd, uint16_t type, uint32_t id, json_t *payload)
+{
+	ck_assert_int_eq(proto_send(fd, type, id, payload), 0);
+	json_decref(payload);
+}
+
+/* proto_call: replies to other ids skipped, ERROR as 1, timeouts, a closed peer named. */
+START_TEST(call_matches_its_reply)
+{
+	int sv[2];
+	json_t *res = NULL;
+	struct husk_err e = { 0 };
+	struct proto_msg m;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	put_reply(sv[1], PROTO_OK, 4, NULL);
+	put_reply(sv[1], PROTO_ERROR, 5,
+		  json_pack("{s:s,s:i}", "error", "container not running", "errno", ESRCH));
+	ck_assert_int_eq(proto_call(sv[0], PROTO_SIGNAL, 5, json_pack("{s:i}", "signal", 9), 1000,
+				    "husk-vmm", &res, &e),
+			 1);
+	ck_assert_int_eq(e.code, ESRCH);
+	ck_assert_str_eq(e.msg, "container not running");
+	ck_assert_ptr_null(res);
+	/* the requests arrived as sent */
+	ck_assert_int_eq(proto_recv_ms(sv[1], 1000, &m, &e), 0);
+	ck_assert_uint_eq(m.hdr.type, PROTO_SIGNAL);
+	ck_assert_uint_eq(m.hdr.id, 5);
+	proto_msg_free(&m);
+
+	memset(&e, 0, sizeof(e));
+	put_reply(sv[1], PROTO_OK, 6, json_pack("{s:s}", "state", "running"));
+	ck_assert_int_eq(proto_call(sv[0], PROTO_STATE, 6, NULL, 1000, "husk-vmm", &res, &e), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(res, "state")), "running");
+	json_decref(res);
+
+	ck_assert_int_eq(proto_call(sv[0], PROTO_PAUSE, 7, NULL, 50, "husk-vmm", NULL, &e),
+			 -ETIMEDOUT);
+	ck_assert_msg(strstr(e.msg, "pause: no message within 50 ms"), "%s", e.msg);
+
+	memset(&e, 0, sizeof(e));
+	shutdown(sv[1], SHUT_WR);
+	ck_assert_int_eq(proto_call(sv[0], PROTO_START, 8, NULL, 1000, "husk-vmm", NULL, &e),
+			 -ECONNRESET);
+	ck_assert_msg(strstr(e.msg, "husk-vmm closed the connection"), "%s", e.msg);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proto");
@@ -476,6 +528,7 @@ int main(void)
 	tcase_add_test(tc, send_recv_over_a_pipe);
 	tcase_add_test(tc, more_field_getters);
 	tcase_add_test(tc, error_payload_survives_a_cut_message);
+	tcase_add_test(tc, call_matches_its_reply);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -56,38 +56,52 @@ static void ctl_close(struct ctl_fixture *f)
 	rmdir(f->dir);
 }
 
-/* One request, its one-line answer. */
-static void ctl_ask(struct ctl_fixture *f, const char *req, char *reply, size_t len)
+/*
+ * One request (`req` consumed, NULL for {}), its answer as text: "ok", the
+ * state for a STATE, or "error MSG". A "container not running" must come
+ * with ESRCH: that is how the runtime knows it.
+ */
+static void ctl_ask(struct ctl_fixture *f, uint16_t type, json_t *req, char *reply, size_t len)
 {
+	struct husk_err e = { 0 };
+	json_t *res = NULL;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(uds_connect(fd, f->control), 0);
-	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	ck_assert_int_eq(write(fd, "\n", 1), 1);
-	reply[0] = '\0';
-	line_read(fd, reply, len, 5000);
+	int r = proto_call(fd, type, 1, req, 5000, "husk-vmm", &res, &e);
 	close(fd);
+	ck_assert_int_ge(r, 0);
+	if (r > 0) {
+		snprintf(reply, len, "error %s", e.msg);
+		ck_assert_int_eq(e.code == ESRCH, !strcmp(e.msg, HUSK_ERR_NOT_RUNNING));
+	} else {
+		const char *state = json_string_value(json_object_get(res, "state"));
+		snprintf(reply, len, "%s", state ? state : "ok");
+	}
+	json_decref(res);
 }
 
-#define ck_reply(f, req, want)                                                     \
+#define KILL(sig, all) json_pack("{s:i,s:b}", "signal", (sig), "all", (all))
+
+#define ck_reply(f, type, req, want)                                               \
 	do {                                                                       \
 		char r_[300];                                                      \
-		ctl_ask((f), (req), r_, sizeof(r_));                               \
-		ck_assert_msg(!strcmp(r_, (want)), "%s: \"%s\", not \"%s\"", (req), \
-			      r_, (want));                                         \
+		ctl_ask((f), (type), (req), r_, sizeof(r_));                       \
+		ck_assert_msg(!strcmp(r_, (want)), "%s: \"%s\", not \"%s\"",        \
+			      proto_type_name(type), r_, (want));                  \
 	} while (0)
 
 START_TEST(a_stopped_container_is_not_running)
 {
 	struct ctl_fixture f;
 	ctl_open(&f, SPEC_STOPPED, false);
-	ck_reply(&f, "kill 9 0", "error container not running");
-	ck_reply(&f, "kill 15 0", "error container not running");
-	ck_reply(&f, "kill 9 1", "error container not running");
-	ck_reply(&f, "start", "error cannot start a container that has stopped");
-	ck_reply(&f, "pause", "error container not running");
-	ck_reply(&f, "resume", "error container not paused");
-	ck_reply(&f, "state", "stopped");
+	ck_reply(&f, PROTO_SIGNAL, KILL(9, 0), "error container not running");
+	ck_reply(&f, PROTO_SIGNAL, KILL(15, 0), "error container not running");
+	ck_reply(&f, PROTO_SIGNAL, KILL(9, 1), "error container not running");
+	ck_reply(&f, PROTO_START, NULL, "error cannot start a container that has stopped");
+	ck_reply(&f, PROTO_PAUSE, NULL, "error container not running");
+	ck_reply(&f, PROTO_RESUME, NULL, "error container not paused");
+	ck_reply(&f, PROTO_STATE, NULL, "stopped");
 	ctl_close(&f);
 }
 END_TEST
@@ -96,13 +110,13 @@ START_TEST(a_running_container_refuses_as_runc)
 {
 	struct ctl_fixture f;
 	ctl_open(&f, SPEC_RUNNING, false);
-	ck_reply(&f, "start", "error cannot start an already running container");
-	ck_reply(&f, "resume", "error container not paused");
+	ck_reply(&f, PROTO_START, NULL, "error cannot start an already running container");
+	ck_reply(&f, PROTO_RESUME, NULL, "error container not paused");
 	ctl_close(&f);
 	ctl_open(&f, SPEC_RUNNING, true);
-	ck_reply(&f, "start", "error cannot start a container in the paused state");
-	ck_reply(&f, "pause", "error container not running");
-	ck_reply(&f, "kill 15 0", "error the container is paused: resume it first");
+	ck_reply(&f, PROTO_START, NULL, "error cannot start a container in the paused state");
+	ck_reply(&f, PROTO_PAUSE, NULL, "error container not running");
+	ck_reply(&f, PROTO_SIGNAL, KILL(15, 0), "error the container is paused: resume it first");
 	ctl_close(&f);
 }
 END_TEST
@@ -113,7 +127,7 @@ START_TEST(a_kill_while_the_vm_ends_is_not_running)
 	struct ctl_fixture f;
 	ctl_open(&f, SPEC_RUNNING, false);
 	f.stopping = 1;
-	ck_reply(&f, "kill 9 0", "error container not running");
+	ck_reply(&f, PROTO_SIGNAL, KILL(9, 0), "error container not running");
 	ctl_close(&f);
 }
 END_TEST
@@ -159,9 +173,39 @@ START_TEST(a_kill_of_an_exited_workload_is_not_running)
 	ck_assert_int_eq(uds_bind(lfd, f.sr.uds), 0);
 	ck_assert_int_eq(listen(lfd, 1), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, agent_esrch, &lfd), 0);
-	ck_reply(&f, "kill 9 0", "error container not running");
+	ck_reply(&f, PROTO_SIGNAL, KILL(9, 0), "error container not running");
 	pthread_join(t, NULL);
 	close(lfd);
+	ctl_close(&f);
+}
+END_TEST
+
+/* What is not this container's, or not a request husk-vmm serves, or not a message. */
+START_TEST(other_requests_are_refused)
+{
+	struct ctl_fixture f;
+	ctl_open(&f, SPEC_CREATED, false);
+	ck_reply(&f, PROTO_STATE, json_pack("{s:s}", "id", "c1"), "created");
+	ck_reply(&f, PROTO_STATE, json_pack("{s:s}", "id", "c2"),
+		 "error state: container \"c2\" is not the one here (\"c1\")");
+	ck_reply(&f, PROTO_SIGNAL, json_pack("{s:s}", "signal", "TERM"),
+		 "error signal: \"signal\": not an integer");
+	ck_reply(&f, PROTO_SIGNAL, KILL(65, 0),
+		 "error signal: \"signal\": 65 is out of range 1..64");
+	ck_reply(&f, PROTO_EXEC, NULL, "error exec: not a request husk-vmm serves");
+
+	/* a line of text, as the control socket once took: an ERROR, and on it serves */
+	struct proto_msg m;
+	struct husk_err e = { 0 };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(uds_connect(fd, f.control), 0);
+	ck_assert_int_eq(write(fd, "kill 9 0 and then some\n", 23), 23);
+	ck_assert_int_eq(proto_recv_ms(fd, 5000, &m, &e), 0);
+	ck_assert_uint_eq(m.hdr.type, PROTO_ERROR);
+	ck_assert_int_eq(json_integer_value(json_object_get(m.payload, "errno")), EPROTO);
+	proto_msg_free(&m);
+	close(fd);
+	ck_reply(&f, PROTO_STATE, NULL, "created");
 	ctl_close(&f);
 }
 END_TEST
@@ -174,6 +218,7 @@ int main(void)
 	tcase_add_test(tc, a_running_container_refuses_as_runc);
 	tcase_add_test(tc, a_kill_while_the_vm_ends_is_not_running);
 	tcase_add_test(tc, a_kill_of_an_exited_workload_is_not_running);
+	tcase_add_test(tc, other_requests_are_refused);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
