@@ -238,8 +238,12 @@ static void exec_signals_ps(struct ac_conn *c)
 
 static void early_signals(struct ac_conn *c)
 {
+	/* HUSK_EARLY_ROUNDS=N: a longer hunt for a rare window */
+	const char *env = getenv("HUSK_EARLY_ROUNDS");
+	int rounds = env && atoi(env) > 0 ? atoi(env) : EARLY_ROUNDS;
+
 	create_start(c, "c5", mkspec((const char *const[]){ "sleep", "1000", NULL }, false));
-	for (int i = 0; i < EARLY_ROUNDS; i++) {
+	for (int i = 0; i < rounds; i++) {
 		char eid[16];
 		snprintf(eid, sizeof(eid), "early%d", i);
 		json_t *p = json_pack("{s:[s,s],s:s}", "args", "sleep", "1000", "cwd", "/");
