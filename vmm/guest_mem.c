@@ -6,14 +6,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/x86_64/memmap.h"
+#include "arch/arch.h"
 #include "log.h"
 
 int gm_init(struct guest_mem *gm, uint64_t size)
 {
 	memset(gm, 0, sizeof(*gm));
 	gm->memfd = -1;
-	if (size < MM_MIN_RAM)
+	if (size < ARCH_MIN_RAM)
 		return -EINVAL;
 
 	/* A shared memfd, so that a vhost-user back end can map guest RAM. */
@@ -44,12 +44,12 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 	gm->base = p;
 	gm->size = size;
 
-	uint64_t low = size < MM_GAP_START ? size : MM_GAP_START;
+	uint64_t low = size < ARCH_RAM_GAP_START ? size : ARCH_RAM_GAP_START;
 	gm->regions[0] = (struct gm_region){ .gpa = 0, .size = low, .hva = gm->base };
 	gm->nregions = 1;
 	if (size > low) {
 		gm->regions[1] = (struct gm_region){
-			.gpa = MM_GAP_END, .size = size - low, .hva = gm->base + low };
+			.gpa = ARCH_RAM_GAP_END, .size = size - low, .hva = gm->base + low };
 		gm->nregions = 2;
 	}
 	return 0;
