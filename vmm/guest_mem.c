@@ -44,8 +44,9 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 	gm->base = p;
 	gm->size = size;
 
-	uint64_t low = size < ARCH_RAM_GAP_START ? size : ARCH_RAM_GAP_START;
-	gm->regions[0] = (struct gm_region){ .gpa = 0, .size = low, .hva = gm->base };
+	uint64_t below = ARCH_RAM_GAP_START - ARCH_RAM_START;
+	uint64_t low = size < below ? size : below;
+	gm->regions[0] = (struct gm_region){ .gpa = ARCH_RAM_START, .size = low, .hva = gm->base };
 	gm->nregions = 1;
 	if (size > low) {
 		gm->regions[1] = (struct gm_region){
@@ -82,7 +83,7 @@ void *gm_gpa_to_hva(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 
 uint64_t gm_low_end(const struct guest_mem *gm)
 {
-	return gm->nregions ? gm->regions[0].size : 0;
+	return gm->nregions ? gm->regions[0].gpa + gm->regions[0].size : 0;
 }
 
 /* Offset of guest physical gpa in the memfd, for [gpa, gpa+len) in RAM. */

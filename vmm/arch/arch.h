@@ -7,6 +7,7 @@
  *
  *   ARCH_PC_NAME               what crash reports call the program counter
  *   ARCH_MIN_RAM               the least guest RAM the port boots in
+ *   ARCH_RAM_START             where guest RAM begins
  *   ARCH_RAM_GAP_START/_END    the hole in guest RAM for MMIO (RAM resumes at _END)
  *   ARCH_CMDLINE_MAX           the kernel command line's limit, NUL included
  *   ARCH_MMIO_START            where the virtio-mmio windows begin
@@ -15,6 +16,12 @@
  *   struct arch_flavour        the port's part of a KVM flavour (features withheld)
  *
  * Each hook returns 0 or a negative errno, logged once where it arose.
+ *
+ * Not behind it yet, and x86 still: the kernel loaders in vmm/boot/
+ * (bzImage and ELF, struct setup_header in boot_image.h) are to become an
+ * arch_boot_load_kernel hook; the legacy port-I/O devices vmm.c registers
+ * (8250 UART at 0x3f8, i8042 reset) and the earlycon words in boot/boot.h
+ * are to become an arch hook that adds the platform's own devices.
  *
  * The x86_64 port (vmm/arch/x86_64/): in-kernel IO-APIC/PIC and PIT, the
  * TSS and identity-map pages; CPUID and MSRs per vCPU; the Linux 64-bit
@@ -27,8 +34,9 @@
  *   - VM set-up (arch_vm_setup): no irqchip ioctl and no PIT; a GICv3 made
  *     with KVM_CREATE_DEVICE (KVM_DEV_TYPE_ARM_VGIC_V3), its distributor and
  *     redistributor regions placed with KVM_DEV_ARM_VGIC_GRP_ADDR, then
- *     KVM_DEV_ARM_VGIC_CTRL_INIT once every vCPU exists. Device interrupts
- *     are SPIs (ARCH_DEVICE_IRQ_FIRST at 32 upwards); irqfd works as on x86.
+ *     KVM_DEV_ARM_VGIC_CTRL_INIT once every vCPU exists (done by
+ *     arch_vcpu_setup for the last vCPU, as vCPUs are set up in order after
+ *     vm_ready()). Device interrupts are SPIs; irqfd works as on x86.
  *   - Host support (arch_kvm_init): KVM_ARM_PREFERRED_TARGET, the IPA size
  *     (KVM_CAP_ARM_VM_IPA_SIZE), KVM_CAP_ARM_PSCI_0_2.
  *   - vCPUs (arch_vcpu_setup): KVM_ARM_VCPU_INIT with the preferred target
@@ -40,8 +48,8 @@
  *     and SYSTEM_RESET arrive as KVM_EXIT_SYSTEM_EVENT, which the generic
  *     run loop already turns into power-off and reboot. arch_vcpu_exit has
  *     no port I/O to decode; it would name exits like KVM_EXIT_ARM_NISV.
- *   - Memory map (arch/defs.h): RAM from 1 GiB upwards (guest_mem would then
- *     take its start from the port), MMIO below it: GIC, PL011, virtio-mmio.
+ *   - Memory map (arch/defs.h): ARCH_RAM_START at 1 GiB or above, MMIO
+ *     below it (GIC, PL011, virtio-mmio), ARCH_RAM_GAP_START past any RAM.
  *   - Boot (arch_boot_write): an arm64 Image, its 64-byte header (magic
  *     "ARM\x64", text_offset, image_size) instead of bzImage or ELF, loaded
  *     2 MiB aligned; the initramfs above it; then a flattened device tree

@@ -12,6 +12,7 @@
 
 #define ARCH_PC_NAME           "rip"
 #define ARCH_MIN_RAM           MM_MIN_RAM
+#define ARCH_RAM_START         0ULL
 #define ARCH_RAM_GAP_START     MM_GAP_START
 #define ARCH_RAM_GAP_END       MM_GAP_END
 #define ARCH_CMDLINE_MAX       MM_CMDLINE_MAX
