@@ -6,14 +6,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/x86_64/memmap.h"
+#include "arch/arch.h"
 #include "log.h"
 
 int gm_init(struct guest_mem *gm, uint64_t size)
 {
 	memset(gm, 0, sizeof(*gm));
 	gm->memfd = -1;
-	if (size < MM_MIN_RAM)
+	if (size < ARCH_MIN_RAM)
 		return -EINVAL;
 
 	/* A shared memfd, so that a vhost-user back end can map guest RAM. */
@@ -44,12 +44,13 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 	gm->base = p;
 	gm->size = size;
 
-	uint64_t low = size < MM_GAP_START ? size : MM_GAP_START;
-	gm->regions[0] = (struct gm_region){ .gpa = 0, .size = low, .hva = gm->base };
+	uint64_t below = ARCH_RAM_GAP_START - ARCH_RAM_START;
+	uint64_t low = size < below ? size : below;
+	gm->regions[0] = (struct gm_region){ .gpa = ARCH_RAM_START, .size = low, .hva = gm->base };
 	gm->nregions = 1;
 	if (size > low) {
 		gm->regions[1] = (struct gm_region){
-			.gpa = MM_GAP_END, .size = size - low, .hva = gm->base + low };
+			.gpa = ARCH_RAM_GAP_END, .size = size - low, .hva = gm->base + low };
 		gm->nregions = 2;
 	}
 	return 0;
@@ -82,7 +83,7 @@ void *gm_gpa_to_hva(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 
 uint64_t gm_low_end(const struct guest_mem *gm)
 {
-	return gm->nregions ? gm->regions[0].size : 0;
+	return gm->nregions ? gm->regions[0].gpa + gm->regions[0].size : 0;
 }
 
 /* Offset of guest physical gpa in the memfd, for [gpa, gpa+len) in RAM. */

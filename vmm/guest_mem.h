@@ -35,7 +35,7 @@ void gm_destroy(struct guest_mem *gm);
  */
 void *gm_gpa_to_hva(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 
-/* End of RAM below the MMIO gap. */
+/* End (guest physical) of RAM below the MMIO gap. */
 uint64_t gm_low_end(const struct guest_mem *gm);
 
 /*

@@ -15,7 +15,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "arch/x86_64/memmap.h"
 #include "boot/boot.h"
 #include "devices/devmgr.h"
 #include "devices/fs_backend.h"
@@ -273,7 +272,7 @@ static int vmm_setup_vcpus(struct vmm *m, uint64_t entry)
 		v->ctx = m;
 		v->stopping = &m->stopping;
 		v->gate = &m->gate;
-		r = vcpu_setup(&m->kvm, v, m->cfg->vcpus, m->flavour, entry, MM_ZERO_PAGE);
+		r = vcpu_setup(&m->kvm, v, m->cfg->vcpus, m->flavour, entry);
 		if (r < 0)
 			return r;
 	}

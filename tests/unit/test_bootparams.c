@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "arch/x86_64/memmap.h"
-#include "boot/bootparams.h"
+#include "arch/x86_64/bootparams.h"
 #include "guest_mem.h"
 #include "unit.h"
 

@@ -1,4 +1,4 @@
-/* The kernel command line builder: words joined by single spaces, bounded by MM_CMDLINE_MAX. */
+/* The kernel command line builder: words joined by single spaces, bounded by ARCH_CMDLINE_MAX. */
 #include <errno.h>
 #include <string.h>
 
@@ -64,50 +64,50 @@ END_TEST
 
 START_TEST(fills_to_the_last_byte)
 {
-	static char big[MM_CMDLINE_MAX + 8];
+	static char big[ARCH_CMDLINE_MAX + 8];
 	struct cmdline c;
 	cmdline_init(&c);
-	fill(big, MM_CMDLINE_MAX - 1, 'a');
+	fill(big, ARCH_CMDLINE_MAX - 1, 'a');
 	ck_assert_int_eq(cmdline_append(&c, big), 0);
-	ck_assert_uint_eq(c.len, MM_CMDLINE_MAX - 1);
-	ck_assert_uint_eq(strlen(c.buf), MM_CMDLINE_MAX - 1);
+	ck_assert_uint_eq(c.len, ARCH_CMDLINE_MAX - 1);
+	ck_assert_uint_eq(strlen(c.buf), ARCH_CMDLINE_MAX - 1);
 
 	/* a separate start: two words that together take the last byte */
 	cmdline_init(&c);
-	fill(big, MM_CMDLINE_MAX - 3, 'b');
+	fill(big, ARCH_CMDLINE_MAX - 3, 'b');
 	ck_assert_int_eq(cmdline_append(&c, big), 0);
 	ck_assert_int_eq(cmdline_append(&c, "c"), 0);
-	ck_assert_uint_eq(c.len, MM_CMDLINE_MAX - 1);
-	ck_assert_uint_eq(c.buf[MM_CMDLINE_MAX - 3], ' ');
-	ck_assert_uint_eq(c.buf[MM_CMDLINE_MAX - 2], 'c');
-	ck_assert_uint_eq(c.buf[MM_CMDLINE_MAX - 1], '\0');
+	ck_assert_uint_eq(c.len, ARCH_CMDLINE_MAX - 1);
+	ck_assert_uint_eq(c.buf[ARCH_CMDLINE_MAX - 3], ' ');
+	ck_assert_uint_eq(c.buf[ARCH_CMDLINE_MAX - 2], 'c');
+	ck_assert_uint_eq(c.buf[ARCH_CMDLINE_MAX - 1], '\0');
 }
 END_TEST
 
 START_TEST(overflow_is_e2big_and_leaves_line_unchanged)
 {
-	static char big[MM_CMDLINE_MAX + 8];
+	static char big[ARCH_CMDLINE_MAX + 8];
 	struct cmdline c, before;
 	cmdline_init(&c);
 	ck_assert_int_eq(cmdline_append(&c, "console=ttyS0"), 0);
 	before = c;
 
-	fill(big, MM_CMDLINE_MAX - c.len - 1, 'x'); /* + the space: one byte too many */
+	fill(big, ARCH_CMDLINE_MAX - c.len - 1, 'x'); /* + the space: one byte too many */
 	ck_assert_int_eq(cmdline_append(&c, big), -E2BIG);
 	ck_assert_str_eq(c.buf, "console=ttyS0");
 	ck_assert_uint_eq(c.len, before.len);
 	ck_assert_mem_eq(c.buf, before.buf, sizeof(c.buf));
 
-	fill(big, MM_CMDLINE_MAX, 'y');
+	fill(big, ARCH_CMDLINE_MAX, 'y');
 	ck_assert_int_eq(cmdline_append(&c, big), -E2BIG);
 	ck_assert_int_eq(cmdline_appendf(&c, "%s", big), -E2BIG);
 	ck_assert_mem_eq(c.buf, before.buf, sizeof(c.buf));
 	ck_assert_uint_eq(c.len, before.len);
 
 	/* one byte less fits */
-	fill(big, MM_CMDLINE_MAX - c.len - 2, 'z');
+	fill(big, ARCH_CMDLINE_MAX - c.len - 2, 'z');
 	ck_assert_int_eq(cmdline_append(&c, big), 0);
-	ck_assert_uint_eq(c.len, MM_CMDLINE_MAX - 1);
+	ck_assert_uint_eq(c.len, ARCH_CMDLINE_MAX - 1);
 	/* and now the line is full */
 	before = c;
 	ck_assert_int_eq(cmdline_append(&c, "q"), -E2BIG);
@@ -119,10 +119,10 @@ END_TEST
 
 START_TEST(overflow_on_empty_line)
 {
-	static char big[MM_CMDLINE_MAX + 8];
+	static char big[ARCH_CMDLINE_MAX + 8];
 	struct cmdline c;
 	cmdline_init(&c);
-	fill(big, MM_CMDLINE_MAX, 'a');
+	fill(big, ARCH_CMDLINE_MAX, 'a');
 	ck_assert_int_eq(cmdline_append(&c, big), -E2BIG);
 	ck_assert_str_eq(c.buf, "");
 	ck_assert_uint_eq(c.len, 0);

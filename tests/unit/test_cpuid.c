@@ -108,9 +108,10 @@ START_TEST(pvm_masks_clear_exactly_their_bits)
 {
 	const struct kvm_flavour *fl = flavour_detect(FLAVOUR_PVM, "/nonexistent");
 	ck_assert_str_eq(fl->name, "pvm");
-	ck_assert_uint_gt(fl->nmasks, 0);
+	ck_assert_uint_gt(fl->arch.nmasks, 0);
+	ck_assert_uint_eq(flavour_detect(FLAVOUR_HARDWARE, "/nonexistent")->arch.nmasks, 0);
 	struct kvm_cpuid2 *c = table(), *orig = table();
-	cpuid_fixup(c, 1, 2, fl->masks, fl->nmasks);
+	cpuid_fixup(c, 1, 2, fl->arch.masks, fl->arch.nmasks);
 
 	uint32_t l1_clear = CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_CX16 |
 			    CPUID_1_ECX_POPCNT;
@@ -131,8 +132,8 @@ START_TEST(pvm_masks_clear_exactly_their_bits)
 	same_entry(c, orig, L8_1);
 
 	/* the masks themselves say the same thing */
-	for (size_t m = 0; m < fl->nmasks; m++) {
-		const struct cpuid_mask *k = &fl->masks[m];
+	for (size_t m = 0; m < fl->arch.nmasks; m++) {
+		const struct cpuid_mask *k = &fl->arch.masks[m];
 		if (k->function == 1) {
 			ck_assert_int_eq(k->reg, CPUID_ECX);
 			ck_assert_uint_eq(k->clear, l1_clear);
@@ -156,7 +157,7 @@ START_TEST(tsc_deadline_is_added_to_leaf_1_only)
 
 	/* it survives the per-vCPU fix-up and the kvm_pvm masks */
 	const struct kvm_flavour *fl = flavour_detect(FLAVOUR_PVM, "/nonexistent");
-	cpuid_fixup(c, 0, 1, fl->masks, fl->nmasks);
+	cpuid_fixup(c, 0, 1, fl->arch.masks, fl->arch.nmasks);
 	ck_assert_uint_ne(c->entries[L1].ecx & CPUID_1_ECX_TSC_DEADLINE, 0);
 	free(c);
 	free(orig);
@@ -203,9 +204,9 @@ END_TEST
 START_TEST(hardware_has_no_masks_and_empty_table_is_fine)
 {
 	const struct kvm_flavour *fl = flavour_detect(FLAVOUR_HARDWARE, "/nonexistent");
-	ck_assert_uint_eq(fl->nmasks, 0);
+	ck_assert_uint_eq(fl->arch.nmasks, 0);
 	struct kvm_cpuid2 *c = table(), *orig = table();
-	cpuid_fixup(c, 0, 1, fl->masks, fl->nmasks);
+	cpuid_fixup(c, 0, 1, fl->arch.masks, fl->arch.nmasks);
 	same_entry(c, orig, L7_0);
 	same_entry(c, orig, LKVM1);
 	c->nent = 0;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arch/x86_64/memmap.h"
+#include "arch/arch.h"
 #include "guest_mem.h"
 #include "unit.h"
 
@@ -33,10 +33,10 @@ END_TEST
 START_TEST(exactly_gap_start_is_one_region)
 {
 	struct guest_mem gm;
-	ck_assert_int_eq(gm_init(&gm, MM_GAP_START), 0);
+	ck_assert_int_eq(gm_init(&gm, ARCH_RAM_GAP_START), 0);
 	ck_assert_uint_eq(gm.nregions, 1);
-	ck_assert_uint_eq(gm_low_end(&gm), MM_GAP_START);
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_END, 1));
+	ck_assert_uint_eq(gm_low_end(&gm), ARCH_RAM_GAP_START);
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END, 1));
 	gm_destroy(&gm);
 }
 END_TEST
@@ -49,11 +49,11 @@ START_TEST(large_ram_is_split_around_the_gap)
 	ck_assert_uint_eq(gm.size, size);
 	ck_assert_uint_eq(gm.nregions, 2);
 	ck_assert_uint_eq(gm.regions[0].gpa, 0);
-	ck_assert_uint_eq(gm.regions[0].size, MM_GAP_START);
-	ck_assert_uint_eq(gm.regions[1].gpa, MM_GAP_END);
-	ck_assert_uint_eq(gm.regions[1].size, size - MM_GAP_START);
-	ck_assert_ptr_eq(gm.regions[1].hva, gm.base + MM_GAP_START);
-	ck_assert_uint_eq(gm_low_end(&gm), MM_GAP_START);
+	ck_assert_uint_eq(gm.regions[0].size, ARCH_RAM_GAP_START);
+	ck_assert_uint_eq(gm.regions[1].gpa, ARCH_RAM_GAP_END);
+	ck_assert_uint_eq(gm.regions[1].size, size - ARCH_RAM_GAP_START);
+	ck_assert_ptr_eq(gm.regions[1].hva, gm.base + ARCH_RAM_GAP_START);
+	ck_assert_uint_eq(gm_low_end(&gm), ARCH_RAM_GAP_START);
 	gm_destroy(&gm);
 }
 END_TEST
@@ -75,7 +75,7 @@ START_TEST(bounds_below_the_gap)
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, size - 16, 17));
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, 0, size + 1));
 	/* far away and wrapping around the 64-bit space */
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_START, 1));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_START, 1));
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, UINT64_MAX, 1));
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, UINT64_MAX, 2));
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, UINT64_MAX - 15, 32));
@@ -89,26 +89,26 @@ START_TEST(bounds_around_the_gap)
 {
 	struct guest_mem gm;
 	uint64_t size = 4 * GiB + 64 * MiB;
-	uint64_t high_end = MM_GAP_END + (size - MM_GAP_START);
+	uint64_t high_end = ARCH_RAM_GAP_END + (size - ARCH_RAM_GAP_START);
 	ck_assert_int_eq(gm_init(&gm, size), 0);
 
-	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, MM_GAP_START - 1, 1), gm.base + MM_GAP_START - 1);
-	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, MM_GAP_END, 1), gm.base + MM_GAP_START);
+	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_START - 1, 1), gm.base + ARCH_RAM_GAP_START - 1);
+	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END, 1), gm.base + ARCH_RAM_GAP_START);
 	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, high_end - 1, 1), gm.base + size - 1);
-	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, MM_GAP_END, size - MM_GAP_START),
-			 gm.base + MM_GAP_START);
+	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END, size - ARCH_RAM_GAP_START),
+			 gm.base + ARCH_RAM_GAP_START);
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, high_end, 1));
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, high_end - 1, 2));
 	/* inside the gap, and ranges crossing into or over it */
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_START, 1));
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_IOAPIC, 4));
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_END - 1, 1));
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_START - 1, 2));
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_END - 1, 2));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_START, 1));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_MMIO_START, 4));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END - 1, 1));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_START - 1, 2));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END - 1, 2));
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, 0, size));
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_START - 16, MM_GAP_END));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_START - 16, ARCH_RAM_GAP_END));
 	ck_assert_ptr_null(gm_gpa_to_hva(&gm, UINT64_MAX, 2));
-	ck_assert_ptr_null(gm_gpa_to_hva(&gm, MM_GAP_END + 1, UINT64_MAX));
+	ck_assert_ptr_null(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END + 1, UINT64_MAX));
 	gm_destroy(&gm);
 }
 END_TEST
@@ -122,12 +122,12 @@ START_TEST(writes_land_in_the_shared_memfd)
 
 	ck_assert_int_eq(gm_init(&gm, size), 0);
 	ck_assert_int_eq(gm_write(&gm, 0x20000, low, sizeof(low)), 0);
-	ck_assert_int_eq(gm_write(&gm, MM_GAP_END + 0x1000, high, sizeof(high)), 0);
+	ck_assert_int_eq(gm_write(&gm, ARCH_RAM_GAP_END + 0x1000, high, sizeof(high)), 0);
 
 	/* The memfd holds low RAM first, then the RAM above 4 GiB. */
 	ck_assert_int_eq(pread(gm.memfd, back, sizeof(low), 0x20000), (ssize_t)sizeof(low));
 	ck_assert_mem_eq(back, low, sizeof(low));
-	ck_assert_int_eq(pread(gm.memfd, back, sizeof(high), (off_t)(MM_GAP_START + 0x1000)),
+	ck_assert_int_eq(pread(gm.memfd, back, sizeof(high), (off_t)(ARCH_RAM_GAP_START + 0x1000)),
 			 (ssize_t)sizeof(high));
 	ck_assert_mem_eq(back, high, sizeof(high));
 	gm_destroy(&gm);
@@ -140,7 +140,7 @@ START_TEST(write_outside_ram_is_efault)
 	uint8_t buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	ck_assert_int_eq(gm_init(&gm, 64 * MiB), 0);
 	ck_assert_int_eq(gm_write(&gm, 64 * MiB - 4, buf, sizeof(buf)), -EFAULT);
-	ck_assert_int_eq(gm_write(&gm, MM_GAP_END, buf, sizeof(buf)), -EFAULT);
+	ck_assert_int_eq(gm_write(&gm, ARCH_RAM_GAP_END, buf, sizeof(buf)), -EFAULT);
 	ck_assert_int_eq(gm_write(&gm, UINT64_MAX - 3, buf, sizeof(buf)), -EFAULT);
 	/* nothing written by the refused call at the end of RAM */
 	uint8_t *tail = gm_gpa_to_hva(&gm, 64 * MiB - 4, 4);
@@ -179,7 +179,7 @@ END_TEST
 
 START_TEST(too_little_ram_is_rejected)
 {
-	static const uint64_t sizes[] = { 0, 1, 4096, 16 * MiB, MM_MIN_RAM - 1 };
+	static const uint64_t sizes[] = { 0, 1, 4096, 16 * MiB, ARCH_MIN_RAM - 1 };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct guest_mem gm;
 		memset(&gm, 0xa5, sizeof(gm));
@@ -191,8 +191,8 @@ START_TEST(too_little_ram_is_rejected)
 		gm_destroy(&gm); /* safe on a failed init */
 	}
 	struct guest_mem gm;
-	ck_assert_int_eq(gm_init(&gm, MM_MIN_RAM), 0);
-	ck_assert_uint_eq(gm_low_end(&gm), MM_MIN_RAM);
+	ck_assert_int_eq(gm_init(&gm, ARCH_MIN_RAM), 0);
+	ck_assert_uint_eq(gm_low_end(&gm), ARCH_MIN_RAM);
 	gm_destroy(&gm);
 	gm_destroy(&gm); /* and twice */
 }

@@ -3,20 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
-#include "arch/x86_64/cpu_boot.h"
-#include "arch/x86_64/memmap.h"
-#include "arch/x86_64/mptable.h"
+#include "arch/arch.h"
 #include "boot/boot_image.h"
-#include "boot/bootparams.h"
 #include "boot/cmdline.h"
 #include "boot/gunzip.h"
 #include "file_map.h"
 #include "husk/path.h"
 #include "log.h"
-
-#define BOOT_RNG_SEED_BYTES 32
 
 int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
 			      const struct kvm_flavour *fl, const char *devices)
@@ -33,27 +27,6 @@ int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
 	if (!r && cfg->cmdline)
 		r = cmdline_append(c, cfg->cmdline);
 	return r;
-}
-
-/*
- * Seed the guest kernel's RNG from the host's through setup_data, so that
- * it need not gather entropy, which is slow where its code runs emulated
- * (the guest kernel is built with RANDOM_TRUST_BOOTLOADER).
- */
-static int boot_write_rng_seed(const struct guest_mem *gm, struct boot_params *bp)
-{
-	struct setup_data *sd = gm_gpa_to_hva(gm, MM_SETUP_DATA, sizeof(*sd) + BOOT_RNG_SEED_BYTES);
-	if (!sd)
-		return -ENOMEM;
-	memset(sd, 0, sizeof(*sd));
-	sd->type = SETUP_RNG_SEED;
-	sd->len = BOOT_RNG_SEED_BYTES;
-	if (getrandom(sd->data, BOOT_RNG_SEED_BYTES, 0) != BOOT_RNG_SEED_BYTES) {
-		log_err("boot", "getrandom failed: no seed for the guest");
-		return -EIO;
-	}
-	bp->hdr.setup_data = MM_SETUP_DATA;
-	return 0;
 }
 
 /*
@@ -114,9 +87,6 @@ int boot_finish(const struct guest_mem *gm, const struct vmm_config *cfg,
 		const struct kvm_flavour *fl, const char *devices, unsigned irq_end,
 		const struct boot_loaded *ld, uint64_t *entry)
 {
-	struct boot_args args = { .cmdline_gpa = MM_CMDLINE, .initrd_gpa = ld->initrd_gpa,
-				  .initrd_size = ld->initrd_size };
-	struct boot_params *bp;
 	struct cmdline *cl = malloc(sizeof(*cl));
 	int r;
 
@@ -124,22 +94,7 @@ int boot_finish(const struct guest_mem *gm, const struct vmm_config *cfg,
 		return -ENOMEM;
 	if ((r = boot_build_cmdline(cl, cfg, fl, devices)) < 0)
 		goto out;
-	args.cmdline_len = (uint32_t)cl->len;
-	if ((r = gm_write(gm, MM_CMDLINE, cl->buf, cl->len + 1)) < 0)
-		goto out;
-
-	bp = gm_gpa_to_hva(gm, MM_ZERO_PAGE, sizeof(*bp));
-	if (!bp) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if ((r = bp_build(bp, gm, &ld->kernel, &args)) < 0)
-		goto out;
-	if ((r = boot_write_rng_seed(gm, bp)) < 0)
-		goto out;
-	if ((r = x86_write_boot_tables(gm)) < 0)
-		goto out;
-	if ((r = mptable_write(gm, cfg->vcpus, irq_end)) < 0)
+	if ((r = arch_boot_write(gm, cfg->vcpus, irq_end, cl->buf, cl->len, ld)) < 0)
 		goto out;
 	*entry = ld->kernel.entry;
 out:

@@ -37,9 +37,9 @@ struct boot_loaded {
 int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct boot_loaded *out);
 
 /*
- * Then write the command line, boot_params, boot page tables and MP table
- * (devices: their command-line entries; irq_end: one past the highest IRQ
- * they use, 0 for none). *entry gets the 64-bit entry.
+ * Then write the command line and everything the kernel reads at entry
+ * (arch_boot_write; devices: their command-line entries; irq_end: one past
+ * the highest IRQ they use, 0 for none). *entry gets the kernel's entry.
  */
 int boot_finish(const struct guest_mem *gm, const struct vmm_config *cfg,
 		const struct kvm_flavour *fl, const char *devices, unsigned irq_end,

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "arch/x86_64/memmap.h"
+#include "arch/arch.h"
 #include "boot/boot_image.h"
 #include "log.h"
 

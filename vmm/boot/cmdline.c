@@ -33,7 +33,7 @@ int cmdline_append(struct cmdline *c, const char *words)
 
 int cmdline_appendf(struct cmdline *c, const char *fmt, ...)
 {
-	char tmp[MM_CMDLINE_MAX];
+	char tmp[ARCH_CMDLINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);

@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
-#include "arch/x86_64/memmap.h"
+#include "arch/arch.h"
 
 struct cmdline {
-	char buf[MM_CMDLINE_MAX];
+	char buf[ARCH_CMDLINE_MAX];
 	size_t len;
 };
 

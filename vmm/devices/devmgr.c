@@ -7,7 +7,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "arch/x86_64/memmap.h"
 #include "log.h"
 
 void devmgr_init(struct devmgr *dm, struct vm *vm, struct event_loop *el)
@@ -85,7 +84,7 @@ int devmgr_add(struct devmgr *dm, struct virtio_mmio *t, const struct virtio_dev
 	s->irqfd = -1;
 	for (unsigned q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
 		s->notify[q].fd = -1;
-	s->base = MM_MMIO_START + dm->n * DEVMGR_WINDOW;
+	s->base = ARCH_MMIO_START + dm->n * DEVMGR_WINDOW;
 	s->irq = DEVMGR_FIRST_IRQ + dm->n;
 
 	int r = virtio_mmio_init(t, &dm->vm->mem, ops, dev, devmgr_raise_irq, s);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "boot/cmdline.h"
 #include "event_loop.h"
 #include "kvm/kvm.h"
@@ -17,8 +18,8 @@
 
 #define DEVMGR_MAX_DEVICES 16
 #define DEVMGR_WINDOW      0x1000ULL
-#define DEVMGR_FIRST_IRQ   5     /* 4 is the UART's */
-#define DEVMGR_LAST_IRQ    23    /* IO-APIC pins */
+#define DEVMGR_FIRST_IRQ   ARCH_DEVICE_IRQ_FIRST
+#define DEVMGR_LAST_IRQ    ARCH_DEVICE_IRQ_LAST
 
 struct devmgr_slot;
 

@@ -4,41 +4,6 @@
 
 #include "husk/path.h"
 
-/*
- * kvm_pvm emulates guest kernel mode and cannot emulate xsave, cmpxchg16b,
- * popcnt or stac/clac; a guest vCPU sending a PV IPI hangs SMP bring-up.
- * Some CPUID masks are ignored by kvm_pvm, hence the command line too.
- * Guest kernel code runs emulated there (about 1000 times slower than on
- * hardware), so two costly boot steps are skipped: patching lock prefixes
- * for one CPU (noreplace-smp, about 3 s) and write-protecting kernel
- * rodata (rodata=off, about 5 s). The latter weakens the guest kernel's
- * self-protection, not the VM boundary; on hardware KVM it stays on.
- * String instructions (rep movs/stos) are emulated one iteration at a
- * time, so the kernel is steered to its unrolled copy and clear loops:
- * no ERMS, FSRM or REP_GOOD (3.5 times the vsock throughput).
- * "pvm_compat" turns on our kernel patches (kernel-config/patches).
- */
-static const struct cpuid_mask pvm_masks[] = {
-	{ .function = 1, .reg = CPUID_ECX,
-	  .clear = CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_CX16 |
-		   CPUID_1_ECX_POPCNT },
-	{ .function = 7, .index = 0, .reg = CPUID_EBX,
-	  .clear = CPUID_7_EBX_SMAP | CPUID_7_EBX_ERMS },
-	{ .function = 7, .index = 0, .reg = CPUID_EDX, .clear = CPUID_7_EDX_FSRM },
-	{ .function = CPUID_KVM_FEATURES, .reg = CPUID_EAX, .clear = CPUID_KVM_PV_SEND_IPI },
-};
-
-static const struct kvm_flavour flavours[] = {
-	[FLAVOUR_HARDWARE] = { .name = "hardware", .cmdline = "" },
-	[FLAVOUR_PVM] = {
-		.name = "pvm",
-		.cmdline = "noxsave clearcpuid=cx16,popcnt,smap,erms,fsrm,rep_good noreplace-smp "
-			   "rodata=off pvm_compat",
-		.masks = pvm_masks,
-		.nmasks = sizeof(pvm_masks) / sizeof(pvm_masks[0]),
-	},
-};
-
 const struct kvm_flavour *flavour_detect(enum flavour_choice choice, const char *sysfs_root)
 {
 	if (choice == FLAVOUR_AUTO) {
@@ -46,5 +11,5 @@ const struct kvm_flavour *flavour_detect(enum flavour_choice choice, const char 
 		struct stat st;
 		choice = path && stat(path, &st) == 0 ? FLAVOUR_PVM : FLAVOUR_HARDWARE;
 	}
-	return &flavours[choice];
+	return arch_flavour(choice);
 }

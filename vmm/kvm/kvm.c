@@ -9,23 +9,15 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "arch/x86_64/cpuid.h"
-#include "arch/x86_64/memmap.h"
+#include "arch/arch.h"
 #include "log.h"
-
-#define KVM_TSS_ADDR          0xfffbd000ULL
-#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
-#define KVM_MAX_CPUID_ENTRIES 256
 
 static const struct { int cap; const char *name; } kvm_required[] = {
 	{ KVM_CAP_IRQCHIP, "IRQCHIP" },
-	{ KVM_CAP_PIT2, "PIT2" },
 	{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
 	{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
 	{ KVM_CAP_IRQFD, "IRQFD" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
-	{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
-	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
 };
 
 int kvm_open(struct kvm *k, const char *path)
@@ -61,34 +53,21 @@ int kvm_open(struct kvm *k, const char *path)
 		max = ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	k->max_vcpus = max > 0 ? (unsigned)max : 1;
 
-	k->supported_cpuid = calloc(1, sizeof(*k->supported_cpuid) +
-				       KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
-	if (!k->supported_cpuid) {
+	int r = arch_kvm_init(k);
+	if (r < 0)
 		kvm_close(k);
-		return -ENOMEM;
-	}
-	k->supported_cpuid->nent = KVM_MAX_CPUID_ENTRIES;
-	if (ioctl(k->fd, KVM_GET_SUPPORTED_CPUID, k->supported_cpuid) < 0) {
-		int e = -errno;
-		log_err("kvm", "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		kvm_close(k);
-		return e;
-	}
-	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
-		cpuid_add_tsc_deadline(k->supported_cpuid);
-	return 0;
+	return r;
 }
 
 void kvm_close(struct kvm *k)
 {
-	free(k->supported_cpuid);
-	k->supported_cpuid = NULL;
+	arch_kvm_exit(k);
 	if (k->fd >= 0)
 		close(k->fd);
 	k->fd = -1;
 }
 
-static int vm_ioctl(struct vm *vm, unsigned long req, void *arg, const char *what)
+int vm_ioctl(struct vm *vm, unsigned long req, void *arg, const char *what)
 {
 	if (ioctl(vm->fd, req, arg) < 0) {
 		int e = -errno;
@@ -117,31 +96,15 @@ static int vm_set_slots(struct kvm *k, struct vm *vm)
 	return 0;
 }
 
-/* The TSS and identity-map pages, the in-kernel irqchip and the PIT. */
-static int vm_create_irqchip(struct kvm *k, struct vm *vm)
-{
-	int r;
-	if ((r = vm_ioctl(vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR,
-			  "KVM_SET_TSS_ADDR")) < 0)
-		return r;
-	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
-	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
-	    (r = vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap, "KVM_SET_IDENTITY_MAP_ADDR")) < 0)
-		return r;
-	if ((r = vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP")) < 0)
-		return r;
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	return vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
-}
-
 /*
  * The set-up steps that run on threads of their own: each can wait
- * milliseconds on the host (an SRCU grace period, the PIT's kernel thread),
- * and the memory slots take a lock of their own, apart from the irqchip's.
+ * milliseconds on the host (an SRCU grace period, the x86 PIT's kernel
+ * thread), and the memory slots take a lock of their own, apart from the
+ * interrupt controller's.
  */
 static int (*const vm_steps[])(struct kvm *, struct vm *) = {
 	vm_set_slots,
-	vm_create_irqchip,
+	arch_vm_setup,
 };
 #define VM_STEPS (sizeof(vm_steps) / sizeof(vm_steps[0]))
 

@@ -9,14 +9,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/x86_64/cpu_boot.h"
-#include "arch/x86_64/cpuid.h"
+#include "arch/arch.h"
 #include "kvm/exit_report.h"
 #include "log.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-static int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg, const char *what)
+int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg, const char *what)
 {
 	if (ioctl(v->fd, req, arg) < 0) {
 		int e = -errno;
@@ -61,85 +60,10 @@ void vcpu_destroy(struct vcpu *v)
 	v->fd = -1;
 }
 
-static int vcpu_setup_cpuid(struct kvm *k, struct vcpu *v, unsigned nvcpus,
-			    const struct kvm_flavour *fl)
-{
-	size_t sz = sizeof(struct kvm_cpuid2) +
-		    k->supported_cpuid->nent * sizeof(struct kvm_cpuid_entry2);
-	struct kvm_cpuid2 *c = malloc(sz);
-	if (!c)
-		return -ENOMEM;
-	memcpy(c, k->supported_cpuid, sz);
-	cpuid_fixup(c, v->id, nvcpus, fl->masks, fl->nmasks);
-	int r = vcpu_ioctl(v, KVM_SET_CPUID2, c, "KVM_SET_CPUID2");
-	free(c);
-	return r;
-}
-
-static int vcpu_setup_msrs(struct vcpu *v)
-{
-	enum { MAX_MSRS = 16 };
-	struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + MAX_MSRS * sizeof(struct kvm_msr_entry));
-	if (!msrs)
-		return -ENOMEM;
-	msrs->nmsrs = (uint32_t)x86_boot_msrs(msrs->entries, MAX_MSRS);
-	int n = ioctl(v->fd, KVM_SET_MSRS, msrs);
-	int r = 0;
-	if (n < 0 || (uint32_t)n != msrs->nmsrs) {
-		log_err("vcpu", "vcpu%u: KVM_SET_MSRS set %d of %u MSRs", v->id, n, msrs->nmsrs);
-		r = -EIO;
-	}
-	free(msrs);
-	return r;
-}
-
 int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
-	       const struct kvm_flavour *fl, uint64_t entry, uint64_t boot_params)
+	       const struct kvm_flavour *fl, uint64_t entry)
 {
-	int r = vcpu_setup_cpuid(k, v, nvcpus, fl);
-	if (r < 0)
-		return r;
-	if ((r = vcpu_setup_msrs(v)) < 0)
-		return r;
-
-	struct kvm_lapic_state lapic;
-	if ((r = vcpu_ioctl(v, KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC")) < 0)
-		return r;
-	x86_lapic_set_lints(&lapic);
-	if ((r = vcpu_ioctl(v, KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC")) < 0)
-		return r;
-
-	if (v->id != 0)
-		return 0; /* application processors wait for INIT/SIPI */
-
-	struct kvm_fpu fpu;
-	x86_boot_fpu(&fpu);
-	if ((r = vcpu_ioctl(v, KVM_SET_FPU, &fpu, "KVM_SET_FPU")) < 0)
-		return r;
-	struct kvm_sregs sregs;
-	if ((r = vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS")) < 0)
-		return r;
-	x86_boot_sregs(&sregs);
-	if ((r = vcpu_ioctl(v, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS")) < 0)
-		return r;
-	struct kvm_regs regs;
-	x86_boot_regs(&regs, entry, boot_params);
-	return vcpu_ioctl(v, KVM_SET_REGS, &regs, "KVM_SET_REGS");
-}
-
-static void vcpu_handle_pio(struct vcpu *v)
-{
-	struct kvm_run *run = v->run;
-	unsigned size = run->io.size;
-	uint32_t count = run->io.count;
-	uint64_t off = run->io.data_offset;
-	/* size, count and offset come from KVM, but check before trusting them */
-	if ((size != 1 && size != 2 && size != 4) || off >= v->run_size ||
-	    (uint64_t)size * count > v->run_size - off)
-		return;
-	uint8_t *data = (uint8_t *)run + off;
-	for (uint32_t i = 0; i < count; i++, data += size)
-		v->ops->pio(v->ctx, run->io.port, run->io.direction == KVM_EXIT_IO_OUT, data, size);
+	return arch_vcpu_setup(k, v, nvcpus, fl, entry);
 }
 
 static void vcpu_fail(struct vcpu *v, const char *what)
@@ -155,20 +79,22 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	char what[128];
 
-	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		vcpu_handle_pio(v);
+	switch (arch_vcpu_exit(v, what, sizeof(what))) {
+	case ARCH_EXIT_HANDLED:
 		return true;
+	case ARCH_EXIT_STOPPED:
+		return false;
+	case ARCH_EXIT_FAILED:
+		vcpu_fail(v, what);
+		return false;
+	case ARCH_EXIT_UNKNOWN:
+		break;
+	}
+	switch (run->exit_reason) {
 	case KVM_EXIT_MMIO:
 		v->ops->mmio(v->ctx, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
 			     run->mmio.len > 8 ? 8 : run->mmio.len);
 		return true;
-	case KVM_EXIT_HLT:
-		v->ops->stop(v->ctx, 0, "guest halted");
-		return false;
-	case KVM_EXIT_SHUTDOWN:
-		vcpu_fail(v, "triple fault (KVM_EXIT_SHUTDOWN)");
-		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
 			v->ops->stop(v->ctx, 0, "guest power-off");

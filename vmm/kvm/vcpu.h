@@ -38,9 +38,15 @@ struct vcpu {
 int vcpu_create(struct kvm *k, struct vm *vm, unsigned id, struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 
-/* CPUID, MSRs, LAPIC LINTs for every vCPU; registers for the boot vCPU (id 0). */
+/*
+ * The state every vCPU starts in, and the boot vCPU's (id 0) registers for
+ * the kernel's entry: all of it the arch's (arch_vcpu_setup).
+ */
 int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
-	       const struct kvm_flavour *fl, uint64_t entry, uint64_t boot_params);
+	       const struct kvm_flavour *fl, uint64_t entry);
+
+/* An ioctl on the vCPU fd; a failure is logged with what. */
+int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg, const char *what);
 
 /* Start the vCPU's thread running the guest. */
 int vcpu_start(struct vcpu *v);

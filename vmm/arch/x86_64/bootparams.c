@@ -1,4 +1,4 @@
-#include "boot/bootparams.h"
+#include "arch/x86_64/bootparams.h"
 
 #include <errno.h>
 #include <string.h>

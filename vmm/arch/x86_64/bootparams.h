@@ -1,6 +1,6 @@
 /* The Linux x86 "zero page": setup header, command line, initramfs, e820 map. */
-#ifndef HUSK_BOOT_BOOTPARAMS_H
-#define HUSK_BOOT_BOOTPARAMS_H
+#ifndef HUSK_ARCH_BOOTPARAMS_H
+#define HUSK_ARCH_BOOTPARAMS_H
 
 #include <stdint.h>
 

@@ -1,0 +1,34 @@
+/*
+ * What vmm/arch/arch.h leaves to the x86_64 port: its memory map under the
+ * generic names, and its state in struct kvm and struct kvm_flavour.
+ */
+#ifndef HUSK_ARCH_DEFS_H
+#define HUSK_ARCH_DEFS_H
+
+#include <stddef.h>
+#include <linux/kvm.h>
+
+#include "arch/x86_64/memmap.h"
+
+#define ARCH_PC_NAME           "rip"
+#define ARCH_MIN_RAM           MM_MIN_RAM
+#define ARCH_RAM_START         0ULL
+#define ARCH_RAM_GAP_START     MM_GAP_START
+#define ARCH_RAM_GAP_END       MM_GAP_END
+#define ARCH_CMDLINE_MAX       MM_CMDLINE_MAX
+#define ARCH_MMIO_START        MM_MMIO_START
+#define ARCH_DEVICE_IRQ_FIRST  5     /* 4 is the UART's */
+#define ARCH_DEVICE_IRQ_LAST   23    /* IO-APIC pins */
+
+struct cpuid_mask;
+
+struct arch_kvm {
+	struct kvm_cpuid2 *supported_cpuid;  /* with TSC-deadline added if KVM has it */
+};
+
+struct arch_flavour {
+	const struct cpuid_mask *masks;      /* CPUID features withheld */
+	size_t nmasks;
+};
+
+#endif

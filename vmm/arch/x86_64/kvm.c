@@ -1,0 +1,71 @@
+/*
+ * The x86 parts of the host's KVM and of a VM: the capabilities only x86
+ * has, the supported CPUID, and the in-kernel IO-APIC, PIC and PIT.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arch/arch.h"
+#include "arch/x86_64/cpuid.h"
+#include "kvm/kvm.h"
+#include "log.h"
+
+#define KVM_TSS_ADDR          0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+#define KVM_MAX_CPUID_ENTRIES 256
+
+static const struct { int cap; const char *name; } x86_kvm_required[] = {
+	{ KVM_CAP_PIT2, "PIT2" },
+	{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
+};
+
+int arch_kvm_init(struct kvm *k)
+{
+	for (size_t i = 0; i < sizeof(x86_kvm_required) / sizeof(x86_kvm_required[0]); i++) {
+		if (ioctl(k->fd, KVM_CHECK_EXTENSION, x86_kvm_required[i].cap) <= 0) {
+			log_err("kvm", "KVM lacks the %s capability", x86_kvm_required[i].name);
+			return -ENOTSUP;
+		}
+	}
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+					 KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	if (!c)
+		return -ENOMEM;
+	k->arch.supported_cpuid = c;
+	c->nent = KVM_MAX_CPUID_ENTRIES;
+	if (ioctl(k->fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		int e = -errno;
+		log_err("kvm", "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return e;
+	}
+	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		cpuid_add_tsc_deadline(c);
+	return 0;
+}
+
+void arch_kvm_exit(struct kvm *k)
+{
+	free(k->arch.supported_cpuid);
+	k->arch.supported_cpuid = NULL;
+}
+
+/* The TSS and identity-map pages, the in-kernel irqchip and the PIT. */
+int arch_vm_setup(struct kvm *k, struct vm *vm)
+{
+	int r;
+	if ((r = vm_ioctl(vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR,
+			  "KVM_SET_TSS_ADDR")) < 0)
+		return r;
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    (r = vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap, "KVM_SET_IDENTITY_MAP_ADDR")) < 0)
+		return r;
+	if ((r = vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP")) < 0)
+		return r;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	return vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+}
