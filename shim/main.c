@@ -9,6 +9,7 @@
 #include "boot/boot.h"
 #include "config.h"
 #include "kvm/flavour.h"
+#include "shim_options.h"
 #include "spec_run.h"
 #include "timing.h"
 #include "vmm.h"
@@ -41,16 +42,17 @@ int main(int argc, char **argv)
 {
 	struct timing t;
 	struct vmm_config cfg;
+	struct shim_options opts;
 
 	timing_init(&t);
 	timing_mark(&t, TIMING_PROCESS_START);
 
-	if (config_parse(&cfg, argc, argv) < 0) {
+	if (shim_options_parse(&opts, &cfg, argc, argv) < 0) {
 		fprintf(stderr, "Try 'husk-vmm --help'.\n");
 		exit(1);
 	}
 	if (cfg.help) {
-		config_usage(stdout);
+		shim_options_usage(stdout);
 		exit(0);
 	}
 	if (cfg.version) {
@@ -66,7 +68,7 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 
-	int status = cfg.spec ? spec_run_vm(&cfg, &t) : vmm_run(&cfg, &t);
+	int status = opts.spec ? spec_run_vm(&cfg, &opts, &t) : vmm_run(&cfg, &t);
 	if (cfg.timings)
 		write_timings(&cfg, &t);
 	exit(status < 0 ? 1 : status);

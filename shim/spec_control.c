@@ -36,16 +36,16 @@ void spec_ctl_set_state(struct spec_run *sr, enum spec_state state)
 
 void spec_ctl_ready(struct spec_run *sr, const struct husk_err *e)
 {
-	if (sr->cfg.ready_fd < 0)
+	if (sr->opts.ready_fd < 0)
 		return;
 	char line[HUSK_ERR_MSG_MAX + 16];
 	int n = e ? snprintf(line, sizeof(line), "error %s\n", e->msg) :
 		    snprintf(line, sizeof(line), "ready\n");
-	if (write(sr->cfg.ready_fd, line, (size_t)n) < 0) {
+	if (write(sr->opts.ready_fd, line, (size_t)n) < 0) {
 		/* the runtime went away: it will find the state by itself */
 	}
-	close(sr->cfg.ready_fd);
-	sr->cfg.ready_fd = -1;
+	close(sr->opts.ready_fd);
+	sr->opts.ready_fd = -1;
 }
 
 int spec_ctl_wait_start(struct spec_run *sr)
@@ -179,7 +179,7 @@ static int spec_ctl_do_kill(struct spec_run *sr, const json_t *req, struct husk_
 	int r = ac_open(&c, sr->uds, CTL_AGENT_MS, sr->stopping, NULL, 0, &ae);
 	if (r == 0)
 		r = ac_call(&c, PROTO_SIGNAL,
-			    json_pack("{s:s,s:i,s:b}", "id", sr->cfg.container_id, "signal",
+			    json_pack("{s:s,s:i,s:b}", "id", sr->opts.container_id, "signal",
 				      (int)sig, "all", all),
 			    NULL, &ae);
 	ac_close(&c);
@@ -208,9 +208,9 @@ static int spec_ctl_request(struct spec_run *sr, const struct proto_msg *m, json
 
 	if (proto_get_string(m->payload, "id", 0, &id, e) < 0)
 		return husk_err_wrap(e, "%s", name);
-	if (id && sr->cfg.container_id && strcmp(id, sr->cfg.container_id))
+	if (id && sr->opts.container_id && strcmp(id, sr->opts.container_id))
 		return husk_err_set(e, ENOENT, "%s: container \"%s\" is not the one here (\"%s\")",
-				    name, id, sr->cfg.container_id);
+				    name, id, sr->opts.container_id);
 	switch (m->hdr.type) {
 	case PROTO_START:
 		return spec_ctl_do_start(sr, e);
@@ -270,7 +270,7 @@ static void *spec_ctl_main(void *arg)
 
 int spec_ctl_start(struct spec_run *sr)
 {
-	const char *path = sr->cfg.control;
+	const char *path = sr->opts.control;
 	struct spec_control *ctl = calloc(1, sizeof(*ctl));
 
 	if (!ctl)
@@ -305,7 +305,7 @@ void spec_ctl_stop(struct spec_run *sr)
 	}
 	if (ctl->listen_fd >= 0) {
 		close(ctl->listen_fd);
-		unlink(sr->cfg.control);
+		unlink(sr->opts.control);
 	}
 	free(ctl);
 	sr->ctl = NULL;

@@ -17,7 +17,7 @@
 #include "husk/error.h"
 #include "spec_run.h"
 
-/* Listen on sr->cfg.control and serve it on a thread of its own. */
+/* Listen on sr->opts.control and serve it on a thread of its own. */
 int spec_ctl_start(struct spec_run *sr);
 void spec_ctl_stop(struct spec_run *sr);
 

@@ -43,7 +43,8 @@ static const char *spec_run_fs_type(const char *path)
 	return NULL;
 }
 
-int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
+int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg,
+		     const struct shim_options *opts)
 {
 	struct husk_err e = { 0 };
 	struct spec spec = { 0 };
@@ -56,24 +57,25 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 	sr->status = -1;
 	sr->cancel_efd = -1;
 	sr->cfg = *cfg;
+	sr->opts = *opts;
 	sr->state = SPEC_BOOTING;
 	pthread_mutex_init(&sr->lock, NULL);
 	pthread_cond_init(&sr->cond, NULL);
-	if (!spec_id_valid(cfg->container_id)) {
-		log_err("spec", "--id '%s' is not a valid container id", cfg->container_id);
+	if (!spec_id_valid(opts->container_id)) {
+		log_err("spec", "--id '%s' is not a valid container id", opts->container_id);
 		return -EINVAL;
 	}
-	sr->config = json_load_file(cfg->spec, JSON_REJECT_DUPLICATES, &jerr);
+	sr->config = json_load_file(opts->spec, JSON_REJECT_DUPLICATES, &jerr);
 	if (!sr->config) {
-		log_err("spec", "%s: line %d: %s", cfg->spec, jerr.line, jerr.text);
+		log_err("spec", "%s: line %d: %s", opts->spec, jerr.line, jerr.text);
 		return -EINVAL;
 	}
 	if (spec_parse(sr->config, &spec, &e) < 0) {
-		log_err("spec", "%s: %s", cfg->spec, e.msg);
+		log_err("spec", "%s: %s", opts->spec, e.msg);
 		goto fail;
 	}
 	sr->terminal = spec.process.terminal;
-	if (spec_binds_prepare(&sr->binds, sr->config, cfg->container_id, cfg->binds_dir,
+	if (spec_binds_prepare(&sr->binds, sr->config, opts->container_id, opts->binds_dir,
 			       &sr->has_binds) < 0)
 		goto fail;
 	if (sr->has_binds) {
@@ -86,7 +88,7 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg)
 		snprintf(fs->tag, sizeof(fs->tag), "%s", SPEC_BINDS_TAG);
 		fs->dir = sr->binds.dir;
 	}
-	if (path_fmt(&e, dir, sizeof(dir), "%s", cfg->spec) < 0 ||
+	if (path_fmt(&e, dir, sizeof(dir), "%s", opts->spec) < 0 ||
 	    (spec.root_path[0] == '/' ?
 		     path_fmt(&e, root, sizeof(sr->root), "%s", spec.root_path) :
 		     path_fmt(&e, root, sizeof(sr->root), "%s/%s", dirname(dir), spec.root_path)) < 0) {
@@ -163,7 +165,7 @@ static int spec_run_status_of(const struct husk_err *e)
 /* Everything from "agent up" to "status known"; returns the status. */
 static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 {
-	const char *id = sr->cfg.container_id;
+	const char *id = sr->opts.container_id;
 	struct husk_err e = { 0 };
 	struct relay_pipe in = { 0 }, out = { 0 }, err = { 0 };
 	struct relay_signals winch = { 0 };
@@ -209,7 +211,7 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 	}
 	spec_ctl_set_state(sr, SPEC_CREATED);
 	spec_ctl_ready(sr, NULL);
-	if (sr->cfg.control && spec_ctl_wait_start(sr) < 0)
+	if (sr->opts.control && spec_ctl_wait_start(sr) < 0)
 		goto out; /* the VM ended before anyone started the workload */
 	if (ac_call(c, PROTO_START, json_pack("{s:s}", "id", id), NULL, &e) < 0) {
 		spec_ctl_started(sr, &e);
@@ -288,7 +290,7 @@ int spec_run_start(struct spec_run *sr)
 	sr->cancel_efd = eventfd(0, EFD_CLOEXEC);
 	if (sr->cancel_efd < 0)
 		return -errno;
-	if (sr->cfg.control) {
+	if (sr->opts.control) {
 		int r = spec_ctl_start(sr);
 		if (r < 0)
 			return r;
@@ -326,7 +328,8 @@ void spec_run_finish(struct spec_run *sr)
 	sr->config = NULL;
 }
 
-int spec_run_vm(const struct vmm_config *cfg, struct timing *t)
+int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts,
+		struct timing *t)
 {
 	struct spec_run *sr = malloc(sizeof(*sr));
 	sigset_t stop_sigs, old_sigs;
@@ -344,7 +347,7 @@ int spec_run_vm(const struct vmm_config *cfg, struct timing *t)
 	sigaddset(&stop_sigs, SIGHUP);
 	sigaddset(&stop_sigs, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
-	if (!sr || spec_run_prepare(sr, cfg) < 0) {
+	if (!sr || spec_run_prepare(sr, cfg, opts) < 0) {
 		free(sr);
 		pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
 		return -EINVAL;

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "shim_options.h"
 #include "spec_binds.h"
 #include "timing.h"
 #include "vmm.h"
@@ -29,6 +30,7 @@ struct spec_run {
 	char tmpdir[64];	      /* holds the vsock socket when none was given */
 	char uds[PATH_MAX];
 	struct vmm_config cfg; /* the caller's, with the root disk and vsock added */
+	struct shim_options opts; /* the caller's */
 	struct spec_binds binds;
 	bool has_binds;
 	struct vmm *vm;
@@ -51,16 +53,18 @@ struct spec_run {
 
 /*
  * The whole run: prepare, build and start the VM (vmm.h), run the
- * container, and return husk-vmm's exit status (see config_usage), or a
+ * container, and return husk-vmm's exit status (see shim_options_usage), or a
  * negative errno when nothing could run (already logged).
  */
-int spec_run_vm(const struct vmm_config *cfg, struct timing *t);
+int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts,
+		struct timing *t);
 
 /*
  * Read and check the config, find the root image, derive the VM's
  * configuration (sr->cfg). Nothing runs yet.
  */
-int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg);
+int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg,
+		     const struct shim_options *opts);
 
 /* Start the runner thread once the VM is about to run. */
 int spec_run_start(struct spec_run *sr);

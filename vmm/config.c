@@ -34,27 +34,9 @@ void config_usage(FILE *f)
 	      "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
 	      "                       connects to host port P reach PATH_P\n"
 	      "  --vsock-cid N        the guest's vsock CID (default 3)\n"
-	      "  --spec CONFIG.json   run the OCI config's process in the guest, with\n"
-	      "                       husk-vmm's stdio as its own, and exit with its\n"
-	      "                       status; root.path names an ext4 or erofs image\n"
-	      "                       (relative to the config's directory); the\n"
-	      "                       console then defaults to nowhere (see --console)\n"
-	      "  --id ID              the container's id in the guest (default husk)\n"
-	      "  --control PATH       with --spec: a control socket (husk/proto.h: START,\n"
-	      "                       SIGNAL, PAUSE, RESUME, STATE); the process starts\n"
-	      "                       on START\n"
-	      "  --ready-fd N         with --spec: write \"ready\" (or \"error MSG\") to\n"
-	      "                       descriptor N once the container is created\n"
-	      "  --binds-dir DIR      with --spec: stage the host's bind mounts in DIR\n"
-	      "                       (made here; default a fresh /tmp/husk-binds-*)\n"
 	      "  --print-cmdline      print the kernel command line (without the\n"
 	      "                       devices' entries) and exit\n"
-	      "  --help, --version\n\n"
-	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
-	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
-	      "128+N when husk-vmm is ended by signal N. With --spec: the process's exit\n"
-	      "status (128+N when signal N ended it), 126/127 when its program cannot\n"
-	      "be run or found, 1 when the container cannot be made.\n", f);
+	      "  --help, --version\n", f);
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -86,7 +68,7 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int config_parse_count(const char *s, unsigned *out)
+int config_parse_count(const char *s, unsigned *out)
 {
 	char *end;
 
@@ -116,11 +98,11 @@ static int config_parse_disk(const char *s, struct disk_config *d)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_SPEC, OPT_ID, OPT_FS, OPT_CONTROL, OPT_READY_FD, OPT_BINDS_DIR };
+       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_FS };
 
-int config_parse(struct vmm_config *c, int argc, char **argv)
+int config_parse(struct vmm_config *c, int argc, char **argv, const struct config_extra *extra)
 {
-	static const struct option opts[] = {
+	static const struct option vm_opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
@@ -138,22 +120,27 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 		{ "vsock-uds", required_argument, NULL, OPT_VSOCK_UDS },
 		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
-		{ "spec", required_argument, NULL, OPT_SPEC },
 		{ "fs", required_argument, NULL, OPT_FS },
-		{ "control", required_argument, NULL, OPT_CONTROL },
-		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "binds-dir", required_argument, NULL, OPT_BINDS_DIR },
-		{ NULL, 0, NULL, 0 },
 	};
+	struct option opts[sizeof(vm_opts) / sizeof(vm_opts[0]) + CONFIG_MAX_EXTRA + 1];
+	size_t nopts = sizeof(vm_opts) / sizeof(vm_opts[0]);
+
+	memcpy(opts, vm_opts, sizeof(vm_opts));
+	for (const struct option *xo = extra ? extra->opts : NULL; xo && xo->name; xo++) {
+		if (nopts == sizeof(vm_opts) / sizeof(vm_opts[0]) + CONFIG_MAX_EXTRA ||
+		    xo->flag || xo->val < CONFIG_OPT_EXTRA) {
+			log_err("config", "option --%s cannot be added", xo->name);
+			return -EINVAL;
+		}
+		opts[nopts++] = *xo;
+	}
+	memset(&opts[nopts], 0, sizeof(opts[nopts]));
 
 	memset(c, 0, sizeof(*c));
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->vcpus = 1;
 	c->kvm_device = "/dev/kvm";
 	c->vsock.cid = 3;
-	c->container_id = "husk";
-	c->ready_fd = -1;
 	optind = 1;
 	opterr = 0;
 
@@ -183,19 +170,6 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 			}
 			break;
 		case OPT_VSOCK_UDS: c->vsock.uds_path = optarg; break;
-		case OPT_SPEC: c->spec = optarg; break;
-		case OPT_ID: c->container_id = optarg; break;
-		case OPT_CONTROL: c->control = optarg; break;
-		case OPT_BINDS_DIR: c->binds_dir = optarg; break;
-		case OPT_READY_FD: {
-			unsigned fd;
-			if (config_parse_count(optarg, &fd) < 0 || fd < 3 || fd > 65535) {
-				log_err("config", "--ready-fd '%s': a descriptor number from 3", optarg);
-				return -EINVAL;
-			}
-			c->ready_fd = (int)fd;
-			break;
-		}
 		case OPT_VSOCK_CID: {
 			unsigned cid;
 			if (config_parse_count(optarg, &cid) < 0 || cid < 3) {
@@ -258,17 +232,25 @@ int config_parse(struct vmm_config *c, int argc, char **argv)
 			log_err("config", "option %s needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			log_err("config", "unknown option '%s' (see --help)", argv[optind - 1]);
-			return -EINVAL;
+			if (o < CONFIG_OPT_EXTRA || !extra) {
+				log_err("config", "unknown option '%s' (see --help)",
+					argv[optind - 1]);
+				return -EINVAL;
+			}
+			int r = extra->option(extra->ctx, o, optarg);
+			if (r < 0)
+				return r;
+			break;
 		}
 	}
 	if (optind < argc) {
 		log_err("config", "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if ((c->control || c->ready_fd >= 0 || c->binds_dir) && !c->spec) {
-		log_err("config", "--control, --ready-fd and --binds-dir go with --spec");
-		return -EINVAL;
+	if (extra && extra->check) {
+		int r = extra->check(extra->ctx);
+		if (r < 0)
+			return r;
 	}
 	if (!c->kernel && !c->print_cmdline) {
 		log_err("config", "--kernel is required");

@@ -51,22 +51,41 @@ struct vmm_config {
 	unsigned nfs;
 	bool no_rng;
 	struct vsock_config vsock;
-	const char *spec;           /* NULL, or an OCI config.json to run in the guest */
-	const char *container_id;   /* the container's id in the guest (default "husk") */
-	const char *control;        /* with --spec: a control socket; start waits for "start" */
-	int ready_fd;               /* with --spec: "ready\n" or "error MSG\n" once created; -1 */
-	const char *binds_dir;      /* with --spec: the staging directory for host binds, made
-				       here; NULL: a fresh /tmp/husk-binds-XXXXXX */
 	bool help, version, print_cmdline;
 };
 
+struct option; /* <getopt.h> */
 
-/* Parse argv; -EINVAL (with a message on stderr) on bad input. */
-int config_parse(struct vmm_config *c, int argc, char **argv);
+/* The first getopt value free for a caller's own options (config_extra). */
+#define CONFIG_OPT_EXTRA 0x1000
+#define CONFIG_MAX_EXTRA 16
+
+/*
+ * Options that husk-vmm's caller side adds to the VM's own, read in the
+ * same pass over argv (so values, abbreviations and "--" behave alike).
+ */
+struct config_extra {
+	const struct option *opts; /* ends with a zeroed entry; val >= CONFIG_OPT_EXTRA */
+	/* One of opts with its value (NULL if none); negative errno (logged) stops. */
+	int (*option)(void *ctx, int val, const char *arg);
+	/* Once argv is read, before the VM settings are checked; negative errno (logged). */
+	int (*check)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * Parse argv, with extra's options too unless it is NULL; -EINVAL (with a
+ * message on stderr) on bad input.
+ */
+int config_parse(struct vmm_config *c, int argc, char **argv, const struct config_extra *extra);
+
+/* Parse a decimal count up to UINT32_MAX; -EINVAL if malformed. */
+int config_parse_count(const char *s, unsigned *out);
 
 /* Parse a size like 128M, 1G, 65536; -EINVAL if malformed or it overflows. */
 int config_parse_size(const char *s, uint64_t *out);
 
+/* The VM options' part of husk-vmm --help. */
 void config_usage(FILE *f);
 
 #endif

@@ -35,9 +35,9 @@ static void ctl_open(struct ctl_fixture *f, enum spec_state state, bool paused)
 	snprintf(f->sr.uds, sizeof(f->sr.uds), "%s/vsock.sock", f->dir);
 	pthread_mutex_init(&f->sr.lock, NULL);
 	pthread_cond_init(&f->sr.cond, NULL);
-	f->sr.cfg.control = f->control;
-	f->sr.cfg.container_id = "c1";
-	f->sr.cfg.ready_fd = -1;
+	f->sr.opts.control = f->control;
+	f->sr.opts.container_id = "c1";
+	f->sr.opts.ready_fd = -1;
 	f->sr.stopping = &f->stopping;
 	f->sr.state = state;
 	f->sr.paused = paused;

@@ -1,0 +1,28 @@
+/*
+ * husk-vmm's container options (--spec and what goes with it): the shim's
+ * own, parsed in the same pass as the VM's (config.h) and listed in the
+ * same --help.
+ */
+#ifndef HUSK_SHIM_OPTIONS_H
+#define HUSK_SHIM_OPTIONS_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+struct shim_options {
+	const char *spec;         /* NULL, or an OCI config.json to run in the guest */
+	const char *container_id; /* the container's id in the guest (default "husk") */
+	const char *control;      /* with --spec: a control socket; start waits for "start" */
+	int ready_fd;             /* with --spec: "ready\n" or "error MSG\n" once created; -1 */
+	const char *binds_dir;    /* with --spec: the staging directory for host binds, made
+				     here; NULL: a fresh /tmp/husk-binds-XXXXXX */
+};
+
+/* Parse argv into both; -EINVAL (with a message on stderr) on bad input. */
+int shim_options_parse(struct shim_options *o, struct vmm_config *c, int argc, char **argv);
+
+/* husk-vmm --help: the VM's options, the container's, and the exit status. */
+void shim_options_usage(FILE *f);
+
+#endif
