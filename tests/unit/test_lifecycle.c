@@ -1,7 +1,8 @@
 /*
- * husk's lifecycle, as its commands call it (lib/lifecycle.h), against a
- * fake husk-vmm (fake_vmm.c): the state a container goes through, runc's
- * refusals, the pid file, and nothing left behind. No KVM.
+ * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h),
+ * against a fake husk-vmm (fake_vmm.c): the state a container goes through,
+ * runc's refusals, the pid file, and nothing left behind. No KVM, and no
+ * agent: what needs one is not tested here.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "lifecycle.h"
+#include "pause.h"
 #include "state.h"
 #include "unit.h"
 
@@ -216,6 +218,45 @@ START_TEST(run_attached_returns_the_status)
 }
 END_TEST
 
+/* The container's workload ends of a KILL; the VMM, the test's child, reaped. */
+static void lc_stop(struct lc *t, const char *id, const struct husk_state *st)
+{
+	int status;
+	ck_assert_int_eq(husk_kill(&t->g, id, "KILL", false), 0);
+	ck_assert_int_eq(waitpid(st->pid, &status, 0), st->pid);
+	ck_assert_str_eq(lc_status(t, id), "stopped");
+}
+
+START_TEST(pause_resume_and_refusals)
+{
+	struct lc t;
+	struct husk_state st;
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_pause(&t.g, "nosuch"), -ENOENT);
+	ck_assert(lc_logged(&t, "pause nosuch: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "p1", &t.o, &st), 0);
+	/* what is not paused cannot resume, in runc's words */
+	ck_assert_int_eq(husk_resume(&t.g, "p1"), -EINVAL);
+	ck_assert(lc_logged(&t, "resume p1: " HUSK_ERR_NOT_PAUSED));
+	ck_assert_int_eq(husk_start(&t.g, "p1"), 0);
+	ck_assert_int_eq(husk_pause(&t.g, "p1"), 0);
+	ck_assert_str_eq(lc_status(&t, "p1"), "paused");
+	/* what is paused is not running: no second pause, no start */
+	ck_assert_int_eq(husk_pause(&t.g, "p1"), -ESRCH);
+	ck_assert(lc_logged(&t, "pause p1: " HUSK_ERR_NOT_RUNNING));
+	ck_assert_int_eq(husk_start(&t.g, "p1"), -EINVAL);
+	ck_assert(lc_logged(&t, "cannot start a container in the paused state"));
+	ck_assert_int_eq(husk_resume(&t.g, "p1"), 0);
+	ck_assert_str_eq(lc_status(&t, "p1"), "running");
+	lc_stop(&t, "p1", &st);
+	ck_assert_int_eq(husk_pause(&t.g, "p1"), -ESRCH);
+	ck_assert_int_eq(husk_resume(&t.g, "p1"), -EINVAL);
+	ck_assert_int_eq(husk_delete(&t.g, "p1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -226,6 +267,7 @@ int main(void)
 	tcase_add_test(tc, force_delete_ends_the_vmm);
 	tcase_add_test(tc, vmm_error_leaves_nothing);
 	tcase_add_test(tc, run_attached_returns_the_status);
+	tcase_add_test(tc, pause_resume_and_refusals);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
