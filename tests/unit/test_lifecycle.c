@@ -1,8 +1,8 @@
 /*
- * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h),
- * against a fake husk-vmm (fake_vmm.c): the state a container goes through,
- * runc's refusals, the pid file, and nothing left behind. No KVM, and no
- * agent: what needs one is not tested here.
+ * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h,
+ * ps.h), against a fake husk-vmm (fake_vmm.c): the state a container goes
+ * through, runc's refusals, the pid file, and nothing left behind. No KVM,
+ * and no agent: what needs one is not tested here.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +16,7 @@
 
 #include "lifecycle.h"
 #include "pause.h"
+#include "ps.h"
 #include "state.h"
 #include "unit.h"
 
@@ -257,6 +258,61 @@ START_TEST(pause_resume_and_refusals)
 }
 END_TEST
 
+/* What husk_ps wrote, as a string the caller frees. */
+static char *lc_ps(struct lc *t, const char *id, bool json, int *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	*r = husk_ps(&t->g, id, json, f);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(ps_lists_what_the_host_sees)
+{
+	struct lc t;
+	struct husk_state st;
+	char want[32];
+	int r;
+
+	lc_setup(&t);
+	char *out = lc_ps(&t, "nosuch", false, &r);
+	ck_assert_int_eq(r, -ENOENT);
+	ck_assert_str_eq(out, "");
+	free(out);
+	ck_assert(lc_logged(&t, "ps nosuch: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "s1", &t.o, &st), 0);
+	/* as JSON: husk-vmm's PID, the one host process of the container */
+	out = lc_ps(&t, "s1", true, &r);
+	ck_assert_int_eq(r, 0);
+	snprintf(want, sizeof(want), "[%d]\n", (int)st.pid);
+	ck_assert_str_eq(out, want);
+	free(out);
+	/* a paused guest cannot list its processes */
+	ck_assert_int_eq(husk_pause(&t.g, "s1"), 0);
+	out = lc_ps(&t, "s1", false, &r);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_str_eq(out, "");
+	free(out);
+	ck_assert(lc_logged(&t, "ps s1: cannot list the processes of a paused container"));
+	ck_assert_int_eq(husk_resume(&t.g, "s1"), 0);
+	/* stopped, as runc: nothing runs, and that is no error */
+	lc_stop(&t, "s1", &st);
+	out = lc_ps(&t, "s1", false, &r);
+	ck_assert_int_eq(r, 0);
+	ck_assert_str_eq(out, "PID      CMD\n");
+	free(out);
+	out = lc_ps(&t, "s1", true, &r);
+	ck_assert_int_eq(r, 0);
+	ck_assert_str_eq(out, "[]\n");
+	free(out);
+	ck_assert_int_eq(husk_delete(&t.g, "s1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -268,6 +324,7 @@ int main(void)
 	tcase_add_test(tc, vmm_error_leaves_nothing);
 	tcase_add_test(tc, run_attached_returns_the_status);
 	tcase_add_test(tc, pause_resume_and_refusals);
+	tcase_add_test(tc, ps_lists_what_the_host_sees);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
