@@ -1,8 +1,8 @@
 /*
- * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h,
- * ps.h), against a fake husk-vmm (fake_vmm.c): the state a container goes
- * through, runc's refusals, the pid file, and nothing left behind. No KVM,
- * and no agent: what needs one is not tested here.
+ * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h, ps.h,
+ * update.h), against a fake husk-vmm (fake_vmm.c): the state a container
+ * goes through, runc's refusals, the pid file, and nothing left behind. No
+ * KVM, and no agent: what needs one is not tested here.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +18,7 @@
 #include "pause.h"
 #include "ps.h"
 #include "state.h"
+#include "update.h"
 #include "unit.h"
 
 struct lc {
@@ -313,6 +314,59 @@ START_TEST(ps_lists_what_the_host_sees)
 }
 END_TEST
 
+START_TEST(update_refusals)
+{
+	struct lc t;
+	struct husk_state st;
+	struct spec_resources none = { .memory_limit = -1, .pids_limit = -1, .cpu_quota = -1 };
+	struct spec_resources res = none;
+	char file[128];
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_update(&t.g, "nosuch", NULL, &res), -ENOENT);
+	ck_assert(lc_logged(&t, "update nosuch: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "u1", &t.o, &st), 0);
+	/* nothing asked, nothing done */
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), 0);
+	/* the VM's RAM is fixed: the default VM holds 96 MiB for the container */
+	res.memory_limit = 200LL << 20;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -EOPNOTSUPP);
+	ck_assert(lc_logged(&t, "update u1: a memory limit of 200 MiB is more than this "
+				"container's VM holds (96 MiB)"));
+	/* CPU limits need the VM's host cgroup, and this config.json has none */
+	res = none;
+	res.cpu_quota = 50000;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -EOPNOTSUPP);
+	ck_assert(lc_logged(&t, "update u1: CPU limits need the VM's host cgroup"));
+	/* a paused guest takes no limits */
+	ck_assert_int_eq(husk_pause(&t.g, "u1"), 0);
+	res = none;
+	res.pids_limit = 10;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -EBUSY);
+	ck_assert(lc_logged(&t, "update u1: container \"u1\" is paused: resume it first"));
+	/* --resources: read over the command line's, its errors named by the file */
+	snprintf(file, sizeof(file), "%s/resources.json", t.root);
+	FILE *f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"memory\": {\"limit\": 1073741824}}", f);
+	fclose(f);
+	res = none;
+	ck_assert_int_eq(husk_update(&t.g, "u1", file, &res), -EOPNOTSUPP);
+	ck_assert(lc_logged(&t, "update u1: a memory limit of 1024 MiB"));
+	ck_assert_int_eq(husk_update(&t.g, "u1", t.bundle, &res), -EINVAL);
+	ck_assert(lc_logged(&t, "update u1: --resources "));
+	ck_assert_int_eq(husk_resume(&t.g, "u1"), 0);
+	/* a stopped container: runc's words */
+	lc_stop(&t, "u1", &st);
+	res = none;
+	res.memory_limit = 64LL << 20;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -ESRCH);
+	ck_assert(lc_logged(&t, "update u1: " HUSK_ERR_NOT_RUNNING));
+	ck_assert_int_eq(husk_delete(&t.g, "u1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -325,6 +379,7 @@ int main(void)
 	tcase_add_test(tc, run_attached_returns_the_status);
 	tcase_add_test(tc, pause_resume_and_refusals);
 	tcase_add_test(tc, ps_lists_what_the_host_sees);
+	tcase_add_test(tc, update_refusals);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
