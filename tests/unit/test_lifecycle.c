@@ -1,8 +1,8 @@
 /*
  * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h, ps.h,
- * update.h), against a fake husk-vmm (fake_vmm.c): the state a container
- * goes through, runc's refusals, the pid file, and nothing left behind. No
- * KVM, and no agent: what needs one is not tested here.
+ * update.h, exec.h), against a fake husk-vmm (fake_vmm.c): the state a
+ * container goes through, runc's refusals, the pid file, and nothing left
+ * behind. No KVM, and no agent: what needs one is not tested here.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "lifecycle.h"
 #include "pause.h"
 #include "ps.h"
@@ -367,6 +368,34 @@ START_TEST(update_refusals)
 }
 END_TEST
 
+START_TEST(exec_only_in_a_running_container)
+{
+	struct lc t;
+	struct husk_state st;
+	char *args[] = { "true", NULL };
+	struct exec_opts o = { .id = "nosuch", .args = args, .nargs = 1 };
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ENOENT);
+	ck_assert(lc_logged(&t, "exec nosuch: exec failed: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "e1", &t.o, &st), 0);
+	o.id = "e1";
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ESRCH);
+	ck_assert(lc_logged(&t, "exec e1: exec failed: cannot exec in a created container"));
+	ck_assert_int_eq(husk_start(&t.g, "e1"), 0);
+	ck_assert_int_eq(husk_pause(&t.g, "e1"), 0);
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ESRCH);
+	ck_assert(lc_logged(&t, "exec e1: exec failed: cannot exec in a paused container"));
+	ck_assert_int_eq(husk_resume(&t.g, "e1"), 0);
+	lc_stop(&t, "e1", &st);
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ESRCH);
+	ck_assert(lc_logged(&t, "exec e1: exec failed: cannot exec in a stopped container: "
+				HUSK_ERR_NOT_RUNNING));
+	ck_assert_int_eq(husk_delete(&t.g, "e1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -380,6 +409,7 @@ int main(void)
 	tcase_add_test(tc, pause_resume_and_refusals);
 	tcase_add_test(tc, ps_lists_what_the_host_sees);
 	tcase_add_test(tc, update_refusals);
+	tcase_add_test(tc, exec_only_in_a_running_container);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
