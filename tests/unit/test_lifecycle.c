@@ -1,7 +1,7 @@
 /*
  * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h, ps.h,
- * update.h, exec.h), against a fake husk-vmm (fake_vmm.c): the state a
- * container goes through, runc's refusals, the pid file, and nothing left
+ * update.h, exec.h, info.h), against a fake husk-vmm (fake_vmm.c): the state
+ * a container goes through, runc's refusals, the pid file, and nothing left
  * behind. No KVM, and no agent: what needs one is not tested here.
  */
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "info.h"
 #include "lifecycle.h"
 #include "pause.h"
 #include "ps.h"
@@ -396,6 +397,65 @@ START_TEST(exec_only_in_a_running_container)
 }
 END_TEST
 
+START_TEST(state_and_list)
+{
+	struct lc t;
+	struct husk_state st;
+	json_t *j = NULL;
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_state(&t.g, "nosuch", &j), -ENOENT);
+	ck_assert(lc_logged(&t, "state nosuch: " HUSK_ERR_NOT_EXIST));
+	json_t *all = husk_list(&t.g);
+	ck_assert_int_eq(json_array_size(all), 0);
+	json_decref(all);
+	ck_assert_int_eq(husk_create(&t.g, "l1", &t.o, &st), 0);
+	ck_assert_int_eq(husk_state(&t.g, "l1", &j), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "ociVersion")), HUSK_OCI_VERSION);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "l1");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "created");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), st.pid);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "bundle")), st.bundle);
+	ck_assert(json_is_object(json_object_get(j, "annotations")));
+	json_decref(j);
+	all = husk_list(&t.g);
+	ck_assert_int_eq(json_array_size(all), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "id")), "l1");
+	json_decref(all);
+	/* stopped: pid 0, as the runtime spec has it */
+	lc_stop(&t, "l1", &st);
+	ck_assert_int_eq(husk_state(&t.g, "l1", &j), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "stopped");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), 0);
+	json_decref(j);
+	ck_assert_int_eq(husk_delete(&t.g, "l1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(spec_writes_once)
+{
+	struct lc t;
+	char dir[128];
+
+	lc_setup(&t);
+	snprintf(dir, sizeof(dir), "%s/new", t.root);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(husk_spec(&t.g, dir, true), 0);
+	ck_assert_int_eq(husk_spec(&t.g, dir, false), -EEXIST);
+	ck_assert(lc_logged(&t, "/new/config.json exists"));
+	/* what it wrote is a config.json husk takes */
+	t.o.bundle = dir;
+	struct husk_state st;
+	ck_assert_int_eq(husk_create(&t.g, "w1", &t.o, &st), 0);
+	ck_assert_int_eq(husk_delete(&t.g, "w1", true), 0);
+	json_t *f = husk_features();
+	ck_assert_str_eq(json_string_value(json_object_get(f, "ociVersionMax")), HUSK_OCI_VERSION);
+	json_decref(f);
+	lc_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -410,6 +470,8 @@ int main(void)
 	tcase_add_test(tc, ps_lists_what_the_host_sees);
 	tcase_add_test(tc, update_refusals);
 	tcase_add_test(tc, exec_only_in_a_running_container);
+	tcase_add_test(tc, state_and_list);
+	tcase_add_test(tc, spec_writes_once);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
