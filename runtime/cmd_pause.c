@@ -1,42 +1,16 @@
-/* pause, resume: a container's vCPUs stop outside the guest, then run on. */
+/* pause, resume: the one container id, then the library's pause.h. */
 #include "husk.h"
 
-#include <string.h>
-
-static int husk_pause_resume(const struct husk_global *g, int argc, char **argv, bool pause)
-{
-	const char *cmd = pause ? "pause" : "resume";
-	struct husk_state st;
-	struct husk_err e = { 0 };
-
-	const char *id = cmd_only_id(g, cmd, argc, argv);
-	if (!id)
-		return 1;
-	if (state_load(g, id, &st, &e) < 0) {
-		husk_report(g, "%s %s: %s", cmd, id, e.msg);
-		return 1;
-	}
-	/* runc's words: what is not running cannot pause, what is not paused cannot resume */
-	const char *status = state_status(&st);
-	if (pause ? strcmp(status, "running") && strcmp(status, "created") :
-		    strcmp(status, "paused")) {
-		husk_report(g, "%s %s: %s", cmd, st.id,
-			    pause ? HUSK_ERR_NOT_RUNNING : HUSK_ERR_NOT_PAUSED);
-		return 1;
-	}
-	if (state_control(&st, pause ? PROTO_PAUSE : PROTO_RESUME, NULL, NULL, &e) < 0) {
-		husk_report(g, "%s %s: %s", cmd, st.id, e.msg);
-		return 1;
-	}
-	return 0;
-}
+#include "pause.h"
 
 int cmd_pause(const struct husk_global *g, int argc, char **argv)
 {
-	return husk_pause_resume(g, argc, argv, true);
+	const char *id = cmd_only_id(g, "pause", argc, argv);
+	return id && husk_pause(g, id) == 0 ? 0 : 1;
 }
 
 int cmd_resume(const struct husk_global *g, int argc, char **argv)
 {
-	return husk_pause_resume(g, argc, argv, false);
+	const char *id = cmd_only_id(g, "resume", argc, argv);
+	return id && husk_resume(g, id) == 0 ? 0 : 1;
 }

@@ -1,68 +1,31 @@
 /*
  * husk: the runc command line, each container in a micro-VM of its own.
- * main() parses the global options and hands the rest to a command; state,
- * list, spec and features live here, the lifecycle's options in cmd_lifecycle.c
- * (its work in lib/lifecycle.c).
+ * main() parses the global options and hands the rest to a command. Each
+ * command parses its own options (state, list, spec and features here, the
+ * rest in cmd_*.c) and calls one function of the library, huskruntime
+ * (lib/); what state, list, spec and features print comes from lib/info.c.
  */
 #include "husk.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
-#include "husk/path.h"
+#include "info.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "0.0.0"
 #endif
 
-#define HUSK_OCI_VERSION "1.0.2"
-
-/* The bundle's annotations (string values only), {} when they cannot be read. */
-static json_t *husk_annotations(const struct husk_state *st)
-{
-	char path[sizeof(st->bundle) + 16];
-	json_t *out = json_object();
-	snprintf(path, sizeof(path), "%s/config.json", st->bundle);
-	json_t *config = json_load_file(path, 0, NULL);
-	const char *key;
-	json_t *v;
-	json_object_foreach(json_object_get(config, "annotations"), key, v)
-		if (json_is_string(v))
-			json_object_set(out, key, v);
-	json_decref(config);
-	return out;
-}
-
-static json_t *husk_state_json(const struct husk_state *st)
-{
-	const char *status = state_status(st);
-	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:o}", "ociVersion", HUSK_OCI_VERSION, "id",
-			 st->id, "status", status, "pid", strcmp(status, "stopped") ? (int)st->pid : 0,
-			 "bundle", st->bundle, "created", st->created, "annotations",
-			 husk_annotations(st));
-}
-
 int cmd_state(const struct husk_global *g, int argc, char **argv)
 {
-	struct husk_state st;
-	struct husk_err e = { 0 };
+	json_t *j = NULL;
 	const char *id = cmd_only_id(g, "state", argc, argv);
-	if (!id)
+	if (!id || husk_state(g, id, &j) < 0)
 		return 1;
-	if (state_load(g, id, &st, &e) < 0) {
-		husk_report(g, "state %s: %s", id, e.msg);
-		return 1;
-	}
-	json_t *j = husk_state_json(&st);
 	json_dumpf(j, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(j);
@@ -77,6 +40,8 @@ int cmd_list(const struct husk_global *g, int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	const char *format = "table";
 	bool quiet = false;
+	size_t i;
+	json_t *j;
 	int o;
 
 	optind = 1;
@@ -96,65 +61,29 @@ int cmd_list(const struct husk_global *g, int argc, char **argv)
 		return 1;
 	}
 	bool as_json = !quiet && !strcmp(format, "json");
-	json_t *all = json_array();
-	DIR *d = opendir(g->root);
-	struct dirent *de;
+	json_t *all = husk_list(g);
 
-	if (!as_json && !quiet)
-		printf("%-24s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
-	while (d && (de = readdir(d))) {
-		struct husk_state st;
-		struct husk_err e = { 0 };
-		if (de->d_name[0] == '.' || state_load(g, de->d_name, &st, &e) < 0)
-			continue;
-		json_t *j = husk_state_json(&st);
-		if (quiet)
-			printf("%s\n", st.id);
-		else if (!as_json)
-			printf("%-24s %-8lld %-10s %-40s %s\n", st.id,
-			       json_integer_value(json_object_get(j, "pid")),
-			       json_string_value(json_object_get(j, "status")), st.bundle,
-			       st.created);
-		json_array_append_new(all, j);
-	}
-	if (d)
-		closedir(d);
 	if (as_json) {
 		json_dumpf(all, stdout, JSON_COMPACT);
 		putchar('\n');
+	} else if (!quiet) {
+		printf("%-24s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
 	}
+	json_array_foreach(all, i, j)
+		if (quiet)
+			printf("%s\n", json_string_value(json_object_get(j, "id")));
+		else if (!as_json)
+			printf("%-24s %-8lld %-10s %-40s %s\n",
+			       json_string_value(json_object_get(j, "id")),
+			       json_integer_value(json_object_get(j, "pid")),
+			       json_string_value(json_object_get(j, "status")),
+			       json_string_value(json_object_get(j, "bundle")),
+			       json_string_value(json_object_get(j, "created")));
 	json_decref(all);
 	return 0;
 }
 
-/*
- * runc spec --rootless: a user namespace that maps the caller to root, and
- * no network namespace of its own (an unprivileged user could not set one up).
- */
-static void husk_spec_rootless(json_t *spec)
-{
-	json_t *lx = json_object_get(spec, "linux");
-	json_t *ns = json_object_get(lx, "namespaces");
-	size_t i;
-	json_t *v;
-	json_array_foreach(ns, i, v)
-		if (!strcmp(json_string_value(json_object_get(v, "type")), "network")) {
-			json_array_remove(ns, i);
-			break;
-		}
-	json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
-	json_object_set_new(lx, "uidMappings",
-			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID",
-				      (int)geteuid(), "size", 1));
-	json_object_set_new(lx, "gidMappings",
-			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID",
-				      (int)getegid(), "size", 1));
-}
-
-/*
- * `husk spec [--bundle|-b DIR] [--rootless]`: a starting config.json, as runc
- * spec writes one (rootfs "rootfs").
- */
+/* `husk spec [--bundle|-b DIR] [--rootless]`, as runc takes it. */
 int cmd_spec(const struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
@@ -162,8 +91,6 @@ int cmd_spec(const struct husk_global *g, int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	const char *bundle = ".";
 	bool rootless = false;
-	char path[PATH_MAX];
-	struct husk_err e = { 0 };
 	int o;
 
 	optind = 1;
@@ -178,53 +105,14 @@ int cmd_spec(const struct husk_global *g, int argc, char **argv)
 		husk_report(g, "spec: takes no arguments, not \"%s\"", argv[optind]);
 		return 1;
 	}
-	if (path_fmt(&e, path, sizeof(path), "%s/config.json", bundle) < 0) {
-		husk_report(g, "spec: %s", e.msg);
-		return 1;
-	}
-	if (access(path, F_OK) == 0) {
-		husk_report(g, "spec: %s exists", path);
-		return 1;
-	}
-	json_t *caps = json_pack("[s,s,s]", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
-	json_t *j = json_pack(
-		"{s:s,s:{s:b,s:{s:i,s:i},s:[s],s:[s,s],s:s,s:{s:O,s:O,s:O},s:[{s:s,s:i,s:i}],"
-		"s:b},s:{s:s,s:b},s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s,s:[s,s,s,s]}],"
-		"s:{s:[{s:s},{s:s},{s:s},{s:s},{s:s}]}}",
-		"ociVersion", HUSK_OCI_VERSION, "process", "terminal", 0, "user", "uid", 0, "gid",
-		0, "args", "sh", "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"TERM=xterm", "cwd", "/", "capabilities", "bounding", caps, "effective", caps,
-		"permitted", caps, "rlimits", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024,
-		"noNewPrivileges", 1, "root", "path", "rootfs", "readonly", 1, "hostname", "husk",
-		"mounts", "destination", "/proc", "type", "proc", "source", "proc", "destination",
-		"/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime",
-		"mode=755", "size=65536k", "linux", "namespaces", "type", "pid", "type", "network",
-		"type", "ipc", "type", "uts", "type", "mount");
-	json_decref(caps);
-	if (j && rootless)
-		husk_spec_rootless(j);
-	int r = j ? json_dump_file(j, path, JSON_INDENT(2)) : -1;
-	json_decref(j);
-	if (r < 0) {
-		husk_report(g, "spec: cannot write %s", path);
-		return 1;
-	}
-	return 0;
+	return husk_spec(g, bundle, rootless) == 0 ? 0 : 1;
 }
 
 int cmd_features(const struct husk_global *g, int argc, char **argv)
 {
 	if (cmd_no_operands(g, "features", argc, argv) < 0)
 		return 1;
-	json_t *j = json_pack(
-		"{s:s,s:s,s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
-		"s:{s:[s,s,s,s,s,s,s],s:{s:b}},s:{s:s}}",
-		"ociVersionMin", "1.0.0", "ociVersionMax", HUSK_OCI_VERSION, "mountOptions", "ro",
-		"rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "bind", "rbind",
-		"private", "rprivate", "slave", "rslave", "shared", "rshared", "noatime",
-		"relatime", "strictatime", "nodiratime", "sync", "remount", "linux", "namespaces",
-		"pid", "network", "ipc", "uts", "mount", "cgroup", "user", "cgroup", "v2", 1,
-		"annotations", "io.husk.isolation", "a KVM micro-VM with its own kernel per container");
+	json_t *j = husk_features();
 	json_dumpf(j, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(j);

@@ -1,7 +1,8 @@
 /*
- * husk's lifecycle, as its commands call it (lib/lifecycle.h), against a
- * fake husk-vmm (fake_vmm.c): the state a container goes through, runc's
- * refusals, the pid file, and nothing left behind. No KVM.
+ * husk's lifecycle, as its commands call it (lib/lifecycle.h, pause.h, ps.h,
+ * update.h, exec.h, info.h), against a fake husk-vmm (fake_vmm.c): the state
+ * a container goes through, runc's refusals, the pid file, and nothing left
+ * behind. No KVM, and no agent: what needs one is not tested here.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,8 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec.h"
+#include "info.h"
 #include "lifecycle.h"
+#include "pause.h"
+#include "ps.h"
 #include "state.h"
+#include "update.h"
 #include "unit.h"
 
 struct lc {
@@ -216,6 +222,240 @@ START_TEST(run_attached_returns_the_status)
 }
 END_TEST
 
+/* The container's workload ends of a KILL; the VMM, the test's child, reaped. */
+static void lc_stop(struct lc *t, const char *id, const struct husk_state *st)
+{
+	int status;
+	ck_assert_int_eq(husk_kill(&t->g, id, "KILL", false), 0);
+	ck_assert_int_eq(waitpid(st->pid, &status, 0), st->pid);
+	ck_assert_str_eq(lc_status(t, id), "stopped");
+}
+
+START_TEST(pause_resume_and_refusals)
+{
+	struct lc t;
+	struct husk_state st;
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_pause(&t.g, "nosuch"), -ENOENT);
+	ck_assert(lc_logged(&t, "pause nosuch: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "p1", &t.o, &st), 0);
+	/* what is not paused cannot resume, in runc's words */
+	ck_assert_int_eq(husk_resume(&t.g, "p1"), -EINVAL);
+	ck_assert(lc_logged(&t, "resume p1: " HUSK_ERR_NOT_PAUSED));
+	ck_assert_int_eq(husk_start(&t.g, "p1"), 0);
+	ck_assert_int_eq(husk_pause(&t.g, "p1"), 0);
+	ck_assert_str_eq(lc_status(&t, "p1"), "paused");
+	/* what is paused is not running: no second pause, no start */
+	ck_assert_int_eq(husk_pause(&t.g, "p1"), -ESRCH);
+	ck_assert(lc_logged(&t, "pause p1: " HUSK_ERR_NOT_RUNNING));
+	ck_assert_int_eq(husk_start(&t.g, "p1"), -EINVAL);
+	ck_assert(lc_logged(&t, "cannot start a container in the paused state"));
+	ck_assert_int_eq(husk_resume(&t.g, "p1"), 0);
+	ck_assert_str_eq(lc_status(&t, "p1"), "running");
+	lc_stop(&t, "p1", &st);
+	ck_assert_int_eq(husk_pause(&t.g, "p1"), -ESRCH);
+	ck_assert_int_eq(husk_resume(&t.g, "p1"), -EINVAL);
+	ck_assert_int_eq(husk_delete(&t.g, "p1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
+/* What husk_ps wrote, as a string the caller frees. */
+static char *lc_ps(struct lc *t, const char *id, bool json, int *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	*r = husk_ps(&t->g, id, json, f);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(ps_lists_what_the_host_sees)
+{
+	struct lc t;
+	struct husk_state st;
+	char want[32];
+	int r;
+
+	lc_setup(&t);
+	char *out = lc_ps(&t, "nosuch", false, &r);
+	ck_assert_int_eq(r, -ENOENT);
+	ck_assert_str_eq(out, "");
+	free(out);
+	ck_assert(lc_logged(&t, "ps nosuch: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "s1", &t.o, &st), 0);
+	/* as JSON: husk-vmm's PID, the one host process of the container */
+	out = lc_ps(&t, "s1", true, &r);
+	ck_assert_int_eq(r, 0);
+	snprintf(want, sizeof(want), "[%d]\n", (int)st.pid);
+	ck_assert_str_eq(out, want);
+	free(out);
+	/* a paused guest cannot list its processes */
+	ck_assert_int_eq(husk_pause(&t.g, "s1"), 0);
+	out = lc_ps(&t, "s1", false, &r);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_str_eq(out, "");
+	free(out);
+	ck_assert(lc_logged(&t, "ps s1: cannot list the processes of a paused container"));
+	ck_assert_int_eq(husk_resume(&t.g, "s1"), 0);
+	/* stopped, as runc: nothing runs, and that is no error */
+	lc_stop(&t, "s1", &st);
+	out = lc_ps(&t, "s1", false, &r);
+	ck_assert_int_eq(r, 0);
+	ck_assert_str_eq(out, "PID      CMD\n");
+	free(out);
+	out = lc_ps(&t, "s1", true, &r);
+	ck_assert_int_eq(r, 0);
+	ck_assert_str_eq(out, "[]\n");
+	free(out);
+	ck_assert_int_eq(husk_delete(&t.g, "s1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(update_refusals)
+{
+	struct lc t;
+	struct husk_state st;
+	struct spec_resources none = { .memory_limit = -1, .pids_limit = -1, .cpu_quota = -1 };
+	struct spec_resources res = none;
+	char file[128];
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_update(&t.g, "nosuch", NULL, &res), -ENOENT);
+	ck_assert(lc_logged(&t, "update nosuch: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "u1", &t.o, &st), 0);
+	/* nothing asked, nothing done */
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), 0);
+	/* the VM's RAM is fixed: the default VM holds 96 MiB for the container */
+	res.memory_limit = 200LL << 20;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -EOPNOTSUPP);
+	ck_assert(lc_logged(&t, "update u1: a memory limit of 200 MiB is more than this "
+				"container's VM holds (96 MiB)"));
+	/* CPU limits need the VM's host cgroup, and this config.json has none */
+	res = none;
+	res.cpu_quota = 50000;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -EOPNOTSUPP);
+	ck_assert(lc_logged(&t, "update u1: CPU limits need the VM's host cgroup"));
+	/* a paused guest takes no limits */
+	ck_assert_int_eq(husk_pause(&t.g, "u1"), 0);
+	res = none;
+	res.pids_limit = 10;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -EBUSY);
+	ck_assert(lc_logged(&t, "update u1: container \"u1\" is paused: resume it first"));
+	/* --resources: read over the command line's, its errors named by the file */
+	snprintf(file, sizeof(file), "%s/resources.json", t.root);
+	FILE *f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"memory\": {\"limit\": 1073741824}}", f);
+	fclose(f);
+	res = none;
+	ck_assert_int_eq(husk_update(&t.g, "u1", file, &res), -EOPNOTSUPP);
+	ck_assert(lc_logged(&t, "update u1: a memory limit of 1024 MiB"));
+	ck_assert_int_eq(husk_update(&t.g, "u1", t.bundle, &res), -EINVAL);
+	ck_assert(lc_logged(&t, "update u1: --resources "));
+	ck_assert_int_eq(husk_resume(&t.g, "u1"), 0);
+	/* a stopped container: runc's words */
+	lc_stop(&t, "u1", &st);
+	res = none;
+	res.memory_limit = 64LL << 20;
+	ck_assert_int_eq(husk_update(&t.g, "u1", NULL, &res), -ESRCH);
+	ck_assert(lc_logged(&t, "update u1: " HUSK_ERR_NOT_RUNNING));
+	ck_assert_int_eq(husk_delete(&t.g, "u1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(exec_only_in_a_running_container)
+{
+	struct lc t;
+	struct husk_state st;
+	char *args[] = { "true", NULL };
+	struct exec_opts o = { .id = "nosuch", .args = args, .nargs = 1 };
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ENOENT);
+	ck_assert(lc_logged(&t, "exec nosuch: exec failed: " HUSK_ERR_NOT_EXIST));
+	ck_assert_int_eq(husk_create(&t.g, "e1", &t.o, &st), 0);
+	o.id = "e1";
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ESRCH);
+	ck_assert(lc_logged(&t, "exec e1: exec failed: cannot exec in a created container"));
+	ck_assert_int_eq(husk_start(&t.g, "e1"), 0);
+	ck_assert_int_eq(husk_pause(&t.g, "e1"), 0);
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ESRCH);
+	ck_assert(lc_logged(&t, "exec e1: exec failed: cannot exec in a paused container"));
+	ck_assert_int_eq(husk_resume(&t.g, "e1"), 0);
+	lc_stop(&t, "e1", &st);
+	ck_assert_int_eq(husk_exec(&t.g, &o), -ESRCH);
+	ck_assert(lc_logged(&t, "exec e1: exec failed: cannot exec in a stopped container: "
+				HUSK_ERR_NOT_RUNNING));
+	ck_assert_int_eq(husk_delete(&t.g, "e1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(state_and_list)
+{
+	struct lc t;
+	struct husk_state st;
+	json_t *j = NULL;
+
+	lc_setup(&t);
+	ck_assert_int_eq(husk_state(&t.g, "nosuch", &j), -ENOENT);
+	ck_assert(lc_logged(&t, "state nosuch: " HUSK_ERR_NOT_EXIST));
+	json_t *all = husk_list(&t.g);
+	ck_assert_int_eq(json_array_size(all), 0);
+	json_decref(all);
+	ck_assert_int_eq(husk_create(&t.g, "l1", &t.o, &st), 0);
+	ck_assert_int_eq(husk_state(&t.g, "l1", &j), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "ociVersion")), HUSK_OCI_VERSION);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "l1");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "created");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), st.pid);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "bundle")), st.bundle);
+	ck_assert(json_is_object(json_object_get(j, "annotations")));
+	json_decref(j);
+	all = husk_list(&t.g);
+	ck_assert_int_eq(json_array_size(all), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "id")), "l1");
+	json_decref(all);
+	/* stopped: pid 0, as the runtime spec has it */
+	lc_stop(&t, "l1", &st);
+	ck_assert_int_eq(husk_state(&t.g, "l1", &j), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "stopped");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), 0);
+	json_decref(j);
+	ck_assert_int_eq(husk_delete(&t.g, "l1", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
+START_TEST(spec_writes_once)
+{
+	struct lc t;
+	char dir[128];
+
+	lc_setup(&t);
+	snprintf(dir, sizeof(dir), "%s/new", t.root);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(husk_spec(&t.g, dir, true), 0);
+	ck_assert_int_eq(husk_spec(&t.g, dir, false), -EEXIST);
+	ck_assert(lc_logged(&t, "/new/config.json exists"));
+	/* what it wrote is a config.json husk takes */
+	t.o.bundle = dir;
+	struct husk_state st;
+	ck_assert_int_eq(husk_create(&t.g, "w1", &t.o, &st), 0);
+	ck_assert_int_eq(husk_delete(&t.g, "w1", true), 0);
+	json_t *f = husk_features();
+	ck_assert_str_eq(json_string_value(json_object_get(f, "ociVersionMax")), HUSK_OCI_VERSION);
+	json_decref(f);
+	lc_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -226,6 +466,12 @@ int main(void)
 	tcase_add_test(tc, force_delete_ends_the_vmm);
 	tcase_add_test(tc, vmm_error_leaves_nothing);
 	tcase_add_test(tc, run_attached_returns_the_status);
+	tcase_add_test(tc, pause_resume_and_refusals);
+	tcase_add_test(tc, ps_lists_what_the_host_sees);
+	tcase_add_test(tc, update_refusals);
+	tcase_add_test(tc, exec_only_in_a_running_container);
+	tcase_add_test(tc, state_and_list);
+	tcase_add_test(tc, spec_writes_once);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
