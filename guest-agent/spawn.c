@@ -27,11 +27,19 @@ static int spawn_stream_fd(struct agent *a, const char *cid, const char *eid, en
 	return fd >= 0 ? fd : open("/dev/null", O_RDWR | O_CLOEXEC);
 }
 
-/* Whether the container's own process has not ended (nor been reaped). */
-static bool spawn_init_alive(const struct container *c)
+/*
+ * err, from opening the container's cgroup or from clone3() into it, means
+ * the cgroup is gone: when the container's own process has ended, say so in
+ * runc's words (ESRCH) and return it; otherwise 0.
+ */
+static int spawn_not_running(const struct container *c, int err, struct husk_err *e)
 {
 	const struct proc *init = c->procs;
-	return init && init->state != PROC_EXITED && init->pid > 0 && kill(init->pid, 0) == 0;
+	if ((err != ENOENT && err != ENODEV) || init->pid <= 0)
+		return 0; /* not a missing cgroup, or the container's own process is the one made */
+	if (init->state != PROC_EXITED && kill(init->pid, 0) == 0)
+		return 0;
+	return husk_err_set(e, ESRCH, "container not running: %s has ended", c->id);
 }
 
 /*
@@ -48,10 +56,11 @@ static pid_t spawn_clone(struct container *c, uint64_t flags, struct husk_err *e
 
 	if (c->cgroup[0]) {
 		cgfd = open(c->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cgfd < 0 && errno == ENOENT && c->procs->pid > 0 && !spawn_init_alive(c))
-			return husk_err_set(e, ESRCH, "container not running: %s has ended", c->id);
-		if (cgfd < 0)
-			return husk_err_set(e, errno, "cgroup %s: %s", c->cgroup, strerror(errno));
+		if (cgfd < 0) {
+			int err = errno;
+			int r = spawn_not_running(c, err, e);
+			return r ? r : husk_err_set(e, err, "cgroup %s: %s", c->cgroup, strerror(err));
+		}
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgfd;
 	}
@@ -63,9 +72,8 @@ static pid_t spawn_clone(struct container *c, uint64_t flags, struct husk_err *e
 		close(cgfd);
 	if (pid > 0)
 		return pid;
-	if ((err == ENODEV || err == ENOENT) && c->procs->pid > 0 && !spawn_init_alive(c))
-		return husk_err_set(e, ESRCH, "container not running: %s has ended", c->id);
-	return husk_err_set(e, err, "clone: %s", strerror(err));
+	int r = spawn_not_running(c, err, e);
+	return r ? r : husk_err_set(e, err, "clone: %s", strerror(err));
 }
 
 /*
