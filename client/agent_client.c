@@ -73,9 +73,10 @@ int ac_dial(const char *uds, unsigned port, int timeout_ms, const volatile int *
 		if (fd >= 0 || e->code)
 			return fd;
 		if (ac_now_ms() >= deadline)
-			return husk_err_set(e, ETIMEDOUT,
-					    "the agent did not answer on vsock port %u within %d ms",
-					    port, timeout_ms);
+			return husk_err_set(
+				e, ETIMEDOUT,
+				"the agent did not answer on vsock port %u within %d ms", port,
+				timeout_ms);
 		if (cancel && *cancel)
 			return husk_err_set(e, ECANCELED, "the VM ended");
 		struct timespec ts = { 0, AC_RETRY_MS * 1000000L };

@@ -60,8 +60,9 @@ static void *relay_pipe_main(void *arg)
 
 int relay_pipe_start(struct relay_pipe *p, int from, int to, int cancel_efd, bool shut_to)
 {
-	*p = (struct relay_pipe){ .from = from, .to = to, .cancel_efd = cancel_efd,
-				  .shut_to = shut_to };
+	*p = (struct relay_pipe){
+		.from = from, .to = to, .cancel_efd = cancel_efd, .shut_to = shut_to
+	};
 	if (pthread_create(&p->thread, NULL, relay_pipe_main, p) != 0)
 		return -EAGAIN;
 	p->running = true;

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 static const char *const proto_names[] = {
-	[PROTO_HELLO] = "hello",   [PROTO_CREATE] = "create", [PROTO_START] = "start",
-	[PROTO_EXEC] = "exec",	   [PROTO_SIGNAL] = "signal", [PROTO_WAIT] = "wait",
-	[PROTO_RESIZE] = "resize", [PROTO_PS] = "ps",	      [PROTO_DELETE] = "delete",
+	[PROTO_HELLO] = "hello",       [PROTO_CREATE] = "create", [PROTO_START] = "start",
+	[PROTO_EXEC] = "exec",	       [PROTO_SIGNAL] = "signal", [PROTO_WAIT] = "wait",
+	[PROTO_RESIZE] = "resize",     [PROTO_PS] = "ps",	  [PROTO_DELETE] = "delete",
 	[PROTO_SHUTDOWN] = "shutdown", [PROTO_STREAM] = "stream", [PROTO_UPDATE] = "update",
-	[PROTO_PAUSE] = "pause",   [PROTO_RESUME] = "resume", [PROTO_STATE] = "state",
+	[PROTO_PAUSE] = "pause",       [PROTO_RESUME] = "resume", [PROTO_STATE] = "state",
 };
 
 const char *proto_type_name(uint16_t type)
@@ -91,8 +91,7 @@ int proto_payload_decode(const void *buf, size_t len, json_t **out, struct husk_
 	return 0;
 }
 
-int proto_encode(uint16_t type, uint32_t id, const json_t *payload, uint8_t **out,
-		 size_t *outlen)
+int proto_encode(uint16_t type, uint32_t id, const json_t *payload, uint8_t **out, size_t *outlen)
 {
 	if (payload && !json_is_object(payload))
 		return -EINVAL; /* every payload is an object, replies included */
@@ -236,8 +235,8 @@ int proto_send(int fd, uint16_t type, uint32_t id, const json_t *payload)
 }
 
 /* Feed `r` from fd what the message needs and no more, until one is whole. */
-static int proto_recv_feed(int fd, int timeout_ms, struct proto_reader *r,
-			   struct proto_msg *msg, struct husk_err *e)
+static int proto_recv_feed(int fd, int timeout_ms, struct proto_reader *r, struct proto_msg *msg,
+			   struct husk_err *e)
 {
 	uint8_t buf[16384];
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -291,8 +290,8 @@ int proto_recv(int fd, struct proto_msg *msg, struct husk_err *e)
 	return proto_recv_ms(fd, -1, msg, e);
 }
 
-int proto_call(int fd, uint16_t type, uint32_t id, json_t *req, int timeout_ms,
-	       const char *peer, json_t **result, struct husk_err *e)
+int proto_call(int fd, uint16_t type, uint32_t id, json_t *req, int timeout_ms, const char *peer,
+	       json_t **result, struct husk_err *e)
 {
 	const char *name = proto_type_name(type);
 	int r = proto_send(fd, type, id, req);
@@ -316,7 +315,8 @@ int proto_call(int fd, uint16_t type, uint32_t id, json_t *req, int timeout_ms,
 			const char *msg = json_string_value(json_object_get(m.payload, "error"));
 			json_int_t code = json_integer_value(json_object_get(m.payload, "errno"));
 			if (msg)
-				husk_err_set(e, code > 0 && code < 4096 ? (int)code : EIO, "%s", msg);
+				husk_err_set(e, code > 0 && code < 4096 ? (int)code : EIO, "%s",
+					     msg);
 			else
 				husk_err_set(e, EIO, "%s reported an error", peer);
 			proto_msg_free(&m);
@@ -347,8 +347,8 @@ int proto_get_string(const json_t *obj, const char *key, int required, const cha
 	return 0;
 }
 
-int proto_get_int(const json_t *obj, const char *key, int required, long long min,
-		  long long max, long long *out, struct husk_err *e)
+int proto_get_int(const json_t *obj, const char *key, int required, long long min, long long max,
+		  long long *out, struct husk_err *e)
 {
 	const json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v))

@@ -139,8 +139,8 @@ static const struct {
 	const char *name;
 	int flag;
 } spec_ns_types[] = {
-	{ "pid", CLONE_NEWPID },	 { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
-	{ "ipc", CLONE_NEWIPC },	 { "uts", CLONE_NEWUTS },     { "user", CLONE_NEWUSER },
+	{ "pid", CLONE_NEWPID },       { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
+	{ "ipc", CLONE_NEWIPC },       { "uts", CLONE_NEWUTS },	    { "user", CLONE_NEWUSER },
 	{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
 };
 
@@ -235,10 +235,10 @@ int spec_resources_parse(const json_t *res, struct spec_resources *out, struct h
 		if ((r = spec_json_object(cpu, "linux.resources.cpu", e)) < 0 ||
 		    (r = spec_res_int(cpu, "quota", "linux.resources.cpu.quota", -1,
 				      &out->cpu_quota, e)) < 0 ||
-		    (r = spec_res_int(cpu, "period", "linux.resources.cpu.period", 0, &period,
-				      e)) < 0 ||
-		    (r = spec_res_int(cpu, "shares", "linux.resources.cpu.shares", 0, &shares,
-				      e)) < 0)
+		    (r = spec_res_int(cpu, "period", "linux.resources.cpu.period", 0, &period, e)) <
+			    0 ||
+		    (r = spec_res_int(cpu, "shares", "linux.resources.cpu.shares", 0, &shares, e)) <
+			    0)
 			return r;
 		out->cpu_period = (uint64_t)period;
 		out->cpu_shares = (uint64_t)shares;

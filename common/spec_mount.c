@@ -87,19 +87,13 @@ static int spec_mount_option(struct spec_mount *m, const char *opt, struct husk_
 			continue;
 		unsigned long f = spec_mount_options[i].flag;
 		switch (spec_mount_options[i].kind) {
-		case SPEC_MOUNT_SET:
-			m->flags |= f;
-			break;
-		case SPEC_MOUNT_CLEAR:
-			m->flags &= ~f;
-			break;
+		case SPEC_MOUNT_SET: m->flags |= f; break;
+		case SPEC_MOUNT_CLEAR: m->flags &= ~f; break;
 		case SPEC_MOUNT_BIND:
 			m->flags |= f;
 			m->bind = true;
 			break;
-		case SPEC_MOUNT_PROP:
-			m->propagation = f;
-			break;
+		case SPEC_MOUNT_PROP: m->propagation = f; break;
 		}
 		return 0;
 	}

@@ -24,48 +24,78 @@
 #define CAP_CHECKPOINT_RESTORE 40
 #endif
 
-#define SPEC_CAP(name) { #name, name }
+/* clang-format off: two names a line */
+#define SPEC_CAP(name)      \
+	{                   \
+#name, name \
+	}
 static const struct {
 	const char *name;
 	int bit;
 } spec_process_cap_names[] = {
-	SPEC_CAP(CAP_CHOWN),		SPEC_CAP(CAP_DAC_OVERRIDE),
-	SPEC_CAP(CAP_DAC_READ_SEARCH),	SPEC_CAP(CAP_FOWNER),
-	SPEC_CAP(CAP_FSETID),		SPEC_CAP(CAP_KILL),
-	SPEC_CAP(CAP_SETGID),		SPEC_CAP(CAP_SETUID),
-	SPEC_CAP(CAP_SETPCAP),		SPEC_CAP(CAP_LINUX_IMMUTABLE),
-	SPEC_CAP(CAP_NET_BIND_SERVICE), SPEC_CAP(CAP_NET_BROADCAST),
-	SPEC_CAP(CAP_NET_ADMIN),	SPEC_CAP(CAP_NET_RAW),
-	SPEC_CAP(CAP_IPC_LOCK),		SPEC_CAP(CAP_IPC_OWNER),
-	SPEC_CAP(CAP_SYS_MODULE),	SPEC_CAP(CAP_SYS_RAWIO),
-	SPEC_CAP(CAP_SYS_CHROOT),	SPEC_CAP(CAP_SYS_PTRACE),
-	SPEC_CAP(CAP_SYS_PACCT),	SPEC_CAP(CAP_SYS_ADMIN),
-	SPEC_CAP(CAP_SYS_BOOT),		SPEC_CAP(CAP_SYS_NICE),
-	SPEC_CAP(CAP_SYS_RESOURCE),	SPEC_CAP(CAP_SYS_TIME),
-	SPEC_CAP(CAP_SYS_TTY_CONFIG),	SPEC_CAP(CAP_MKNOD),
-	SPEC_CAP(CAP_LEASE),		SPEC_CAP(CAP_AUDIT_WRITE),
-	SPEC_CAP(CAP_AUDIT_CONTROL),	SPEC_CAP(CAP_SETFCAP),
-	SPEC_CAP(CAP_MAC_OVERRIDE),	SPEC_CAP(CAP_MAC_ADMIN),
-	SPEC_CAP(CAP_SYSLOG),		SPEC_CAP(CAP_WAKE_ALARM),
-	SPEC_CAP(CAP_BLOCK_SUSPEND),	SPEC_CAP(CAP_AUDIT_READ),
-	SPEC_CAP(CAP_PERFMON),		SPEC_CAP(CAP_BPF),
+	SPEC_CAP(CAP_CHOWN),
+	SPEC_CAP(CAP_DAC_OVERRIDE),
+	SPEC_CAP(CAP_DAC_READ_SEARCH),
+	SPEC_CAP(CAP_FOWNER),
+	SPEC_CAP(CAP_FSETID),
+	SPEC_CAP(CAP_KILL),
+	SPEC_CAP(CAP_SETGID),
+	SPEC_CAP(CAP_SETUID),
+	SPEC_CAP(CAP_SETPCAP),
+	SPEC_CAP(CAP_LINUX_IMMUTABLE),
+	SPEC_CAP(CAP_NET_BIND_SERVICE),
+	SPEC_CAP(CAP_NET_BROADCAST),
+	SPEC_CAP(CAP_NET_ADMIN),
+	SPEC_CAP(CAP_NET_RAW),
+	SPEC_CAP(CAP_IPC_LOCK),
+	SPEC_CAP(CAP_IPC_OWNER),
+	SPEC_CAP(CAP_SYS_MODULE),
+	SPEC_CAP(CAP_SYS_RAWIO),
+	SPEC_CAP(CAP_SYS_CHROOT),
+	SPEC_CAP(CAP_SYS_PTRACE),
+	SPEC_CAP(CAP_SYS_PACCT),
+	SPEC_CAP(CAP_SYS_ADMIN),
+	SPEC_CAP(CAP_SYS_BOOT),
+	SPEC_CAP(CAP_SYS_NICE),
+	SPEC_CAP(CAP_SYS_RESOURCE),
+	SPEC_CAP(CAP_SYS_TIME),
+	SPEC_CAP(CAP_SYS_TTY_CONFIG),
+	SPEC_CAP(CAP_MKNOD),
+	SPEC_CAP(CAP_LEASE),
+	SPEC_CAP(CAP_AUDIT_WRITE),
+	SPEC_CAP(CAP_AUDIT_CONTROL),
+	SPEC_CAP(CAP_SETFCAP),
+	SPEC_CAP(CAP_MAC_OVERRIDE),
+	SPEC_CAP(CAP_MAC_ADMIN),
+	SPEC_CAP(CAP_SYSLOG),
+	SPEC_CAP(CAP_WAKE_ALARM),
+	SPEC_CAP(CAP_BLOCK_SUSPEND),
+	SPEC_CAP(CAP_AUDIT_READ),
+	SPEC_CAP(CAP_PERFMON),
+	SPEC_CAP(CAP_BPF),
 	SPEC_CAP(CAP_CHECKPOINT_RESTORE),
 };
 #undef SPEC_CAP
+/* clang-format on */
 
-#define SPEC_RLIMIT(name) { #name, name }
+/* clang-format off: three names a line */
+#define SPEC_RLIMIT(name)   \
+	{                   \
+#name, name \
+	}
 static const struct {
 	const char *name;
 	int resource;
 } spec_process_rlimit_names[] = {
-	SPEC_RLIMIT(RLIMIT_CPU),	SPEC_RLIMIT(RLIMIT_FSIZE),	SPEC_RLIMIT(RLIMIT_DATA),
-	SPEC_RLIMIT(RLIMIT_STACK),	SPEC_RLIMIT(RLIMIT_CORE),	SPEC_RLIMIT(RLIMIT_RSS),
-	SPEC_RLIMIT(RLIMIT_NPROC),	SPEC_RLIMIT(RLIMIT_NOFILE),	SPEC_RLIMIT(RLIMIT_MEMLOCK),
-	SPEC_RLIMIT(RLIMIT_AS),		SPEC_RLIMIT(RLIMIT_LOCKS),	SPEC_RLIMIT(RLIMIT_SIGPENDING),
-	SPEC_RLIMIT(RLIMIT_MSGQUEUE),	SPEC_RLIMIT(RLIMIT_NICE),	SPEC_RLIMIT(RLIMIT_RTPRIO),
+	SPEC_RLIMIT(RLIMIT_CPU),      SPEC_RLIMIT(RLIMIT_FSIZE),  SPEC_RLIMIT(RLIMIT_DATA),
+	SPEC_RLIMIT(RLIMIT_STACK),    SPEC_RLIMIT(RLIMIT_CORE),	  SPEC_RLIMIT(RLIMIT_RSS),
+	SPEC_RLIMIT(RLIMIT_NPROC),    SPEC_RLIMIT(RLIMIT_NOFILE), SPEC_RLIMIT(RLIMIT_MEMLOCK),
+	SPEC_RLIMIT(RLIMIT_AS),	      SPEC_RLIMIT(RLIMIT_LOCKS),  SPEC_RLIMIT(RLIMIT_SIGPENDING),
+	SPEC_RLIMIT(RLIMIT_MSGQUEUE), SPEC_RLIMIT(RLIMIT_NICE),	  SPEC_RLIMIT(RLIMIT_RTPRIO),
 	SPEC_RLIMIT(RLIMIT_RTTIME),
 };
 #undef SPEC_RLIMIT
+/* clang-format on */
 
 #define SPEC_N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -264,9 +294,8 @@ static int spec_process_rlimit(const json_t *rl, size_t i, const struct spec_pro
 		return r;
 	out->hard = (uint64_t)x;
 	if (out->soft > out->hard)
-		return husk_err_set(e, EINVAL, "process.rlimits[%zu]: soft %llu above hard %llu",
-				    i, (unsigned long long)out->soft,
-				    (unsigned long long)out->hard);
+		return husk_err_set(e, EINVAL, "process.rlimits[%zu]: soft %llu above hard %llu", i,
+				    (unsigned long long)out->soft, (unsigned long long)out->hard);
 	return 0;
 }
 
@@ -311,8 +340,7 @@ static int spec_process_cwd(const json_t *v, struct spec_process *p, struct husk
 }
 
 /* The booleans and the oom score: the small scalar fields. */
-static int spec_process_scalars(const json_t *process, struct spec_process *p,
-				struct husk_err *e)
+static int spec_process_scalars(const json_t *process, struct spec_process *p, struct husk_err *e)
 {
 	const json_t *v;
 	int64_t x;
@@ -321,8 +349,7 @@ static int spec_process_scalars(const json_t *process, struct spec_process *p,
 	if ((v = spec_json_get(process, "terminal")) &&
 	    (r = spec_json_bool(v, "process.terminal", &p->terminal, e)) < 0)
 		return r;
-	if ((v = spec_json_get(process, "consoleSize")) &&
-	    (r = spec_process_console(v, p, e)) < 0)
+	if ((v = spec_json_get(process, "consoleSize")) && (r = spec_process_console(v, p, e)) < 0)
 		return r;
 	if ((v = spec_json_get(process, "noNewPrivileges")) &&
 	    (r = spec_json_bool(v, "process.noNewPrivileges", &p->no_new_privileges, e)) < 0)

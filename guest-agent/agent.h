@@ -53,8 +53,8 @@ struct proc {
 	char eid[SPEC_ID_MAX + 1]; /* "" for the container's own process */
 	pid_t pid;
 	enum proc_state state;
-	bool autostart;	 /* an exec runs as soon as it is set up */
-	int sync_fd;	 /* SOCK_SEQPACKET to the child until it has exec'd */
+	bool autostart; /* an exec runs as soon as it is set up */
+	int sync_fd;	/* SOCK_SEQPACKET to the child until it has exec'd */
 	struct watch sync_w;
 	struct container *ctr;
 	struct pending *reply; /* CREATE/EXEC/START waiting on sync_fd */
@@ -69,12 +69,12 @@ struct proc {
 struct container {
 	char id[SPEC_ID_MAX + 1];
 	struct spec spec;
-	char dir[128];	/* /run/husk/<id>: rootfs/ mounted here */
-	bool mounted;	/* the root filesystem is mounted on dir/rootfs */
+	char dir[128];	    /* /run/husk/<id>: rootfs/ mounted here */
+	bool mounted;	    /* the root filesystem is mounted on dir/rootfs */
 	bool binds_mounted; /* the host's bind sources are on dir/binds */
-	char cgroup[160]; /* "" when no cgroup was made */
+	char cgroup[160];   /* "" when no cgroup was made */
 	bool run_once;
-	bool doomed; /* destroyed once its last process is reaped */
+	bool doomed;	    /* destroyed once its last process is reaped */
 	struct proc *procs; /* the container's own process first */
 	struct container *next;
 };
@@ -119,8 +119,8 @@ int srv_listen(struct agent *a); /* listen on vsock */
 /* A connected socket becomes one of the agent's connections. */
 int srv_add_conn(struct agent *a, int fd);
 void srv_step(struct agent *a, int timeout_ms); /* wait for and handle one event */
-void srv_run(struct agent *a); /* returns when the guest should power off */
-void srv_fini(struct agent *a); /* close every connection and the loop's fds */
+void srv_run(struct agent *a);			/* returns when the guest should power off */
+void srv_fini(struct agent *a);			/* close every connection and the loop's fds */
 struct conn *srv_conn_by_serial(struct agent *a, uint64_t serial);
 /* Queue a reply on a control connection (if it still exists). */
 void srv_reply(struct agent *a, uint64_t conn, uint32_t id, uint16_t type, json_t *payload);
@@ -140,10 +140,10 @@ unsigned ctr_count(const struct agent *a);
 /* Free the container and its processes; requests still waiting get an error. */
 void ctr_destroy(struct agent *a, struct container *c);
 struct proc *ctr_new_proc(struct container *c, const char *eid); /* init first */
-void ctr_unlink_proc(struct container *c, struct proc *p);	  /* and free it */
+void ctr_unlink_proc(struct container *c, struct proc *p);	 /* and free it */
 struct proc *ctr_proc(struct container *c, const char *eid);
 struct proc *ctr_by_pid(struct agent *a, pid_t pid); /* a process not yet reaped */
-bool ctr_running(const struct container *c);	      /* a process has not ended */
+bool ctr_running(const struct container *c);	     /* a process has not ended */
 const char *ctr_state_name(enum proc_state s);
 int ctr_pending(struct pending **list, uint64_t conn, uint32_t id);
 /* Answer and free every pending request of a list. */
@@ -167,7 +167,7 @@ pid_t spawn_clone_child(struct agent *a, struct container *c, const struct child
 
 /* procevent.c */
 void procev_sync(struct agent *a, struct proc *p); /* sync_fd readable */
-void procev_reap(struct agent *a);		    /* SIGCHLD */
+void procev_reap(struct agent *a);		   /* SIGCHLD */
 
 /* tty.c: relays a pty master to its "tty" stream */
 struct tty_relay *tty_start(struct agent *a, int master, int sock);

@@ -37,7 +37,8 @@ int cg_set_limits(const char *path, const struct spec_resources *res, struct hus
 		snprintf(val, sizeof(val), "%lld", (long long)limits[i]);
 		int r = cg_write(path, files[i], val);
 		if (r < 0)
-			return husk_err_set(e, -r, "linux.resources: cannot set %s %s in the guest: %s",
+			return husk_err_set(e, -r,
+					    "linux.resources: cannot set %s %s in the guest: %s",
 					    files[i], val, strerror(-r));
 	}
 	return 0;

@@ -77,8 +77,11 @@ static int child_join(pid_t pid, struct husk_err *e)
 	static const struct {
 		const char *name;
 		int type;
-	} ns[] = { { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
-		   { "cgroup", CLONE_NEWCGROUP }, { "mnt", CLONE_NEWNS } };
+	} ns[] = { { "ipc", CLONE_NEWIPC },
+		   { "uts", CLONE_NEWUTS },
+		   { "net", CLONE_NEWNET },
+		   { "cgroup", CLONE_NEWCGROUP },
+		   { "mnt", CLONE_NEWNS } };
 	int fds[sizeof(ns) / sizeof(ns[0])];
 
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {

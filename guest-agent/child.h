@@ -19,12 +19,12 @@
 #define CHILD_MSG_MAX 512
 
 struct child_args {
-	const struct spec *spec;	   /* the container's own process: its namespaces' setup */
+	const struct spec *spec; /* the container's own process: its namespaces' setup */
 	const struct spec_process *proc;
-	const char *rootfs;	/* the container's process: the root to pivot into */
-	pid_t join_pid;		/* an exec: the container process whose namespaces it joins */
+	const char *rootfs; /* the container's process: the root to pivot into */
+	pid_t join_pid;	    /* an exec: the container process whose namespaces it joins */
 	int sync;
-	int stdio[3];		/* -1 for a terminal */
+	int stdio[3]; /* -1 for a terminal */
 };
 
 /* Never returns. */

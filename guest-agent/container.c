@@ -16,8 +16,8 @@
 #include "cgroup.h"
 #include "rootfs.h"
 
-static const char *const ctr_state_names[] = { "being set up", "created", "starting",
-					       "running", "stopped" };
+static const char *const ctr_state_names[] = { "being set up", "created", "starting", "running",
+					       "stopped" };
 
 const char *ctr_state_name(enum proc_state s)
 {

@@ -31,8 +31,8 @@ void init_filesystems(void)
 
 	/* A tmpfs root that has a parent mount, so that pivot_root works below it. */
 	init_mount("root", INIT_NEWROOT, "tmpfs", 0, "mode=755");
-	if (chdir(INIT_NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
-	    chdir("/") < 0)
+	if (chdir(INIT_NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+	    chroot(".") < 0 || chdir("/") < 0)
 		agent_log("moving to a tmpfs root: %s", strerror(errno));
 
 	init_mount("proc", "/proc", "proc", nosuid, NULL);

@@ -4,10 +4,10 @@
 
 #include <stdio.h>
 
-#define agent_log(...)                                          \
-	do {                                                    \
-		fprintf(stderr, "husk-agent: " __VA_ARGS__);   \
-		fputc('\n', stderr);                            \
+#define agent_log(...)                                       \
+	do {                                                 \
+		fprintf(stderr, "husk-agent: " __VA_ARGS__); \
+		fputc('\n', stderr);                         \
 	} while (0)
 
 #endif

@@ -20,7 +20,9 @@ void procev_sync(struct agent *a, struct proc *p)
 	char buf[CHILD_MSG_MAX + 1];
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { buf, sizeof(buf) - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct husk_err e = { 0 };
 

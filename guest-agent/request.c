@@ -19,8 +19,8 @@
 #include "cgroup.h"
 
 #define REQ_MAX_CONTAINERS 64
-#define REQ_MAX_PROCS 1024
-#define REQ_LATER 1 /* a handler's request is answered later */
+#define REQ_MAX_PROCS	   1024
+#define REQ_LATER	   1 /* a handler's request is answered later */
 
 /*
  * A handler returns 0 with *result the reply's payload, REQ_LATER when the
@@ -30,8 +30,8 @@
 typedef int req_fn(struct agent *a, struct container *c, uint64_t conn, const struct proto_msg *m,
 		   json_t **result, struct husk_err *e);
 
-static int req_hello(struct agent *a, struct container *c, uint64_t conn,
-		     const struct proto_msg *m, json_t **result, struct husk_err *e)
+static int req_hello(struct agent *a, struct container *c, uint64_t conn, const struct proto_msg *m,
+		     json_t **result, struct husk_err *e)
 {
 	struct utsname u;
 	long long version = 0;
@@ -87,8 +87,8 @@ fail:
 	return r;
 }
 
-static int req_exec(struct agent *a, struct container *c, uint64_t conn,
-		    const struct proto_msg *m, json_t **result, struct husk_err *e)
+static int req_exec(struct agent *a, struct container *c, uint64_t conn, const struct proto_msg *m,
+		    json_t **result, struct husk_err *e)
 {
 	const char *eid = NULL;
 	const json_t *process = json_object_get(m->payload, "process");
@@ -140,8 +140,8 @@ static struct proc *req_target(struct container *c, const json_t *payload, struc
 	return p;
 }
 
-static int req_start(struct agent *a, struct container *c, uint64_t conn,
-		     const struct proto_msg *m, json_t **result, struct husk_err *e)
+static int req_start(struct agent *a, struct container *c, uint64_t conn, const struct proto_msg *m,
+		     json_t **result, struct husk_err *e)
 {
 	struct proc *p = c->procs;
 	int r;
@@ -191,8 +191,8 @@ static int req_update(struct agent *a, struct container *c, uint64_t conn,
 	return 0;
 }
 
-static int req_wait(struct agent *a, struct container *c, uint64_t conn,
-		    const struct proto_msg *m, json_t **result, struct husk_err *e)
+static int req_wait(struct agent *a, struct container *c, uint64_t conn, const struct proto_msg *m,
+		    json_t **result, struct husk_err *e)
 {
 	struct proc *p = req_target(c, m->payload, e);
 	int r;
@@ -244,8 +244,8 @@ static const char *req_cmdline(pid_t pid, char *buf, size_t len)
 	return buf;
 }
 
-static int req_ps(struct agent *a, struct container *c, uint64_t conn,
-		  const struct proto_msg *m, json_t **result, struct husk_err *e)
+static int req_ps(struct agent *a, struct container *c, uint64_t conn, const struct proto_msg *m,
+		  json_t **result, struct husk_err *e)
 {
 	pid_t *pids;
 	size_t n;
@@ -288,11 +288,11 @@ static const struct req_handler {
 	bool container; /* names an existing container by "id" */
 	req_fn *fn;
 } req_handlers[] = {
-	{ PROTO_HELLO, false, req_hello },   { PROTO_CREATE, false, req_create },
-	{ PROTO_START, true, req_start },    { PROTO_EXEC, true, req_exec },
-	{ PROTO_SIGNAL, true, req_signal },  { PROTO_UPDATE, true, req_update },
-	{ PROTO_WAIT, true, req_wait },	     { PROTO_RESIZE, true, req_resize },
-	{ PROTO_PS, true, req_ps },	     { PROTO_DELETE, true, req_delete },
+	{ PROTO_HELLO, false, req_hello },  { PROTO_CREATE, false, req_create },
+	{ PROTO_START, true, req_start },   { PROTO_EXEC, true, req_exec },
+	{ PROTO_SIGNAL, true, req_signal }, { PROTO_UPDATE, true, req_update },
+	{ PROTO_WAIT, true, req_wait },	    { PROTO_RESIZE, true, req_resize },
+	{ PROTO_PS, true, req_ps },	    { PROTO_DELETE, true, req_delete },
 };
 
 void req_handle(struct agent *a, uint64_t conn, const struct proto_msg *m)

@@ -41,7 +41,8 @@ int rootfs_mount_root(struct container *c, const json_t *rootfs, struct husk_err
 	snprintf(root, sizeof(root), "%s/rootfs", c->dir);
 	if (mkdir(AGENT_RUN_DIR, 0700) < 0 && errno != EEXIST)
 		return husk_err_set(e, errno, "%s: %s", AGENT_RUN_DIR, strerror(errno));
-	if ((mkdir(c->dir, 0700) < 0 && errno != EEXIST) || (mkdir(root, 0755) < 0 && errno != EEXIST))
+	if ((mkdir(c->dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(root, 0755) < 0 && errno != EEXIST))
 		return husk_err_set(e, errno, "%s: %s", root, strerror(errno));
 	unsigned long flags = c->spec.root_readonly ? MS_RDONLY : 0;
 	if (mount(source, root, type, flags, NULL) < 0) {
@@ -71,7 +72,8 @@ int rootfs_mount_binds(struct container *c, const json_t *payload, struct husk_e
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/binds", c->dir);
 	if ((mkdir(AGENT_RUN_DIR, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(c->dir, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+	    (mkdir(c->dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
 		return husk_err_set(e, errno, "%s: %s", dir, strerror(errno));
 	if (mount(tag, dir, "virtiofs", MS_NOSUID | MS_NODEV, NULL) < 0) {
 		int err = errno;

@@ -22,8 +22,8 @@
 #include "log.h"
 
 #define SRV_MAX_CONNS 256
-#define SRV_MAX_OUT (8u << 20) /* replies a client leaves unread before it is dropped */
-#define SRV_LINGER_MS 2000     /* after SHUTDOWN: time for the host to read the reply */
+#define SRV_MAX_OUT   (8u << 20) /* replies a client leaves unread before it is dropped */
+#define SRV_LINGER_MS 2000	 /* after SHUTDOWN: time for the host to read the reply */
 
 int srv_watch(struct agent *a, int fd, struct watch *w, uint32_t events)
 {
@@ -250,8 +250,9 @@ static void srv_message(struct agent *a, struct conn *c, const struct proto_msg 
 			srv_attach_stream(a, c, m); /* on failure it stays new */
 		else
 			srv_reply_err(a, c->serial, m->hdr.id,
-				      (husk_err_set(&e, EPROTO, "stream: only as the first "
-								"message of a connection"),
+				      (husk_err_set(&e, EPROTO,
+						    "stream: only as the first "
+						    "message of a connection"),
 				       &e));
 		return;
 	}
@@ -302,7 +303,8 @@ static void srv_readable(struct agent *a, struct conn *c)
 			struct proto_msg m = { 0 };
 			struct husk_err e = { 0 };
 			size_t used = 0;
-			int r = proto_reader_feed(&c->rd, buf + off, (size_t)n - off, &used, &m, &e);
+			int r = proto_reader_feed(&c->rd, buf + off, (size_t)n - off, &used, &m,
+						  &e);
 			off += used;
 			if (r < 0 && c->rd.broken) {
 				/* a header we cannot follow: say why, then hang up */
@@ -332,7 +334,7 @@ static void srv_readable(struct agent *a, struct conn *c)
 int srv_add_conn(struct agent *a, int fd)
 {
 	struct conn *c = srv_count(a, CONN_NEW, true) < SRV_MAX_CONNS ? calloc(1, sizeof(*c)) :
-									  NULL;
+									NULL;
 	if (!c) {
 		agent_log("too many connections: refusing one");
 		return -ENFILE;
@@ -393,12 +395,8 @@ void srv_step(struct agent *a, int timeout_ms)
 		return;
 	struct watch *w = ev.data.ptr;
 	switch (w->kind) {
-	case W_LISTEN:
-		srv_accept(a);
-		break;
-	case W_SIGNAL:
-		srv_signal(a);
-		break;
+	case W_LISTEN: srv_accept(a); break;
+	case W_SIGNAL: srv_signal(a); break;
 	case W_CONN: {
 		struct conn *c = w->obj;
 		uint64_t serial = c->serial;
@@ -409,13 +407,9 @@ void srv_step(struct agent *a, int timeout_ms)
 			srv_readable(a, c);
 		break;
 	}
-	case W_SYNC:
-		procev_sync(a, w->obj);
-		break;
+	case W_SYNC: procev_sync(a, w->obj); break;
 	case W_TTY_MASTER:
-	case W_TTY_SOCK:
-		tty_event(a, w->obj, w->kind, ev.events);
-		break;
+	case W_TTY_SOCK: tty_event(a, w->obj, w->kind, ev.events); break;
 	}
 }
 

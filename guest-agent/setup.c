@@ -65,8 +65,8 @@ static int setup_open_in_root(int rootfd, const char *path, bool file, struct hu
 		bool want_file = last && file;
 		int fd = setup_openat2(rootfd, prefix, O_PATH | (want_file ? 0 : O_DIRECTORY));
 		if (fd == -ENOENT) {
-			int r = want_file ? openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
-						   0644) :
+			int r = want_file ? openat(parent, comp,
+						   O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644) :
 					    mkdirat(parent, comp, 0755);
 			if (r < 0 && errno != EEXIST) {
 				int err = errno;
@@ -96,9 +96,9 @@ static int setup_mount_fd(const char *src, int fd, const char *type, unsigned lo
 	return mount(src, target, type, flags, data) < 0 ? -errno : 0;
 }
 
-#define SETUP_REMOUNT_FLAGS                                                                  \
-	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |         \
-	 MS_RELATIME | MS_STRICTATIME)
+#define SETUP_REMOUNT_FLAGS                                                                        \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
+	 MS_STRICTATIME)
 
 static int setup_one_mount(int rootfd, const struct spec_mount *m, struct husk_err *e)
 {
@@ -145,9 +145,8 @@ static int setup_one_mount(int rootfd, const struct spec_mount *m, struct husk_e
 	if (fd >= 0)
 		close(fd);
 	if (r < 0)
-		return husk_err_set(e, -r, "mount %s on %s: %s",
-				    m->source ? m->source : m->type, m->destination,
-				    strerror(-r));
+		return husk_err_set(e, -r, "mount %s on %s: %s", m->source ? m->source : m->type,
+				    m->destination, strerror(-r));
 	return 0;
 }
 
@@ -185,7 +184,8 @@ static const struct spec_mount *setup_find_mount(const struct spec *s, const cha
  */
 static int setup_dev_tmpfs(int rootfd, const struct spec *s, struct husk_err *e)
 {
-	static const struct spec_mount dev = { .destination = "/dev", .type = "tmpfs",
+	static const struct spec_mount dev = { .destination = "/dev",
+					       .type = "tmpfs",
 					       .source = "tmpfs",
 					       .flags = MS_NOSUID | MS_STRICTATIME,
 					       .data = "mode=755,size=65536k" };
@@ -207,10 +207,13 @@ static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
 						{ "/proc/self/fd/1", "stdout" },
 						{ "/proc/self/fd/2", "stderr" },
 						{ "pts/ptmx", "ptmx" } };
-	static const struct spec_mount pts = { .destination = "/dev/pts", .type = "devpts",
-					       .source = "devpts", .flags = MS_NOSUID | MS_NOEXEC,
+	static const struct spec_mount pts = { .destination = "/dev/pts",
+					       .type = "devpts",
+					       .source = "devpts",
+					       .flags = MS_NOSUID | MS_NOEXEC,
 					       .data = "newinstance,ptmxmode=0666,mode=0620" };
-	static const struct spec_mount shm = { .destination = "/dev/shm", .type = "tmpfs",
+	static const struct spec_mount shm = { .destination = "/dev/shm",
+					       .type = "tmpfs",
 					       .source = "shm",
 					       .flags = MS_NOSUID | MS_NOEXEC | MS_NODEV,
 					       .data = "mode=1777,size=65536k" };
@@ -234,8 +237,8 @@ static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
 	    symlinkat("/proc/kcore", devfd, "core") < 0 && errno != EEXIST)
 		r = husk_err_set(e, errno, "/dev/core: %s", strerror(errno));
 	if (r == 0 && s->process.terminal) {
-		int fd = openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-				0600);
+		int fd =
+			openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			r = husk_err_set(e, errno, "/dev/console: %s", strerror(errno));
 		else
@@ -246,8 +249,9 @@ static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
 		char src[32], dst[32];
 		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
 		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
-		struct spec_mount m = { .destination = dst, .source = src, .bind = true,
-					.flags = MS_BIND };
+		struct spec_mount m = {
+			.destination = dst, .source = src, .bind = true, .flags = MS_BIND
+		};
 		r = setup_one_mount(rootfd, &m, e);
 	}
 	return r;

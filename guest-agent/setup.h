@@ -47,7 +47,6 @@ int setup_process(const struct spec_process *p, struct husk_err *e);
  * as runc words it: ENOENT ("exec: \"nope\": executable file not found in
  * $PATH") or EACCES ("exec: \"/etc/passwd\": permission denied").
  */
-int setup_find_program(const struct spec_process *p, char *out, size_t outlen,
-		       struct husk_err *e);
+int setup_find_program(const struct spec_process *p, char *out, size_t outlen, struct husk_err *e);
 
 #endif

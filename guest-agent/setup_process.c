@@ -23,7 +23,7 @@
 #include "husk/fd_pass.h"
 #include "husk/path.h"
 
-#define SETUP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SETUP_DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SETUP_LAST_CAP_FALLBACK 40 /* CAP_CHECKPOINT_RESTORE */
 
 int setup_terminal(int sock, const struct spec_process *p, struct husk_err *e)
@@ -173,8 +173,7 @@ int setup_process(const struct spec_process *p, struct husk_err *e)
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return husk_err_set(e, errno, "noNewPrivileges: %s", strerror(errno));
 	if (chdir(p->cwd ? p->cwd : "/") < 0)
-		return husk_err_set(e, errno, "cwd %s: %s", p->cwd ? p->cwd : "/",
-				    strerror(errno));
+		return husk_err_set(e, errno, "cwd %s: %s", p->cwd ? p->cwd : "/", strerror(errno));
 	return 0;
 }
 
@@ -189,8 +188,7 @@ static int setup_executable(const char *path)
 	return access(path, X_OK) < 0 ? -errno : 0;
 }
 
-int setup_find_program(const struct spec_process *p, char *out, size_t outlen,
-		       struct husk_err *e)
+int setup_find_program(const struct spec_process *p, char *out, size_t outlen, struct husk_err *e)
 {
 	const char *prog = p->args[0];
 	int r;

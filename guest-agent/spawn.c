@@ -59,7 +59,8 @@ static pid_t spawn_clone(struct container *c, uint64_t flags, struct husk_err *e
 		if (cgfd < 0) {
 			int err = errno;
 			int r = spawn_not_running(c, err, e);
-			return r ? r : husk_err_set(e, err, "cgroup %s: %s", c->cgroup, strerror(err));
+			return r ? r :
+				   husk_err_set(e, err, "cgroup %s: %s", c->cgroup, strerror(err));
 		}
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgfd;
@@ -119,7 +120,8 @@ int spawn_process(struct agent *a, struct container *c, struct proc *p,
 {
 	struct proc *init = c->procs;
 	bool is_init = p == init;
-	struct child_args ca = { .spec = &c->spec, .proc = sp,
+	struct child_args ca = { .spec = &c->spec,
+				 .proc = sp,
 				 .join_pid = is_init ? 0 : init->pid,
 				 .stdio = { -1, -1, -1 } };
 	char rootfs[sizeof(c->dir) + 8];
@@ -135,7 +137,8 @@ int spawn_process(struct agent *a, struct container *c, struct proc *p,
 		tty_sock = srv_take_stream(a, c->id, p->eid, STREAM_TTY);
 	} else {
 		for (int i = 0; i < 3; i++)
-			if ((ca.stdio[i] = spawn_stream_fd(a, c->id, p->eid, (enum stream_kind)i)) < 0)
+			if ((ca.stdio[i] = spawn_stream_fd(a, c->id, p->eid, (enum stream_kind)i)) <
+			    0)
 				r = husk_err_set(e, errno, "/dev/null: %s", strerror(errno));
 	}
 	if (r == 0) {

@@ -83,8 +83,7 @@ struct tty_relay *tty_start(struct agent *a, int master, int sock)
 }
 
 /* Move bytes one step: read into an empty buffer, write out a full one. */
-static void tty_pump(int from, int to, uint8_t *buf, size_t *len, size_t *off, bool *eof,
-		     bool drop)
+static void tty_pump(int from, int to, uint8_t *buf, size_t *len, size_t *off, bool *eof, bool drop)
 {
 	if (*len == 0 && !*eof && from >= 0) {
 		ssize_t n = read(from, buf, TTY_BUF);
@@ -97,8 +96,9 @@ static void tty_pump(int from, int to, uint8_t *buf, size_t *len, size_t *off, b
 	}
 	if (*off < *len) {
 		ssize_t w = drop ? (ssize_t)(*len - *off) :
-			    to >= 0 ? send(to, buf + *off, *len - *off, MSG_NOSIGNAL | MSG_DONTWAIT) :
-				      -1;
+			    to >= 0 ?
+				   send(to, buf + *off, *len - *off, MSG_NOSIGNAL | MSG_DONTWAIT) :
+				   -1;
 		if (w < 0 && errno == ENOTSOCK)
 			w = write(to, buf + *off, *len - *off);
 		if (w > 0)
@@ -112,8 +112,7 @@ static void tty_pump(int from, int to, uint8_t *buf, size_t *len, size_t *off, b
 
 void tty_event(struct agent *a, struct tty_relay *t, enum watch_kind kind, uint32_t events)
 {
-	tty_pump(t->master, t->sock, t->out, &t->outlen, &t->outoff, &t->master_eof,
-		 t->sock < 0);
+	tty_pump(t->master, t->sock, t->out, &t->outlen, &t->outoff, &t->master_eof, t->sock < 0);
 	tty_pump(t->sock, t->master, t->in, &t->inlen, &t->inoff, &t->sock_eof, t->master < 0);
 	tty_update(a, t);
 }

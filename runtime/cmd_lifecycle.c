@@ -30,8 +30,10 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 		else if (o == 'c')
 			co.console_socket = optarg;
 		else if (o == 'f' && strcmp(optarg, "0")) {
-			husk_report(g, "create: --preserve-fds %s: host file descriptors cannot "
-				       "cross into a VM; only stdio reaches the workload", optarg);
+			husk_report(g,
+				    "create: --preserve-fds %s: host file descriptors cannot "
+				    "cross into a VM; only stdio reaches the workload",
+				    optarg);
 			return 1;
 		} else if (o == '?')
 			return 1;
@@ -44,8 +46,7 @@ int cmd_create(const struct husk_global *g, int argc, char **argv)
 }
 
 /* The one container id after the options. */
-static const char *husk_one_id(const struct husk_global *g, const char *cmd, int argc,
-			       char **argv)
+static const char *husk_one_id(const struct husk_global *g, const char *cmd, int argc, char **argv)
 {
 	if (optind >= argc) {
 		husk_report(g, "%s: a container id, please", cmd);

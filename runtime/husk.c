@@ -69,7 +69,7 @@ int cmd_list(const struct husk_global *g, int argc, char **argv)
 	} else if (!quiet) {
 		printf("%-24s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
 	}
-	json_array_foreach(all, i, j)
+	json_array_foreach (all, i, j)
 		if (quiet)
 			printf("%s\n", json_string_value(json_object_get(j, "id")));
 		else if (!as_json)
@@ -142,11 +142,12 @@ static const struct {
 
 static void husk_usage(FILE *f)
 {
-	fprintf(f, "usage: husk [global options] COMMAND [options] ID\n"
-		   "An OCI runtime that runs each container in a KVM micro-VM of its own.\n\n"
-		   "global options: --root DIR (default %s), --log FILE, --log-format text|json,\n"
-		   "                --debug (the guest kernel's whole boot log in the console log),\n"
-		   "                --systemd-cgroup (accepted), --help, --version\n\ncommands:\n",
+	fprintf(f,
+		"usage: husk [global options] COMMAND [options] ID\n"
+		"An OCI runtime that runs each container in a KVM micro-VM of its own.\n\n"
+		"global options: --root DIR (default %s), --log FILE, --log-format text|json,\n"
+		"                --debug (the guest kernel's whole boot log in the console log),\n"
+		"                --systemd-cgroup (accepted), --help, --version\n\ncommands:\n",
 		HUSK_DEFAULT_ROOT);
 	for (size_t i = 0; i < sizeof(husk_cmds) / sizeof(husk_cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", husk_cmds[i].name, husk_cmds[i].help);

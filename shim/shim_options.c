@@ -29,7 +29,8 @@ void shim_options_usage(FILE *f)
 	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
 	      "128+N when husk-vmm is ended by signal N. With --spec: the process's exit\n"
 	      "status (128+N when signal N ended it), 126/127 when its program cannot\n"
-	      "be run or found, 1 when the container cannot be made.\n", f);
+	      "be run or found, 1 when the container cannot be made.\n",
+	      f);
 }
 
 static int shim_options_one(void *ctx, int val, const char *arg)

@@ -11,11 +11,11 @@
 #include "config.h"
 
 struct shim_options {
-	const char *spec;         /* NULL, or an OCI config.json to run in the guest */
+	const char *spec;	  /* NULL, or an OCI config.json to run in the guest */
 	const char *container_id; /* the container's id in the guest (default "husk") */
-	const char *control;      /* with --spec: a control socket; start waits for "start" */
-	int ready_fd;             /* with --spec: "ready\n" or "error MSG\n" once created; -1 */
-	const char *binds_dir;    /* with --spec: the staging directory for host binds, made
+	const char *control;	  /* with --spec: a control socket; start waits for "start" */
+	int ready_fd;		  /* with --spec: "ready\n" or "error MSG\n" once created; -1 */
+	const char *binds_dir;	  /* with --spec: the staging directory for host binds, made
 				     here; NULL: a fresh /tmp/husk-binds-XXXXXX */
 };
 

@@ -23,8 +23,7 @@ static bool spec_binds_is_bind(const json_t *m)
 	json_t *o;
 	if (type && !strcmp(type, "bind"))
 		return true;
-	json_array_foreach(json_object_get(m, "options"), i, o)
-	{
+	json_array_foreach (json_object_get(m, "options"), i, o) {
 		const char *s = json_string_value(o);
 		if (s && (!strcmp(s, "bind") || !strcmp(s, "rbind")))
 			return true;
@@ -53,8 +52,7 @@ int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, con
 
 	memset(b, 0, sizeof(*b));
 	*needed = false;
-	json_array_foreach(mounts, i, m)
-	{
+	json_array_foreach (mounts, i, m) {
 		const char *src = json_string_value(json_object_get(m, "source"));
 		if (spec_binds_is_bind(m) && src && src[0] == '/')
 			*needed = true;
@@ -78,8 +76,7 @@ int spec_binds_prepare(struct spec_binds *b, json_t *config, const char *id, con
 		b->dir[0] = '\0';
 		return r;
 	}
-	json_array_foreach(mounts, i, m)
-	{
+	json_array_foreach (mounts, i, m) {
 		const char *src = json_string_value(json_object_get(m, "source"));
 		struct stat st;
 		char stage[PATH_MAX + 16], guest[160];

@@ -16,7 +16,7 @@
 #define SPEC_BINDS_TAG "binds"
 
 struct spec_binds {
-	char dir[PATH_MAX];	   /* the staging directory, "" when there is none */
+	char dir[PATH_MAX]; /* the staging directory, "" when there is none */
 	unsigned n;
 };
 

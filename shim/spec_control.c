@@ -15,7 +15,7 @@
 #include "husk/uds.h"
 #include "log.h"
 
-#define CTL_READ_MS 2000
+#define CTL_READ_MS  2000
 #define CTL_AGENT_MS 10000
 
 struct spec_control {
@@ -212,17 +212,12 @@ static int spec_ctl_request(struct spec_run *sr, const struct proto_msg *m, json
 		return husk_err_set(e, ENOENT, "%s: container \"%s\" is not the one here (\"%s\")",
 				    name, id, sr->opts.container_id);
 	switch (m->hdr.type) {
-	case PROTO_START:
-		return spec_ctl_do_start(sr, e);
-	case PROTO_SIGNAL:
-		return spec_ctl_do_kill(sr, m->payload, e);
+	case PROTO_START: return spec_ctl_do_start(sr, e);
+	case PROTO_SIGNAL: return spec_ctl_do_kill(sr, m->payload, e);
 	case PROTO_PAUSE:
-	case PROTO_RESUME:
-		return spec_ctl_do_pause(sr, m->hdr.type == PROTO_PAUSE, e);
-	case PROTO_STATE:
-		return spec_ctl_do_state(sr, res, e);
-	default:
-		return husk_err_set(e, EOPNOTSUPP, "%s: not a request husk-vmm serves", name);
+	case PROTO_RESUME: return spec_ctl_do_pause(sr, m->hdr.type == PROTO_PAUSE, e);
+	case PROTO_STATE: return spec_ctl_do_state(sr, res, e);
+	default: return husk_err_set(e, EOPNOTSUPP, "%s: not a request husk-vmm serves", name);
 	}
 }
 

@@ -24,8 +24,8 @@
 #include "spec_control.h"
 
 #define SR_AGENT_TIMEOUT_MS (300 * 1000) /* boots under emulation take tens of seconds */
-#define SR_DRAIN_MS (10 * 1000)		 /* output still in flight after the exit */
-#define SR_ROOT_TAG "rootfs"
+#define SR_DRAIN_MS	    (10 * 1000)	 /* output still in flight after the exit */
+#define SR_ROOT_TAG	    "rootfs"
 
 /* ext4's magic at 1080, erofs's at 1024. */
 static const char *spec_run_fs_type(const char *path)
@@ -89,9 +89,9 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg,
 		fs->dir = sr->binds.dir;
 	}
 	if (path_fmt(&e, dir, sizeof(dir), "%s", opts->spec) < 0 ||
-	    (spec.root_path[0] == '/' ?
-		     path_fmt(&e, root, sizeof(sr->root), "%s", spec.root_path) :
-		     path_fmt(&e, root, sizeof(sr->root), "%s/%s", dirname(dir), spec.root_path)) < 0) {
+	    (spec.root_path[0] == '/' ? path_fmt(&e, root, sizeof(sr->root), "%s", spec.root_path) :
+					path_fmt(&e, root, sizeof(sr->root), "%s/%s", dirname(dir),
+						 spec.root_path)) < 0) {
 		log_err("spec", "root.path: %s", e.msg);
 		goto fail;
 	}
@@ -177,9 +177,9 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 	if (sr->terminal) {
 		struct winsize ws;
 		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
-			json_object_set_new(json_object_get(sr->config, "process"), "consoleSize",
-					    json_pack("{s:i,s:i}", "height", ws.ws_row, "width",
-						      ws.ws_col));
+			json_object_set_new(
+				json_object_get(sr->config, "process"), "consoleSize",
+				json_pack("{s:i,s:i}", "height", ws.ws_row, "width", ws.ws_col));
 		if ((fds[0] = ac_stream(sr->uds, id, "", "tty", &e)) < 0)
 			goto out;
 	} else {
@@ -189,8 +189,8 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 				goto out;
 	}
 	const char *source = !strcmp(sr->root_type, "virtiofs") ? SR_ROOT_TAG : "/dev/vda";
-	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config,
-				"rootfs", "source", source, "type", sr->root_type, "run_once", 1);
+	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config, "rootfs",
+				"source", source, "type", sr->root_type, "run_once", 1);
 	if (sr->has_binds)
 		json_object_set_new(req, "binds", json_string(SPEC_BINDS_TAG));
 	if (ac_call(c, PROTO_CREATE, req, NULL, &e) < 0) {
@@ -328,8 +328,7 @@ void spec_run_finish(struct spec_run *sr)
 	sr->config = NULL;
 }
 
-int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts,
-		struct timing *t)
+int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, struct timing *t)
 {
 	struct spec_run *sr = malloc(sizeof(*sr));
 	sigset_t stop_sigs, old_sigs;

@@ -23,13 +23,13 @@
 #include "vmm.h"
 
 struct spec_run {
-	json_t *config;	   /* the config.json as read */
+	json_t *config; /* the config.json as read */
 	bool terminal;
-	char root[PATH_MAX];	      /* root.path, made absolute */
-	const char *root_type;	      /* "ext4", "erofs" or "virtiofs" */
-	char tmpdir[64];	      /* holds the vsock socket when none was given */
+	char root[PATH_MAX];   /* root.path, made absolute */
+	const char *root_type; /* "ext4", "erofs" or "virtiofs" */
+	char tmpdir[64];       /* holds the vsock socket when none was given */
 	char uds[PATH_MAX];
-	struct vmm_config cfg; /* the caller's, with the root disk and vsock added */
+	struct vmm_config cfg;	  /* the caller's, with the root disk and vsock added */
 	struct shim_options opts; /* the caller's */
 	struct spec_binds binds;
 	bool has_binds;
@@ -56,8 +56,7 @@ struct spec_run {
  * container, and return husk-vmm's exit status (see shim_options_usage), or a
  * negative errno when nothing could run (already logged).
  */
-int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts,
-		struct timing *t);
+int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, struct timing *t);
 
 /*
  * Read and check the config, find the root image, derive the VM's

@@ -36,10 +36,9 @@ int cpio_add(struct cpio_writer *w, const char *name, uint32_t mode, uint32_t rd
 	if (namesize < 2 || size > UINT32_MAX)
 		return -EINVAL;
 	uint32_t nlink = (mode & 0170000) == 0040000 ? 2 : 1;
-	snprintf(hdr, sizeof(hdr),
-		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-		 w->next_ino++, mode, 0u, 0u, nlink, 0u, (uint32_t)size, 0u, 0u,
-		 rdev_major, rdev_minor, (uint32_t)namesize, 0u);
+	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+		 w->next_ino++, mode, 0u, 0u, nlink, 0u, (uint32_t)size, 0u, 0u, rdev_major,
+		 rdev_minor, (uint32_t)namesize, 0u);
 	int r = cpio_put(w, hdr, sizeof(hdr) - 1);
 	if (!r)
 		r = cpio_put(w, name, namesize);

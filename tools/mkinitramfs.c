@@ -62,9 +62,10 @@ static int add_entry(struct cpio_writer *w, char *spec)
 		return add_file(w, name, f[2], (uint32_t)strtoul(f[3], NULL, 8));
 	if (nf >= 6 && !strcmp(f[0], "nod") && (!strcmp(f[3], "c") || !strcmp(f[3], "b")))
 		return cpio_add(w, name,
-				(f[3][0] == 'c' ? S_IFCHR : S_IFBLK) | (uint32_t)strtoul(f[2], NULL, 8),
-				(uint32_t)strtoul(f[4], NULL, 10), (uint32_t)strtoul(f[5], NULL, 10),
-				NULL, 0);
+				(f[3][0] == 'c' ? S_IFCHR : S_IFBLK) |
+					(uint32_t)strtoul(f[2], NULL, 8),
+				(uint32_t)strtoul(f[4], NULL, 10),
+				(uint32_t)strtoul(f[5], NULL, 10), NULL, 0);
 	fprintf(stderr, "mkinitramfs: bad entry (want dir:PATH:MODE, file:PATH:SRC:MODE or "
 			"nod:PATH:MODE:c|b:MAJOR:MINOR)\n");
 	return -1;

@@ -36,7 +36,8 @@ void config_usage(FILE *f)
 	      "  --vsock-cid N        the guest's vsock CID (default 3)\n"
 	      "  --print-cmdline      print the kernel command line (without the\n"
 	      "                       devices' entries) and exit\n"
-	      "  --help, --version\n", f);
+	      "  --help, --version\n",
+	      f);
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -52,10 +53,26 @@ int config_parse_size(const char *s, uint64_t *out)
 	unsigned shift = 0;
 	switch (*end) {
 	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
 	default: return -EINVAL;
 	}
 	if (shift && end[0] == 'i' && end[1] == 'B')
@@ -97,8 +114,26 @@ static int config_parse_disk(const char *s, struct disk_config *d)
 	return 0;
 }
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_CONSOLE,
-       OPT_TIMINGS, OPT_KVM_DEVICE, OPT_FLAVOUR, OPT_HELP, OPT_VERSION, OPT_PRINT_CMDLINE, OPT_DISK, OPT_NO_RNG, OPT_VSOCK_UDS, OPT_VSOCK_CID, OPT_CONSOLE_DEVICE, OPT_FS };
+enum {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_MEM,
+	OPT_CPUS,
+	OPT_CONSOLE,
+	OPT_TIMINGS,
+	OPT_KVM_DEVICE,
+	OPT_FLAVOUR,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_PRINT_CMDLINE,
+	OPT_DISK,
+	OPT_NO_RNG,
+	OPT_VSOCK_UDS,
+	OPT_VSOCK_CID,
+	OPT_CONSOLE_DEVICE,
+	OPT_FS
+};
 
 int config_parse(struct vmm_config *c, int argc, char **argv, const struct config_extra *extra)
 {
@@ -127,8 +162,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 
 	memcpy(opts, vm_opts, sizeof(vm_opts));
 	for (const struct option *xo = extra ? extra->opts : NULL; xo && xo->name; xo++) {
-		if (nopts == sizeof(vm_opts) / sizeof(vm_opts[0]) + CONFIG_MAX_EXTRA ||
-		    xo->flag || xo->val < CONFIG_OPT_EXTRA) {
+		if (nopts == sizeof(vm_opts) / sizeof(vm_opts[0]) + CONFIG_MAX_EXTRA || xo->flag ||
+		    xo->val < CONFIG_OPT_EXTRA) {
 			log_err("config", "option --%s cannot be added", xo->name);
 			return -EINVAL;
 		}
@@ -206,7 +241,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 			break;
 		case OPT_MEM:
 			if (config_parse_size(optarg, &c->mem_bytes) < 0) {
-				log_err("config", "--mem '%s' is not a size (e.g. 128M, 1G)", optarg);
+				log_err("config", "--mem '%s' is not a size (e.g. 128M, 1G)",
+					optarg);
 				return -EINVAL;
 			}
 			break;

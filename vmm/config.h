@@ -7,13 +7,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONFIG_DEFAULT_MEM   (128ULL << 20)
-#define CONFIG_MAX_MEM       (1ULL << 40)
-#define CONFIG_MAX_VCPUS     254
-#define CONFIG_MAX_DISKS     8
-#define CONFIG_MAX_FS        4
+#define CONFIG_DEFAULT_MEM (128ULL << 20)
+#define CONFIG_MAX_MEM	   (1ULL << 40)
+#define CONFIG_MAX_VCPUS   254
+#define CONFIG_MAX_DISKS   8
+#define CONFIG_MAX_FS	   4
 
-#define CONFIG_FS_TAG_MAX    36 /* with its NUL */
+#define CONFIG_FS_TAG_MAX 36 /* with its NUL */
 
 /* Each device kind's settings, checked once when they are filled in. */
 struct disk_config {
@@ -23,12 +23,12 @@ struct disk_config {
 
 struct fs_config {
 	char tag[CONFIG_FS_TAG_MAX]; /* what the guest mounts: mount -t virtiofs TAG */
-	const char *dir;             /* the host directory virtiofsd serves */
+	const char *dir;	     /* the host directory virtiofsd serves */
 };
 
 struct vsock_config {
 	const char *uds_path; /* the VM's host socket; NULL: no vsock device */
-	uint64_t cid;         /* the guest's CID, from 3 */
+	uint64_t cid;	      /* the guest's CID, from 3 */
 };
 
 enum flavour_choice { FLAVOUR_AUTO, FLAVOUR_HARDWARE, FLAVOUR_PVM };
@@ -36,13 +36,13 @@ enum console_device { CONSOLE_VIRTIO, CONSOLE_SERIAL };
 
 struct vmm_config {
 	const char *kernel;
-	const char *initrd;         /* NULL: none */
-	const char *cmdline;        /* appended to the built-in line */
+	const char *initrd;  /* NULL: none */
+	const char *cmdline; /* appended to the built-in line */
 	uint64_t mem_bytes;
 	unsigned vcpus;
-	const char *console;        /* NULL or "-": stdout */
+	const char *console; /* NULL or "-": stdout */
 	enum console_device console_device;
-	const char *timings;        /* NULL: off; "-": stderr */
+	const char *timings; /* NULL: off; "-": stderr */
 	const char *kvm_device;
 	enum flavour_choice flavour;
 	struct disk_config disks[CONFIG_MAX_DISKS];

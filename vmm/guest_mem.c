@@ -25,18 +25,18 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 	}
 	if (ftruncate(gm->memfd, (off_t)size) < 0) {
 		int e = -errno;
-		log_err("mem", "cannot size guest RAM to %llu bytes: %s",
-			(unsigned long long)size, strerror(errno));
+		log_err("mem", "cannot size guest RAM to %llu bytes: %s", (unsigned long long)size,
+			strerror(errno));
 		close(gm->memfd);
 		gm->memfd = -1;
 		return e;
 	}
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		       gm->memfd, 0);
+	void *p =
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, gm->memfd, 0);
 	if (p == MAP_FAILED) {
 		int e = -errno;
-		log_err("mem", "cannot map %llu bytes of guest RAM: %s",
-			(unsigned long long)size, strerror(errno));
+		log_err("mem", "cannot map %llu bytes of guest RAM: %s", (unsigned long long)size,
+			strerror(errno));
 		close(gm->memfd);
 		gm->memfd = -1;
 		return e;
@@ -49,8 +49,9 @@ int gm_init(struct guest_mem *gm, uint64_t size)
 	gm->regions[0] = (struct gm_region){ .gpa = ARCH_RAM_START, .size = low, .hva = gm->base };
 	gm->nregions = 1;
 	if (size > low) {
-		gm->regions[1] = (struct gm_region){
-			.gpa = ARCH_RAM_GAP_END, .size = size - low, .hva = gm->base + low };
+		gm->regions[1] = (struct gm_region){ .gpa = ARCH_RAM_GAP_END,
+						     .size = size - low,
+						     .hva = gm->base + low };
 		gm->nregions = 2;
 	}
 	return 0;

@@ -19,8 +19,8 @@ struct gm_region {
 
 struct guest_mem {
 	int memfd;
-	uint8_t *base;      /* the whole mapping */
-	uint64_t size;      /* total RAM bytes */
+	uint8_t *base; /* the whole mapping */
+	uint64_t size; /* total RAM bytes */
 	unsigned nregions;
 	struct gm_region regions[GM_MAX_REGIONS];
 };

@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 
-#define log_err(sub, fmt, ...) \
-	fprintf(stderr, "husk-vmm: " sub ": " fmt "\n", ##__VA_ARGS__)
+#define log_err(sub, fmt, ...) fprintf(stderr, "husk-vmm: " sub ": " fmt "\n", ##__VA_ARGS__)
 
 #endif

@@ -39,10 +39,12 @@ int timing_json(const struct timing *t, char *buf, size_t len)
 	size_t n = 0;
 	uint64_t start = atomic_load(&t->ns[TIMING_PROCESS_START]);
 
-#define TJ_PUT(...) do { \
+#define TJ_PUT(...)                                               \
+	do {                                                      \
 		int k_ = snprintf(buf + n, len - n, __VA_ARGS__); \
-		if (k_ < 0 || (size_t)k_ >= len - n) return -1; \
-		n += (size_t)k_; \
+		if (k_ < 0 || (size_t)k_ >= len - n)              \
+			return -1;                                \
+		n += (size_t)k_;                                  \
 	} while (0)
 
 	TJ_PUT("{");

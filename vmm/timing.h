@@ -18,7 +18,7 @@ enum timing_point {
 };
 
 struct timing {
-	_Atomic uint64_t ns[TIMING_COUNT];  /* CLOCK_REALTIME; 0: not reached */
+	_Atomic uint64_t ns[TIMING_COUNT]; /* CLOCK_REALTIME; 0: not reached */
 };
 
 void timing_init(struct timing *t);

@@ -67,8 +67,8 @@ struct vmm {
 	struct vsock *vsock;
 	int console_fd;
 	int stop_efd;
-	int sigfd;		/* the signals that end the VM */
-	sigset_t old_sigs;	/* the caller's mask, restored by vmm_destroy */
+	int sigfd;	   /* the signals that end the VM */
+	sigset_t old_sigs; /* the caller's mask, restored by vmm_destroy */
 	bool sigs_blocked, started, torn_down;
 	volatile int stopping;
 	pthread_mutex_t stop_lock;
@@ -415,7 +415,7 @@ int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t)
 	if ((r = devmgr_cmdline(&m->dm, devices)) < 0)
 		goto fail;
 	if ((r = boot_finish(&m->vm.mem, cfg, m->flavour, devices->buf, devmgr_irq_end(&m->dm),
-			       &loaded, &entry)) < 0)
+			     &loaded, &entry)) < 0)
 		goto fail;
 	if ((r = vmm_setup_vcpus(m, entry)) < 0)
 		goto fail;

@@ -10,7 +10,7 @@
 #define HUSK_ERR_MSG_MAX 256
 
 struct husk_err {
-	int code;		     /* positive errno, 0 when no error */
+	int code;		    /* positive errno, 0 when no error */
 	char msg[HUSK_ERR_MSG_MAX]; /* one line, no trailing newline */
 };
 
@@ -27,10 +27,10 @@ struct husk_err {
  *   Docker libcontainerd/remote/client.go wrapError: "container does not
  *     exist", "not found", "no such container" mean not found.
  */
-#define HUSK_ERR_NOT_EXIST "container does not exist"
+#define HUSK_ERR_NOT_EXIST   "container does not exist"
 #define HUSK_ERR_NOT_RUNNING "container not running"
-#define HUSK_ERR_NOT_PAUSED "container not paused"
-#define HUSK_ERR_EXISTS "container with given ID already exists"
+#define HUSK_ERR_NOT_PAUSED  "container not paused"
+#define HUSK_ERR_EXISTS	     "container with given ID already exists"
 
 /* Record an error (the first one wins: it is the most specific); returns -code. */
 int husk_err_set(struct husk_err *e, int code, const char *fmt, ...)

@@ -75,11 +75,11 @@
 
 #include "husk/error.h"
 
-#define PROTO_MAGIC 0x4b535548u /* "HUSK" as little-endian bytes */
-#define PROTO_VERSION 1
-#define PROTO_HDR_SIZE 16
+#define PROTO_MAGIC	  0x4b535548u /* "HUSK" as little-endian bytes */
+#define PROTO_VERSION	  1
+#define PROTO_HDR_SIZE	  16
 #define PROTO_MAX_PAYLOAD (1u << 20) /* a larger message is refused */
-#define PROTO_AGENT_PORT 1024
+#define PROTO_AGENT_PORT  1024
 
 enum proto_type {
 	PROTO_HELLO = 1,
@@ -128,8 +128,7 @@ int proto_payload_decode(const void *buf, size_t len, json_t **out, struct husk_
  * A whole message (header + payload) in a malloc'd buffer. `payload` may be
  * NULL for {}. Fails (-EMSGSIZE) if the payload is too large.
  */
-int proto_encode(uint16_t type, uint32_t id, const json_t *payload, uint8_t **out,
-		 size_t *outlen);
+int proto_encode(uint16_t type, uint32_t id, const json_t *payload, uint8_t **out, size_t *outlen);
 
 /*
  * Incremental decoding of a byte stream (the agent's non-blocking reads, the
@@ -184,14 +183,14 @@ int proto_recv_ms(int fd, int timeout_ms, struct proto_msg *msg, struct husk_err
  * and errno; a negative errno, `e` saying why, when no reply came
  * (timeout_ms as for proto_recv_ms).
  */
-int proto_call(int fd, uint16_t type, uint32_t id, json_t *req, int timeout_ms,
-	       const char *peer, json_t **result, struct husk_err *e);
+int proto_call(int fd, uint16_t type, uint32_t id, json_t *req, int timeout_ms, const char *peer,
+	       json_t **result, struct husk_err *e);
 
 /* Payload field helpers: each names the field in its error. */
 int proto_get_string(const json_t *obj, const char *key, int required, const char **out,
 		     struct husk_err *e);
-int proto_get_int(const json_t *obj, const char *key, int required, long long min,
-		  long long max, long long *out, struct husk_err *e);
+int proto_get_int(const json_t *obj, const char *key, int required, long long min, long long max,
+		  long long *out, struct husk_err *e);
 int proto_get_bool(const json_t *obj, const char *key, int *out, struct husk_err *e);
 
 /* The error reply payload {"error": msg, "errno": code}; NULL on ENOMEM. */

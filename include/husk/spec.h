@@ -18,12 +18,12 @@
 
 #include "husk/error.h"
 
-#define SPEC_MAX_ARGS 4096
-#define SPEC_MAX_ENV 4096
-#define SPEC_MAX_MOUNTS 256
-#define SPEC_MAX_GROUPS 256
+#define SPEC_MAX_ARGS	 4096
+#define SPEC_MAX_ENV	 4096
+#define SPEC_MAX_MOUNTS	 256
+#define SPEC_MAX_GROUPS	 256
 #define SPEC_MAX_RLIMITS 32
-#define SPEC_ID_MAX 64 /* container and exec ids: [A-Za-z0-9][A-Za-z0-9_.+-]* */
+#define SPEC_ID_MAX	 64 /* container and exec ids: [A-Za-z0-9][A-Za-z0-9_.+-]* */
 
 struct spec_rlimit {
 	int resource; /* RLIMIT_* */
@@ -62,13 +62,13 @@ struct spec_process {
 };
 
 struct spec_mount {
-	char *destination; /* absolute, inside the container */
-	char *type;	   /* may be NULL for a bind mount */
-	char *source;	   /* may be NULL */
+	char *destination;	   /* absolute, inside the container */
+	char *type;		   /* may be NULL for a bind mount */
+	char *source;		   /* may be NULL */
 	unsigned long flags;	   /* MS_* from the options */
 	unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0 */
-	char *data;		   /* the options the kernel takes as data ("mode=755,size=65536k"), or NULL */
-	bool bind;		   /* "bind" or "rbind" (flags hold MS_BIND, and MS_REC for rbind) */
+	char *data; /* the options the kernel takes as data ("mode=755,size=65536k"), or NULL */
+	bool bind;  /* "bind" or "rbind" (flags hold MS_BIND, and MS_REC for rbind) */
 };
 
 struct spec_resources {

@@ -60,8 +60,9 @@ static void exec_console_size(struct exec_run *x)
 {
 	struct winsize ws;
 	if (ioctl(x->tty_in, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
-		json_object_set_new(x->process, "consoleSize",
-				    json_pack("{s:i,s:i}", "height", ws.ws_row, "width", ws.ws_col));
+		json_object_set_new(
+			x->process, "consoleSize",
+			json_pack("{s:i,s:i}", "height", ws.ws_row, "width", ws.ws_col));
 }
 
 /* Everything up to the process running in the guest. */
@@ -80,7 +81,8 @@ static int exec_start(const struct husk_global *g, struct exec_run *x, struct hu
 	if (state_load(g, x->o.id, &x->st, e) < 0)
 		return husk_err_wrap(e, "exec failed");
 	if (strcmp(status = state_status(&x->st), "running"))
-		return husk_err_set(e, ESRCH, "exec failed: cannot exec in a %s container%s", status,
+		return husk_err_set(e, ESRCH, "exec failed: cannot exec in a %s container%s",
+				    status,
 				    strcmp(status, "stopped") ? "" : ": " HUSK_ERR_NOT_RUNNING);
 	if (exec_process_load(&x->o, x->st.bundle, &x->process, e) < 0)
 		return -e->code;
@@ -114,8 +116,8 @@ static int exec_start(const struct husk_global *g, struct exec_run *x, struct hu
 		if ((x->streams[i] = ac_stream(x->uds, x->st.id, x->eid,
 					       x->terminal ? "tty" : names[i], e)) < 0)
 			return -e->code;
-	json_t *req = json_pack("{s:s,s:s,s:O}", "id", x->st.id, "exec", x->eid, "process",
-				x->process);
+	json_t *req =
+		json_pack("{s:s,s:s,s:O}", "id", x->st.id, "exec", x->eid, "process", x->process);
 	if (ac_call(&x->ctl, PROTO_EXEC, req, NULL, e) < 0)
 		return husk_err_wrap(e, "exec failed: unable to start container process");
 	return 0;
@@ -140,9 +142,9 @@ static int exec_relay(const struct husk_global *g, struct exec_run *x, const sig
 	bool own_tty = x->terminal && x->pty.slave < 0 && isatty(STDIN_FILENO);
 	if (own_tty)
 		raw = console_raw(STDIN_FILENO, &saved) == 0;
-	relay_signals_start(&sr, sigs, x->terminal && (own_tty || x->pty.slave >= 0) ?
-					     x->tty_in : -1,
-			    x->uds, x->st.id, x->eid, cancel, &e);
+	relay_signals_start(&sr, sigs,
+			    x->terminal && (own_tty || x->pty.slave >= 0) ? x->tty_in : -1, x->uds,
+			    x->st.id, x->eid, cancel, &e);
 	if (x->terminal) {
 		relay_pipe_start(&in, x->tty_in, x->streams[0], cancel, true);
 		relay_pipe_start(&out, x->streams[0], x->tty_out, -1, false);
@@ -242,8 +244,8 @@ int husk_exec(const struct husk_global *g, const struct exec_opts *o)
 	}
 	if (status < 0 || (x.o.pid_file && husk_write_pid_file(x.o.pid_file, child, &e) < 0)) {
 		husk_report(g, "exec %s: %s", x.st.id, e.msg);
-		json_t *kill = json_pack("{s:s,s:s,s:i}", "id", x.st.id, "exec", x.eid, "signal",
-					 SIGKILL);
+		json_t *kill =
+			json_pack("{s:s,s:s,s:i}", "id", x.st.id, "exec", x.eid, "signal", SIGKILL);
 		struct husk_err ignored = { 0 };
 		ac_call(&x.ctl, PROTO_SIGNAL, kill, NULL, &ignored);
 		exec_run_close(&x);

@@ -44,13 +44,14 @@ int exec_opts_parse(int argc, char **argv, struct exec_opts *o, struct husk_err 
 			if (o->nenv == EXEC_MAX_ENV)
 				return husk_err_set(e, E2BIG, "more than %d --env", EXEC_MAX_ENV);
 			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return husk_err_set(e, EINVAL, "--env \"%s\": not KEY=VALUE", optarg);
+				return husk_err_set(e, EINVAL, "--env \"%s\": not KEY=VALUE",
+						    optarg);
 			o->env[o->nenv++] = optarg;
 			break;
 		default:
 			if (optopt)
-				return husk_err_set(e, EINVAL, "-%c: unknown option or missing value",
-						    optopt);
+				return husk_err_set(e, EINVAL,
+						    "-%c: unknown option or missing value", optopt);
 			return husk_err_set(e, EINVAL, "%s: unknown option or missing value",
 					    argv[optind - 1]);
 		}

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HCG_PATH_MAX 1024
-#define HCG_MOUNTS_MAX 32
-#define HCG_DIR_MAX (PATH_MAX + HCG_PATH_MAX + 8)
+#define HCG_PATH_MAX	1024
+#define HCG_MOUNTS_MAX	32
+#define HCG_DIR_MAX	(PATH_MAX + HCG_PATH_MAX + 8)
 #define HCG_RMDIR_TRIES 50 /* 20 ms apart: the VM's last threads are leaving */
 
 struct hcg_mount {
@@ -96,13 +96,14 @@ int hcg_path_from_spec(const char *spec_path, char *out, size_t len, struct husk
 	size_t n = 0;
 
 	if (!c1) {
-		if ((size_t)snprintf(out, len, "%s%s", spec_path[0] == '/' ? "" : "/", spec_path) >= len)
+		if ((size_t)snprintf(out, len, "%s%s", spec_path[0] == '/' ? "" : "/", spec_path) >=
+		    len)
 			return husk_err_set(e, ENAMETOOLONG, "linux.cgroupsPath: too long");
 		return hcg_check_path(out, e);
 	}
 	if (!c2 || strchr(c2 + 1, ':') || c2 == c1 + 1 || !c2[1] || strchr(spec_path, '/'))
-		return husk_err_set(e, EINVAL,
-				    "linux.cgroupsPath \"%.64s\": not SLICE:PREFIX:NAME", spec_path);
+		return husk_err_set(e, EINVAL, "linux.cgroupsPath \"%.64s\": not SLICE:PREFIX:NAME",
+				    spec_path);
 	/* the slice: "a-b.slice" lives in "a.slice/a-b.slice"; "" and "-.slice" are the root */
 	size_t slen = (size_t)(c1 - spec_path);
 	const char *slice = slen ? spec_path : "-.slice";
@@ -116,14 +117,15 @@ int hcg_path_from_spec(const char *spec_path, char *out, size_t len, struct husk
 			if (i < slen - 6 && slice[i] != '-')
 				continue;
 			if (i == 0 || slice[i - 1] == '-')
-				return husk_err_set(e, EINVAL, "linux.cgroupsPath: bad slice \"%.*s\"",
+				return husk_err_set(e, EINVAL,
+						    "linux.cgroupsPath: bad slice \"%.*s\"",
 						    (int)slen, slice);
-			n += (size_t)snprintf(out + n, n < len ? len - n : 0, "/%.*s.slice",
-					      (int)i, slice);
+			n += (size_t)snprintf(out + n, n < len ? len - n : 0, "/%.*s.slice", (int)i,
+					      slice);
 		}
 	}
-	n += (size_t)snprintf(out + n, n < len ? len - n : 0, "/%.*s-%s.scope",
-			      (int)(c2 - c1 - 1), c1 + 1, c2 + 1);
+	n += (size_t)snprintf(out + n, n < len ? len - n : 0, "/%.*s-%s.scope", (int)(c2 - c1 - 1),
+			      c1 + 1, c2 + 1);
 	if (n >= len)
 		return husk_err_set(e, ENAMETOOLONG, "linux.cgroupsPath: too long");
 	return hcg_check_path(out, e);
@@ -188,8 +190,7 @@ static void hcg_v2_delegate(const char *dir)
  * mkdir -p MOUNT/PATH; *made is how many of its components were made (so
  * that a failure removes only those).
  */
-static int hcg_make(const struct hcg_mount *m, const char *path, unsigned *made,
-		    struct husk_err *e)
+static int hcg_make(const struct hcg_mount *m, const char *path, unsigned *made, struct husk_err *e)
 {
 	char dir[HCG_DIR_MAX], parent[HCG_DIR_MAX];
 	size_t base = (size_t)snprintf(dir, sizeof(dir), "%s", m->dir);
@@ -265,7 +266,8 @@ static int hcg_apply(const struct hcg_mount *m, const char *dir, const struct hc
 		} else {
 			snprintf(v, sizeof(v), "%llu", (unsigned long long)period);
 			r = hcg_write(dir, "cpu.cfs_period_us", v, e);
-			snprintf(v, sizeof(v), "%lld", l->cpu_quota > 0 ? (long long)l->cpu_quota : -1LL);
+			snprintf(v, sizeof(v), "%lld",
+				 l->cpu_quota > 0 ? (long long)l->cpu_quota : -1LL);
 			if (r == 0)
 				r = hcg_write(dir, "cpu.cfs_quota_us", v, e);
 		}
@@ -275,7 +277,9 @@ static int hcg_apply(const struct hcg_mount *m, const char *dir, const struct hc
 	}
 	if (cpu && l->cpu_shares) {
 		/* cgroup2's weight from v1 shares, the mapping runc and crun use */
-		uint64_t s = l->cpu_shares < 2 ? 2 : l->cpu_shares > 262144 ? 262144 : l->cpu_shares;
+		uint64_t s = l->cpu_shares < 2	    ? 2 :
+			     l->cpu_shares > 262144 ? 262144 :
+						      l->cpu_shares;
 		snprintf(v, sizeof(v), "%llu",
 			 m->v2 ? (unsigned long long)(1 + ((s - 2) * 9999) / 262142) :
 				 (unsigned long long)s);
@@ -286,8 +290,8 @@ static int hcg_apply(const struct hcg_mount *m, const char *dir, const struct hc
 	return 0;
 }
 
-static int hcg_apply_all(const struct hcg_mounts *ms, const char *path,
-			 const struct hcg_limits *l, struct husk_err *e)
+static int hcg_apply_all(const struct hcg_mounts *ms, const char *path, const struct hcg_limits *l,
+			 struct husk_err *e)
 {
 	bool memory_set = false, cpu_set = false;
 	for (unsigned i = 0; i < ms->n; i++) {
@@ -334,8 +338,7 @@ fail:
 	return r;
 }
 
-int hcg_set(const char *mountinfo, const char *path, const struct hcg_limits *l,
-	    struct husk_err *e)
+int hcg_set(const char *mountinfo, const char *path, const struct hcg_limits *l, struct husk_err *e)
 {
 	struct hcg_mounts ms;
 	int r;

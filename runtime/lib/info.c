@@ -19,7 +19,7 @@ static json_t *info_annotations(const struct husk_state *st)
 	json_t *config = json_load_file(path, 0, NULL);
 	const char *key;
 	json_t *v;
-	json_object_foreach(json_object_get(config, "annotations"), key, v)
+	json_object_foreach (json_object_get(config, "annotations"), key, v)
 		if (json_is_string(v))
 			json_object_set(out, key, v);
 	json_decref(config);
@@ -30,9 +30,9 @@ static json_t *info_state_json(const struct husk_state *st)
 {
 	const char *status = state_status(st);
 	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:o}", "ociVersion", HUSK_OCI_VERSION, "id",
-			 st->id, "status", status, "pid", strcmp(status, "stopped") ? (int)st->pid : 0,
-			 "bundle", st->bundle, "created", st->created, "annotations",
-			 info_annotations(st));
+			 st->id, "status", status, "pid",
+			 strcmp(status, "stopped") ? (int)st->pid : 0, "bundle", st->bundle,
+			 "created", st->created, "annotations", info_annotations(st));
 }
 
 int husk_state(const struct husk_global *g, const char *id, json_t **out)
@@ -75,18 +75,18 @@ static void info_spec_rootless(json_t *spec)
 	json_t *ns = json_object_get(lx, "namespaces");
 	size_t i;
 	json_t *v;
-	json_array_foreach(ns, i, v)
+	json_array_foreach (ns, i, v)
 		if (!strcmp(json_string_value(json_object_get(v, "type")), "network")) {
 			json_array_remove(ns, i);
 			break;
 		}
 	json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
 	json_object_set_new(lx, "uidMappings",
-			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID",
-				      (int)geteuid(), "size", 1));
+			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int)geteuid(),
+				      "size", 1));
 	json_object_set_new(lx, "gidMappings",
-			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID",
-				      (int)getegid(), "size", 1));
+			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int)getegid(),
+				      "size", 1));
 }
 
 /* A starting config.json, as runc spec writes one (rootfs "rootfs"). */
@@ -109,14 +109,15 @@ int husk_spec(const struct husk_global *g, const char *bundle, bool rootless)
 		"s:b},s:{s:s,s:b},s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s,s:[s,s,s,s]}],"
 		"s:{s:[{s:s},{s:s},{s:s},{s:s},{s:s}]}}",
 		"ociVersion", HUSK_OCI_VERSION, "process", "terminal", 0, "user", "uid", 0, "gid",
-		0, "args", "sh", "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"TERM=xterm", "cwd", "/", "capabilities", "bounding", caps, "effective", caps,
-		"permitted", caps, "rlimits", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024,
-		"noNewPrivileges", 1, "root", "path", "rootfs", "readonly", 1, "hostname", "husk",
-		"mounts", "destination", "/proc", "type", "proc", "source", "proc", "destination",
-		"/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime",
-		"mode=755", "size=65536k", "linux", "namespaces", "type", "pid", "type", "network",
-		"type", "ipc", "type", "uts", "type", "mount");
+		0, "args", "sh", "env",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+		"cwd", "/", "capabilities", "bounding", caps, "effective", caps, "permitted", caps,
+		"rlimits", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024, "noNewPrivileges",
+		1, "root", "path", "rootfs", "readonly", 1, "hostname", "husk", "mounts",
+		"destination", "/proc", "type", "proc", "source", "proc", "destination", "/dev",
+		"type", "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755",
+		"size=65536k", "linux", "namespaces", "type", "pid", "type", "network", "type",
+		"ipc", "type", "uts", "type", "mount");
 	json_decref(caps);
 	if (j && rootless)
 		info_spec_rootless(j);
@@ -131,13 +132,13 @@ int husk_spec(const struct husk_global *g, const char *bundle, bool rootless)
 
 json_t *husk_features(void)
 {
-	return json_pack(
-		"{s:s,s:s,s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
-		"s:{s:[s,s,s,s,s,s,s],s:{s:b}},s:{s:s}}",
-		"ociVersionMin", "1.0.0", "ociVersionMax", HUSK_OCI_VERSION, "mountOptions", "ro",
-		"rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "bind", "rbind",
-		"private", "rprivate", "slave", "rslave", "shared", "rshared", "noatime",
-		"relatime", "strictatime", "nodiratime", "sync", "remount", "linux", "namespaces",
-		"pid", "network", "ipc", "uts", "mount", "cgroup", "user", "cgroup", "v2", 1,
-		"annotations", "io.husk.isolation", "a KVM micro-VM with its own kernel per container");
+	return json_pack("{s:s,s:s,s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
+			 "s:{s:[s,s,s,s,s,s,s],s:{s:b}},s:{s:s}}",
+			 "ociVersionMin", "1.0.0", "ociVersionMax", HUSK_OCI_VERSION,
+			 "mountOptions", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec",
+			 "exec", "bind", "rbind", "private", "rprivate", "slave", "rslave",
+			 "shared", "rshared", "noatime", "relatime", "strictatime", "nodiratime",
+			 "sync", "remount", "linux", "namespaces", "pid", "network", "ipc", "uts",
+			 "mount", "cgroup", "user", "cgroup", "v2", 1, "annotations",
+			 "io.husk.isolation", "a KVM micro-VM with its own kernel per container");
 }

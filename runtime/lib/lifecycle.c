@@ -26,7 +26,7 @@
 #include "resources.h"
 
 #define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
-#define HUSK_STOP_MS 10000
+#define HUSK_STOP_MS	       10000
 
 /* One of the paths below: $env if set, else dir/name. */
 static int husk_path(char *out, size_t len, const char *env, const char *dir, const char *name,
@@ -91,15 +91,16 @@ static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct h
 }
 
 /* A terminal goes with a console socket, as with runc, unless husk stays attached. */
-int husk_check_terminal(bool terminal, const char *console_socket, bool detach,
-			struct husk_err *e)
+int husk_check_terminal(bool terminal, const char *console_socket, bool detach, struct husk_err *e)
 {
 	if (terminal && !console_socket && detach)
-		return husk_err_set(e, EINVAL, "cannot allocate tty if husk will detach without "
-					       "setting console socket");
+		return husk_err_set(e, EINVAL,
+				    "cannot allocate tty if husk will detach without "
+				    "setting console socket");
 	if (!terminal && console_socket)
-		return husk_err_set(e, EINVAL, "cannot use console socket if husk will not "
-					       "allocate tty");
+		return husk_err_set(e, EINVAL,
+				    "cannot use console socket if husk will not "
+				    "allocate tty");
 	return 0;
 }
 
@@ -164,8 +165,9 @@ int husk_create(const struct husk_global *g, const char *id, const struct husk_c
 		return -e.code;
 	}
 	/* the engine gets the master; the slave becomes husk-vmm's stdio */
-	if (b.terminal && console_socket && (console_pty_open(&pty, b.rows, b.cols, &e) < 0 ||
-			      console_send(console_socket, pty.master, pty.name, &e) < 0)) {
+	if (b.terminal && console_socket &&
+	    (console_pty_open(&pty, b.rows, b.cols, &e) < 0 ||
+	     console_send(console_socket, pty.master, pty.name, &e) < 0)) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		console_pty_close(&pty);
 		state_remove(st);
@@ -312,8 +314,8 @@ int husk_kill(const struct husk_global *g, const char *id, const char *signal, b
 		husk_report(g, "kill %s: %s", st.id, HUSK_ERR_NOT_RUNNING);
 		return -ESRCH;
 	}
-	if (state_control(&st, PROTO_SIGNAL,
-			  json_pack("{s:i,s:b}", "signal", sig, "all", all), NULL, &e) < 0) {
+	if (state_control(&st, PROTO_SIGNAL, json_pack("{s:i,s:b}", "signal", sig, "all", all),
+			  NULL, &e) < 0) {
 		if (all && e.code == ESRCH)
 			return 0;
 		husk_report(g, "kill %s: %s", st.id, e.msg);

@@ -44,8 +44,7 @@ int husk_run(const struct husk_global *g, const char *id, const struct husk_crea
 /* A signal number from runc's spellings, -1 if none. */
 int husk_parse_signal(const char *s);
 /* runc's refusals: a terminal without a console socket when detached, or the reverse. */
-int husk_check_terminal(bool terminal, const char *console_socket, bool detach,
-			struct husk_err *e);
+int husk_check_terminal(bool terminal, const char *console_socket, bool detach, struct husk_err *e);
 /* Write pid to path atomically. */
 int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *e);
 

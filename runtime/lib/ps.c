@@ -26,8 +26,7 @@ int husk_ps(const struct husk_global *g, const char *id, bool json, FILE *out)
 		return 0;
 	}
 	if (strcmp(status, "running") && strcmp(status, "created")) {
-		husk_report(g, "ps %s: cannot list the processes of a %s container", st.id,
-			    status);
+		husk_report(g, "ps %s: cannot list the processes of a %s container", st.id, status);
 		return -EINVAL;
 	}
 	if (state_agent_call(&st, PROTO_PS, json_pack("{s:s}", "id", st.id), &res, &e) < 0) {
@@ -39,7 +38,8 @@ int husk_ps(const struct husk_global *g, const char *id, bool json, FILE *out)
 	for (size_t i = 0; i < json_array_size(pids); i++)
 		fprintf(out, "%-8lld %s\n", json_integer_value(json_array_get(pids, i)),
 			json_string_value(json_array_get(cmds, i)) ?
-				json_string_value(json_array_get(cmds, i)) : "?");
+				json_string_value(json_array_get(cmds, i)) :
+				"?");
 	json_decref(res);
 	return 0;
 }

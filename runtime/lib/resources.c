@@ -9,8 +9,9 @@ void res_vm_size(const struct spec_resources *r, unsigned host_cpus, uint64_t *m
 	if (r->memory_limit > 0) {
 		uint64_t limit = (uint64_t)r->memory_limit;
 		/* beyond what husk-vmm takes, it says so itself */
-		mem = limit > RES_MEM_MAX ? RES_MEM_MAX + align :
-					    ((limit + align - 1) & ~(align - 1)) + RES_GUEST_RESERVE;
+		mem = limit > RES_MEM_MAX ?
+			      RES_MEM_MAX + align :
+			      ((limit + align - 1) & ~(align - 1)) + RES_GUEST_RESERVE;
 		if (mem < RES_MEM_MIN)
 			mem = RES_MEM_MIN;
 	}

@@ -19,12 +19,12 @@
 #include "host_cgroup.h"
 #include "husk/spec.h"
 
-#define RES_MEM_DEFAULT (128ULL << 20)
-#define RES_MEM_MIN (128ULL << 20)
+#define RES_MEM_DEFAULT	  (128ULL << 20)
+#define RES_MEM_MIN	  (128ULL << 20)
 #define RES_GUEST_RESERVE (32ULL << 20)
-#define RES_MEM_MAX (1ULL << 40) /* what husk-vmm takes at most */
-#define RES_VM_OVERHEAD (64ULL << 20)
-#define RES_CPUS_MAX 254
+#define RES_MEM_MAX	  (1ULL << 40) /* what husk-vmm takes at most */
+#define RES_VM_OVERHEAD	  (64ULL << 20)
+#define RES_CPUS_MAX	  254
 
 void res_vm_size(const struct spec_resources *r, unsigned host_cpus, uint64_t *mem_bytes,
 		 unsigned *vcpus);

@@ -36,8 +36,9 @@ unsigned long long state_starttime(pid_t pid)
 	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
 	unsigned long long v = 0;
 	/* field 22; after ')' come field 3 onwards */
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			       "%*d %*d %*d %*d %llu",
+	if (p && sscanf(p + 2,
+			"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			"%*d %*d %*d %*d %llu",
 			&v) != 1)
 		v = 0;
 	return v;
@@ -68,9 +69,8 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 	if (path_fmt(e, st->dir, sizeof(st->dir), "%s/%s", g->root, id) < 0)
 		return husk_err_wrap(e, "state directory");
 	if (mkdir(st->dir, 0700) < 0)
-		return errno == EEXIST ?
-			       husk_err_set(e, EEXIST, HUSK_ERR_EXISTS) :
-			       husk_err_set(e, errno, "%s: %s", st->dir, strerror(errno));
+		return errno == EEXIST ? husk_err_set(e, EEXIST, HUSK_ERR_EXISTS) :
+					 husk_err_set(e, errno, "%s: %s", st->dir, strerror(errno));
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
@@ -111,7 +111,8 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 	if (!j) {
 		struct stat sb;
 		return stat(st->dir, &sb) == 0 ?
-			       husk_err_set(e, ENOENT, HUSK_ERR_NOT_EXIST " yet: it is being created") :
+			       husk_err_set(e, ENOENT,
+					    HUSK_ERR_NOT_EXIST " yet: it is being created") :
 			       husk_err_set(e, ENOENT, HUSK_ERR_NOT_EXIST);
 	}
 	const char *bundle = json_string_value(json_object_get(j, "bundle"));

@@ -20,9 +20,9 @@
 
 struct husk_global {
 	const char *root;
-	const char *log;   /* NULL: stderr only */
+	const char *log; /* NULL: stderr only */
 	bool log_json;
-	bool debug;        /* --debug: the guest kernel's whole boot log in console.log */
+	bool debug; /* --debug: the guest kernel's whole boot log in console.log */
 	const char *argv0;
 };
 

@@ -21,10 +21,10 @@
 #include "guest_mem.h"
 #include "virtio/virtqueue.h"
 
-#define FUZZ_HDR       9
-#define FUZZ_LOW       4096
-#define FUZZ_HIGH      1024
-#define FUZZ_HIGH_GPA  0x100000000ULL
+#define FUZZ_HDR      9
+#define FUZZ_LOW      4096
+#define FUZZ_HIGH     1024
+#define FUZZ_HIGH_GPA 0x100000000ULL
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -31,7 +31,7 @@
 #include "husk/path.h"
 #include "vmm_run.h"
 
-#define BOOT_TIMEOUT 300
+#define BOOT_TIMEOUT  300
 #define IO_TIMEOUT_MS (120 * 1000)
 
 static char dir[] = "/tmp/husk-agent-XXXXXX";
@@ -85,7 +85,8 @@ static void read_until(int fd, char *buf, size_t max, const char *needle)
 	size_t len = strlen(buf);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	while (!strstr(buf, needle)) {
-		ck_assert_msg(poll(&pfd, 1, IO_TIMEOUT_MS) == 1, "no \"%s\" in \"%s\"", needle, buf);
+		ck_assert_msg(poll(&pfd, 1, IO_TIMEOUT_MS) == 1, "no \"%s\" in \"%s\"", needle,
+			      buf);
 		ssize_t n = read(fd, buf + len, max - len - 1);
 		ck_assert_msg(n > 0, "EOF before \"%s\" in \"%s\"", needle, buf);
 		len += (size_t)n;
@@ -105,8 +106,7 @@ static json_t *call(struct ac_conn *c, uint16_t type, json_t *req)
 {
 	struct husk_err e = { 0 };
 	json_t *res = NULL;
-	ck_assert_msg(ac_call(c, type, req, &res, &e) == 0, "%s: %s", proto_type_name(type),
-		      e.msg);
+	ck_assert_msg(ac_call(c, type, req, &res, &e) == 0, "%s: %s", proto_type_name(type), e.msg);
 	return res;
 }
 
@@ -155,10 +155,10 @@ static void create_start(struct ac_conn *c, const char *id, json_t *spec)
 static void out_err_status(struct ac_conn *c)
 {
 	int out = attach("c1", "", "stdout"), err = attach("c1", "", "stderr");
-	create_start(c, "c1", mkspec((const char *const[]){ "sh", "-c",
-							    "echo out; echo err >&2; exit 3",
-							    NULL },
-				     false));
+	create_start(
+		c, "c1",
+		mkspec((const char *const[]){ "sh", "-c", "echo out; echo err >&2; exit 3", NULL },
+		       false));
 	char *o = read_all(out), *e = read_all(err);
 	ck_assert_str_eq(o, "out\n");
 	ck_assert_str_eq(e, "err\n");
@@ -173,8 +173,8 @@ static void out_err_status(struct ac_conn *c)
 static void stdin_and_eof(struct ac_conn *c)
 {
 	int in = attach("c2", "", "stdin"), out = attach("c2", "", "stdout");
-	create_start(c, "c2", mkspec((const char *const[]){ "sh", "-c", "cat; echo EOF", NULL },
-				     false));
+	create_start(c, "c2",
+		     mkspec((const char *const[]){ "sh", "-c", "cat; echo EOF", NULL }, false));
 	ck_assert_int_eq(write(in, "hello from the host\n", 20), 20);
 	close(in); /* EOF for the workload */
 	char *o = read_all(out);
@@ -194,7 +194,11 @@ static void exec_signals_ps(struct ac_conn *c)
 	json_t *p = json_pack("{s:[s,s],s:s}", "args", "cat", "/proc/1/cmdline", "cwd", "/");
 	call_ok(c, PROTO_EXEC, json_pack("{s:s,s:s,s:o}", "id", "c3", "exec", "e1", "process", p));
 	char *o = read_all(out);
-	ck_assert_int_eq(memcmp(o, "sleep\0" "1000\0", 11), 0);
+	ck_assert_int_eq(memcmp(o,
+				"sleep\0"
+				"1000\0",
+				11),
+			 0);
 	ck_assert_int_eq(wait_status(c, "c3", "e1"), 0);
 	free(o);
 	close(out);
@@ -205,16 +209,16 @@ static void exec_signals_ps(struct ac_conn *c)
 	json_t *ps = call(c, PROTO_PS, json_pack("{s:s}", "id", "c3"));
 	ck_assert_int_eq(json_array_size(json_object_get(ps, "pids")), 2);
 	json_decref(ps);
-	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:s,s:i}", "id", "c3", "exec", "e2", "signal",
-					   SIGTERM));
+	call_ok(c, PROTO_SIGNAL,
+		json_pack("{s:s,s:s,s:i}", "id", "c3", "exec", "e2", "signal", SIGTERM));
 	assert_killed_by(c, "c3", "e2", SIGTERM);
 
 	/* a running container cannot be deleted without force; SIGKILL ends it */
 	struct husk_err e = { 0 };
 	ck_assert_int_lt(ac_call(c, PROTO_DELETE, json_pack("{s:s}", "id", "c3"), NULL, &e), 0);
 	ck_assert_msg(strstr(e.msg, "running"), "%s", e.msg);
-	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i,s:b}", "id", "c3", "signal", SIGKILL, "all",
-					   1));
+	call_ok(c, PROTO_SIGNAL,
+		json_pack("{s:s,s:i,s:b}", "id", "c3", "signal", SIGKILL, "all", 1));
 	ck_assert_int_eq(wait_status(c, "c3", ""), 128 + SIGKILL);
 
 	/* an exec into a container whose process has ended: runc's words */
@@ -261,7 +265,8 @@ static void early_signals(struct ac_conn *c)
 
 	/* the container's own process: SIGKILL right after START */
 	for (int i = 0; i < EARLY_ROUNDS / 4; i++) {
-		create_start(c, "c6", mkspec((const char *const[]){ "sleep", "1000", NULL }, false));
+		create_start(c, "c6",
+			     mkspec((const char *const[]){ "sleep", "1000", NULL }, false));
 		call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i}", "id", "c6", "signal", SIGKILL));
 		assert_killed_by(c, "c6", "", SIGKILL);
 		call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c6"));
@@ -272,11 +277,12 @@ static void trapped_sigterm(struct ac_conn *c)
 {
 	/* PID 1 of a namespace gets SIGTERM only through a handler, as under runc */
 	int out = attach("c4", "", "stdout");
-	create_start(c, "c4", mkspec((const char *const[]){ "sh", "-c",
-							    "trap 'echo term; exit 7' TERM; "
-							    "echo up; while :; do sleep 1; done",
-							    NULL },
-				     false));
+	create_start(c, "c4",
+		     mkspec((const char *const[]){ "sh", "-c",
+						   "trap 'echo term; exit 7' TERM; "
+						   "echo up; while :; do sleep 1; done",
+						   NULL },
+			    false));
 	char buf[256] = "";
 	read_until(out, buf, sizeof(buf), "up\n");
 	call_ok(c, PROTO_SIGNAL, json_pack("{s:s,s:i}", "id", "c4", "signal", SIGTERM));
@@ -301,11 +307,12 @@ static void process_attributes(struct ac_conn *c)
 			      false);
 	json_t *proc = json_object_get(spec, "process");
 	json_t *caps = json_pack("[s]", "CAP_NET_BIND_SERVICE");
-	json_object_set_new(proc, "user", json_pack("{s:i,s:i,s:[i]}", "uid", 1000, "gid", 1000,
-						    "additionalGids", 10));
-	json_object_set_new(proc, "rlimits",
-			    json_pack("[{s:s,s:i,s:i}]", "type", "RLIMIT_NOFILE", "soft", 100,
-				      "hard", 100));
+	json_object_set_new(
+		proc, "user",
+		json_pack("{s:i,s:i,s:[i]}", "uid", 1000, "gid", 1000, "additionalGids", 10));
+	json_object_set_new(
+		proc, "rlimits",
+		json_pack("[{s:s,s:i,s:i}]", "type", "RLIMIT_NOFILE", "soft", 100, "hard", 100));
 	json_object_set_new(proc, "noNewPrivileges", json_true());
 	json_object_set_new(proc, "capabilities",
 			    json_pack("{s:O,s:O,s:O,s:O,s:O}", "bounding", caps, "effective", caps,
@@ -323,10 +330,17 @@ static void process_attributes(struct ac_conn *c)
 	create_start(c, "c7", spec);
 	char *o = read_all(out);
 	ck_assert_int_eq(wait_status(c, "c7", ""), 0);
-	static const char *const want[] = { "uid=1000", "gid=1000", "groups=10", "\n100\n",
+	static const char *const want[] = { "uid=1000",
+					    "gid=1000",
+					    "groups=10",
+					    "\n100\n",
 					    "CapEff:\t0000000000000400",
-					    "CapBnd:\t0000000000000400", "NoNewPrivs:\t1",
-					    "\n/tmp\n", "husk-test\n", "bar\n", "root-ro\n",
+					    "CapBnd:\t0000000000000400",
+					    "NoNewPrivs:\t1",
+					    "\n/tmp\n",
+					    "husk-test\n",
+					    "bar\n",
+					    "root-ro\n",
 					    "tmp-rw\n" };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		ck_assert_msg(strstr(o, want[i]), "no \"%s\" in:\n%s", want[i], o);
@@ -382,9 +396,10 @@ static void virtiofs_root(struct ac_conn *c)
 static void missing_program(struct ac_conn *c)
 {
 	struct husk_err e = { 0 };
-	json_t *req = json_pack("{s:s,s:o,s:{s:s}}", "id", "c5", "spec",
-				mkspec((const char *const[]){ "/bin/no-such-program", NULL }, false),
-				"rootfs", "source", "/dev/vda");
+	json_t *req =
+		json_pack("{s:s,s:o,s:{s:s}}", "id", "c5", "spec",
+			  mkspec((const char *const[]){ "/bin/no-such-program", NULL }, false),
+			  "rootfs", "source", "/dev/vda");
 	ck_assert_int_lt(ac_call(c, PROTO_CREATE, req, NULL, &e), 0);
 	ck_assert_int_eq(e.code, ENOENT);
 	ck_assert_msg(strstr(e.msg, "no-such-program"), "%s", e.msg);
@@ -393,10 +408,10 @@ static void missing_program(struct ac_conn *c)
 static void terminal_and_resize(struct ac_conn *c)
 {
 	int tty = attach("c6", "", "tty");
-	create_start(c, "c6", mkspec((const char *const[]){ "sh", "-c",
-							    "tty; stty size; read x; stty size",
-							    NULL },
-				     true));
+	create_start(c, "c6",
+		     mkspec((const char *const[]){ "sh", "-c", "tty; stty size; read x; stty size",
+						   NULL },
+			    true));
 	char buf[1024] = "";
 	read_until(tty, buf, sizeof(buf), "24 80");
 	ck_assert_msg(strstr(buf, "/dev/pts/0"), "tty said: %s", buf);
@@ -449,9 +464,12 @@ START_TEST(agent_in_one_boot)
 	struct ac_conn c;
 	char kernel[128];
 
-	const char *args[] = { "--kernel", HUSK_GUEST_DIR "/vmlinux", "--initrd",
-			       HUSK_GUEST_DIR "/initramfs.cpio", "--vsock-uds", uds, "--disk",
-			       rootfs, "--disk", HUSK_GUEST_DIR "/rootfs.erofs,ro", "--fs", fsarg,
+	const char *args[] = { "--kernel",    HUSK_GUEST_DIR "/vmlinux",
+			       "--initrd",    HUSK_GUEST_DIR "/initramfs.cpio",
+			       "--vsock-uds", uds,
+			       "--disk",      rootfs,
+			       "--disk",      HUSK_GUEST_DIR "/rootfs.erofs,ro",
+			       "--fs",	      fsarg,
 			       NULL };
 	vmm_start(&vm, args);
 	ck_assert_msg(ac_open(&c, uds, BOOT_TIMEOUT * 1000, NULL, kernel, sizeof(kernel), &e) == 0,
@@ -513,10 +531,10 @@ START_TEST(vmm_runs_a_spec)
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(err, sizeof(err), "%s/err", dir);
 	ck_assert_int_eq(mkdir(bundle, 0755), 0);
-	json_t *spec = mkspec((const char *const[]){ "sh", "-c",
-						     "echo out; echo err >&2; touch /spec-ran; exit 3",
-						     NULL },
-			      false);
+	json_t *spec = mkspec(
+		(const char *const[]){ "sh", "-c",
+				       "echo out; echo err >&2; touch /spec-ran; exit 3", NULL },
+		false);
 	/* a directory root: shared with virtio-fs */
 	json_object_set_new(json_object_get(spec, "root"), "path", json_string(rootdir));
 	ck_assert_int_eq(json_dump_file(spec, config, 0), 0);

@@ -17,7 +17,7 @@
 
 #include "vmm_run.h"
 
-#define GUEST_DIR HUSK_GUEST_DIR
+#define GUEST_DIR    HUSK_GUEST_DIR
 #define BOOT_TIMEOUT 300
 
 /* Write an ELF64 executable whose one segment, code, runs at 16 MiB. */
@@ -71,11 +71,10 @@ START_TEST(tiny_guest_prints_and_resets)
 {
 	static const uint8_t code[] = {
 		0x66, 0xba, 0xf8, 0x03, /* mov dx, 0x3f8 */
-		0xb0, 'o', 0xee,        /* mov al, 'o'; out dx, al */
-		0xb0, 'k', 0xee,
-		0xb0, '\n', 0xee,
-		0xb0, 0xfe, 0xe6, 0x64, /* mov al, 0xfe; out 0x64, al: reset */
-		0xf4, 0xeb, 0xfd,       /* hlt; jmp hlt */
+		0xb0, 'o',  0xee,	/* mov al, 'o'; out dx, al */
+		0xb0, 'k',  0xee, 0xb0, '\n',
+		0xee, 0xb0, 0xfe, 0xe6, 0x64, /* mov al, 0xfe; out 0x64, al: reset */
+		0xf4, 0xeb, 0xfd,	      /* hlt; jmp hlt */
 	};
 	struct vmm_run r;
 	run_tiny_guest(&r, code, sizeof(code));
@@ -106,8 +105,8 @@ static void check_agent_line(const struct vmm_run *r, int cpus)
 	struct utsname host;
 	char want[64], release[65] = "";
 
-	ck_assert_msg(r->status == 0, "status %d\nstderr: %s\nconsole tail: %s", r->status,
-		      r->err, strlen(r->out) > 2000 ? r->out + strlen(r->out) - 2000 : r->out);
+	ck_assert_msg(r->status == 0, "status %d\nstderr: %s\nconsole tail: %s", r->status, r->err,
+		      strlen(r->out) > 2000 ? r->out + strlen(r->out) - 2000 : r->out);
 	const char *line = strstr(r->out, "husk-agent: ready kernel=");
 	ck_assert_msg(line != NULL, "no agent line on the console: %s", r->out);
 	ck_assert_int_eq(sscanf(line, "husk-agent: ready kernel=%64s", release), 1);
@@ -125,9 +124,21 @@ static void boot_husk_guest(const char *kernel, const char *cpus, const char *co
 	char dir[] = "/tmp/husk-timings-XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(timings, sizeof(timings), "%s/t.json", dir);
-	const char *args[] = { "--kernel", kernel, "--initrd", GUEST_DIR "/initramfs.cpio",
-			       "--mem", "128M", "--cpus", cpus, "--cmdline", "quiet",
-			       "--timings", timings, "--console-device", console, NULL };
+	const char *args[] = { "--kernel",
+			       kernel,
+			       "--initrd",
+			       GUEST_DIR "/initramfs.cpio",
+			       "--mem",
+			       "128M",
+			       "--cpus",
+			       cpus,
+			       "--cmdline",
+			       "quiet",
+			       "--timings",
+			       timings,
+			       "--console-device",
+			       console,
+			       NULL };
 	vmm_run_args(&r, args, BOOT_TIMEOUT);
 	check_agent_line(&r, atoi(cpus));
 
@@ -228,9 +239,9 @@ START_TEST(bad_images_are_refused)
 	expect_refusal((const char *const[]){ "--kernel", GUEST_DIR "/vmlinux", "--initrd",
 					      "/nonexistent", NULL },
 		       "cannot open initramfs");
-	expect_refusal((const char *const[]){ "--kernel", GUEST_DIR "/vmlinux", "--mem", "1T",
-					      NULL },
-		       "more than this host's");
+	expect_refusal(
+		(const char *const[]){ "--kernel", GUEST_DIR "/vmlinux", "--mem", "1T", NULL },
+		"more than this host's");
 	unlink(junk);
 	unlink(trunc);
 	unlink(big);
@@ -246,9 +257,9 @@ START_TEST(bad_options_are_refused)
 	expect_refusal((const char *const[]){ "--kernel", k, "--cpus", "100000", NULL }, "--cpus");
 	expect_refusal((const char *const[]){ "--mem", "128M", NULL }, "--kernel is required");
 	expect_refusal((const char *const[]){ "--kernel", k, "--bogus", NULL }, "unknown option");
-	expect_refusal((const char *const[]){ "--kernel", k, "--kvm-device", "/nonexistent/kvm",
-					      NULL },
-		       "does not exist");
+	expect_refusal(
+		(const char *const[]){ "--kernel", k, "--kvm-device", "/nonexistent/kvm", NULL },
+		"does not exist");
 }
 END_TEST
 

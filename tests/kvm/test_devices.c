@@ -21,8 +21,8 @@
 
 #include "vmm_run.h"
 
-#define BIG_BYTES   (64u << 20)
-#define GUEST_BYTES (64u << 20)
+#define BIG_BYTES    (64u << 20)
+#define GUEST_BYTES  (64u << 20)
 #define BOOT_TIMEOUT 300
 
 static char dir[] = "/tmp/husk-dev-XXXXXX";
@@ -129,8 +129,8 @@ static void echo_through_guest(uint64_t bytes, unsigned pause_s)
 	uint64_t got = read_pattern(fd, bytes, pause_s);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(w.ok, 1);
-	ck_assert_msg(got == bytes, "%llu of %llu bytes came back intact",
-		      (unsigned long long)got, (unsigned long long)bytes);
+	ck_assert_msg(got == bytes, "%llu of %llu bytes came back intact", (unsigned long long)got,
+		      (unsigned long long)bytes);
 	close(fd);
 }
 
@@ -179,12 +179,17 @@ START_TEST(devices_in_one_boot)
 	ck_assert_int_eq(pthread_create(&listener, NULL, host_listener, &lfd), 0);
 
 	char guest_bytes[128], blk[200];
-	snprintf(guest_bytes, sizeof(guest_bytes), "quiet husktest=blk,vsock-connect,vsock-echo "
-		 "husktest_bytes=%u", GUEST_BYTES);
+	snprintf(guest_bytes, sizeof(guest_bytes),
+		 "quiet husktest=blk,vsock-connect,vsock-echo "
+		 "husktest_bytes=%u",
+		 GUEST_BYTES);
 	snprintf(blk, sizeof(blk), "%s", disk);
-	const char *args[] = { "--kernel", HUSK_GUEST_DIR "/vmlinux", "--initrd",
-			       HUSK_GUEST_DIR "/test-initramfs.cpio", "--disk", blk,
-			       "--vsock-uds", uds, "--cmdline", guest_bytes, NULL };
+	const char *args[] = { "--kernel",    HUSK_GUEST_DIR "/vmlinux",
+			       "--initrd",    HUSK_GUEST_DIR "/test-initramfs.cpio",
+			       "--disk",      blk,
+			       "--vsock-uds", uds,
+			       "--cmdline",   guest_bytes,
+			       NULL };
 	vmm_start(&vm, args);
 
 	/* guest: blk, then its own connection to the host, then its listener */
@@ -239,8 +244,10 @@ START_TEST(devices_in_one_boot)
 	ck_assert_msg(stat(uds, &st) < 0 && errno == ENOENT, "%s left behind", uds);
 
 	/* the file the guest wrote is in the image */
-	snprintf(cmd, sizeof(cmd), "debugfs -R 'cat /hello.txt' %s 2>/dev/null | "
-		 "grep -qx 'written by the guest'", disk);
+	snprintf(cmd, sizeof(cmd),
+		 "debugfs -R 'cat /hello.txt' %s 2>/dev/null | "
+		 "grep -qx 'written by the guest'",
+		 disk);
 	ck_assert_msg(system(cmd) == 0, "hello.txt is not in the image");
 }
 END_TEST

@@ -8,13 +8,13 @@
 
 struct vmm_run {
 	pid_t pid;
-	char dir[64];          /* temporary directory holding the files below */
+	char dir[64]; /* temporary directory holding the files below */
 	char console[128];
 	char errlog[128];
 	char timings[128];
-	int status;            /* exit status, or 128+signal */
-	char *out;             /* console contents after the run */
-	char *err;             /* stderr contents after the run */
+	int status; /* exit status, or 128+signal */
+	char *out;  /* console contents after the run */
+	char *err;  /* stderr contents after the run */
 };
 
 /* Start husk-vmm with argv (NULL-terminated, without argv[0]); console to a file. */
@@ -35,8 +35,7 @@ bool kvm_present(void);
  * share its state), in order; returns the number of failures.
  */
 struct TTest;
-int kvm_run_in_order(const char *name, int timeout_s, const struct TTest *const *tests,
-		     size_t n);
+int kvm_run_in_order(const char *name, int timeout_s, const struct TTest *const *tests, size_t n);
 
 /* Whole file as a NUL-terminated string (empty string if unreadable). */
 char *slurp(const char *path);

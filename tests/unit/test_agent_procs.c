@@ -96,10 +96,11 @@ static pid_t create(struct harness *h, const char *id, const char *args)
 {
 	char req[512];
 	struct proto_msg m = { 0 };
-	snprintf(req, sizeof(req),
-		 "{\"id\": \"%s\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
-		 " \"process\": {\"args\": %s, \"cwd\": \"/\"}}}",
-		 id, args);
+	snprintf(
+		req, sizeof(req),
+		"{\"id\": \"%s\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
+		" \"process\": {\"args\": %s, \"cwd\": \"/\"}}}",
+		id, args);
 	harness_call(h, PROTO_CREATE, req, &m);
 	ck_assert_msg(m.hdr.type == PROTO_OK, "create: %s",
 		      json_string_value(json_object_get(m.payload, "error")));
@@ -230,10 +231,11 @@ START_TEST(create_twice_is_refused)
 	struct harness h;
 	harness_init(&h, &fake_ops);
 	create(&h, "c1", "[\"sleep\"]");
-	call_error(&h, PROTO_CREATE,
-		   "{\"id\": \"c1\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
-		   " \"process\": {\"args\": [\"sleep\"], \"cwd\": \"/\"}}}",
-		   "container c1 already exists");
+	call_error(
+		&h, PROTO_CREATE,
+		"{\"id\": \"c1\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
+		" \"process\": {\"args\": [\"sleep\"], \"cwd\": \"/\"}}}",
+		"container c1 already exists");
 	harness_fini(&h);
 }
 END_TEST
@@ -243,10 +245,11 @@ START_TEST(a_process_that_cannot_be_set_up_fails_create_and_leaves_nothing)
 	struct harness h;
 	struct proto_msg m = { 0 };
 	harness_init(&h, &fake_ops);
-	harness_call(&h, PROTO_CREATE,
-		     "{\"id\": \"c1\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
-		     " \"process\": {\"args\": [\"fail\"], \"cwd\": \"/\"}}}",
-		     &m);
+	harness_call(
+		&h, PROTO_CREATE,
+		"{\"id\": \"c1\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
+		" \"process\": {\"args\": [\"fail\"], \"cwd\": \"/\"}}}",
+		&m);
 	harness_assert_error(&m, "exec: \"fail\": executable file not found in $PATH");
 	ck_assert_int_eq(json_integer_value(json_object_get(m.payload, "errno")), ENOENT);
 	proto_msg_free(&m);

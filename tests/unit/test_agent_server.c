@@ -136,7 +136,7 @@ END_TEST
 
 START_TEST(requests_for_an_unknown_container_say_it_does_not_exist)
 {
-	static const uint16_t types[] = { PROTO_START, PROTO_EXEC,   PROTO_SIGNAL, PROTO_WAIT,
+	static const uint16_t types[] = { PROTO_START,	PROTO_EXEC, PROTO_SIGNAL, PROTO_WAIT,
 					  PROTO_RESIZE, PROTO_PS,   PROTO_UPDATE, PROTO_DELETE };
 	struct harness h;
 	harness_init(&h, &no_ops);

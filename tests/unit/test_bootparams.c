@@ -9,9 +9,9 @@
 #include "guest_mem.h"
 #include "unit.h"
 
-#define MiB (1ULL << 20)
-#define GiB (1ULL << 30)
-#define E820_RAM 1
+#define MiB	      (1ULL << 20)
+#define GiB	      (1ULL << 30)
+#define E820_RAM      1
 #define E820_RESERVED 2
 
 static void elf_kernel(struct boot_image *k)
@@ -164,8 +164,10 @@ START_TEST(ramdisk_fields)
 	ck_assert_int_eq(gm_init(&gm, 128 * MiB), 0);
 	bz_kernel(&k);
 
-	struct boot_args a = { .cmdline_gpa = MM_CMDLINE, .cmdline_len = 5,
-			       .initrd_gpa = 0x7c00000, .initrd_size = 0x3fff01 };
+	struct boot_args a = { .cmdline_gpa = MM_CMDLINE,
+			       .cmdline_len = 5,
+			       .initrd_gpa = 0x7c00000,
+			       .initrd_size = 0x3fff01 };
 	ck_assert_int_eq(bp_build(&bp, &gm, &k, &a), 0);
 	ck_assert_uint_eq(bp.hdr.ramdisk_image, 0x7c00000);
 	ck_assert_uint_eq(bp.hdr.ramdisk_size, 0x3fff01);

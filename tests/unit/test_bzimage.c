@@ -13,18 +13,18 @@
 #include "guest_mem.h"
 #include "unit.h"
 
-#define RAM          (64ULL << 20)
-#define HDR_OFF      0x1f1
-#define SETUP_SECTS  4
-#define SETUP_LEN    ((SETUP_SECTS + 1) * 512)
-#define PAYLOAD_LEN  0x3000
-#define IMG_MAX      (SETUP_LEN + PAYLOAD_LEN)
-#define INIT_SIZE    0x100000
+#define RAM	    (64ULL << 20)
+#define HDR_OFF	    0x1f1
+#define SETUP_SECTS 4
+#define SETUP_LEN   ((SETUP_SECTS + 1) * 512)
+#define PAYLOAD_LEN 0x3000
+#define IMG_MAX	    (SETUP_LEN + PAYLOAD_LEN)
+#define INIT_SIZE   0x100000
 
 struct image {
 	uint8_t b[IMG_MAX];
 	size_t len;
-	struct setup_header h;  /* edited, then stored by put_hdr() */
+	struct setup_header h; /* edited, then stored by put_hdr() */
 };
 
 static struct guest_mem gm;
@@ -71,8 +71,8 @@ static int load_n(const struct image *im, size_t len, struct boot_image *out, in
 	uint8_t *copy = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, im->b, len);
-	int r = via_magic ? boot_load_kernel(&gm, copy, len, out)
-			  : bzimage_load(&gm, copy, len, out);
+	int r = via_magic ? boot_load_kernel(&gm, copy, len, out) :
+			    bzimage_load(&gm, copy, len, out);
 	free(copy);
 	return r;
 }

@@ -51,10 +51,11 @@ static void teardown(void)
 START_TEST(all_options)
 {
 	struct vmm_config c;
-	ck_assert_int_eq(parse(&c, "--kernel", "vmlinux", "--initrd", "init.cpio",
-			       "--cmdline", "quiet loglevel=3", "--mem", "256M", "--cpus", "4",
-			       "--console", "out.txt", "--timings", "-", "--kvm-device",
-			       "/dev/kvm0", "--kvm-flavour", "pvm", NULL), 0);
+	ck_assert_int_eq(parse(&c, "--kernel", "vmlinux", "--initrd", "init.cpio", "--cmdline",
+			       "quiet loglevel=3", "--mem", "256M", "--cpus", "4", "--console",
+			       "out.txt", "--timings", "-", "--kvm-device", "/dev/kvm0",
+			       "--kvm-flavour", "pvm", NULL),
+			 0);
 	ck_assert_str_eq(c.kernel, "vmlinux");
 	ck_assert_str_eq(c.initrd, "init.cpio");
 	ck_assert_str_eq(c.cmdline, "quiet loglevel=3");
@@ -109,8 +110,19 @@ END_TEST
 
 START_TEST(bad_mem)
 {
-	static const char *const bad[] = { "abc", "0", "12Q", "2T", "16M", "", "-1", " 64M",
-					   "32M ", "1.5G", "31M", "1025G", "99999999999999999999" };
+	static const char *const bad[] = { "abc",
+					   "0",
+					   "12Q",
+					   "2T",
+					   "16M",
+					   "",
+					   "-1",
+					   " 64M",
+					   "32M ",
+					   "1.5G",
+					   "31M",
+					   "1025G",
+					   "99999999999999999999" };
 	struct vmm_config c;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(parse(&c, "--kernel", "k", "--mem", bad[i], NULL) == -EINVAL,
@@ -136,8 +148,8 @@ END_TEST
 
 START_TEST(bad_cpus)
 {
-	static const char *const bad[] = { "0", "255", "x", "", "-1", "1x", "4294967297",
-					   "99999999999999999999999" };
+	static const char *const bad[] = { "0",	 "255", "x",	      "",
+					   "-1", "1x",	"4294967297", "99999999999999999999999" };
 	struct vmm_config c;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(parse(&c, "--kernel", "k", "--cpus", bad[i], NULL) == -EINVAL,
@@ -167,7 +179,8 @@ START_TEST(device_settings)
 	struct vmm_config c;
 	ck_assert_int_eq(parse(&c, "--kernel", "k", "--disk", "a.img", "--disk", "b.img,ro",
 			       "--disk", ",ro", "--fs", "rootfs=/srv/root", "--vsock-uds",
-			       "/run/v.sock", "--vsock-cid", "7", NULL), 0);
+			       "/run/v.sock", "--vsock-cid", "7", NULL),
+			 0);
 	ck_assert_uint_eq(c.ndisks, 3);
 	ck_assert_str_eq(c.disks[0].path, "a.img");
 	ck_assert(!c.disks[0].read_only);
@@ -185,8 +198,9 @@ START_TEST(device_settings)
 	ck_assert_uint_eq(c.vsock.cid, 3);
 	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "=/d", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "tag=", NULL), -EINVAL);
-	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs",
-			       "a-tag-of-thirty-six-bytes-is-too-lon=/d", NULL), -EINVAL);
+	ck_assert_int_eq(
+		parse(&c, "--kernel", "k", "--fs", "a-tag-of-thirty-six-bytes-is-too-lon=/d", NULL),
+		-EINVAL);
 	char *long_path = malloc(PATH_MAX + 8);
 	ck_assert_ptr_nonnull(long_path);
 	memset(long_path, 'x', PATH_MAX + 4);
@@ -237,11 +251,23 @@ END_TEST
 
 START_TEST(size_suffixes)
 {
-	static const struct { const char *s; uint64_t v; } good[] = {
-		{ "0", 0 }, { "65536", 65536 }, { "4k", 4096 }, { "4K", 4096 },
-		{ "128m", 128ULL << 20 }, { "128M", 128ULL << 20 }, { "128MiB", 128ULL << 20 },
-		{ "2G", 2ULL << 30 }, { "2GiB", 2ULL << 30 }, { "3g", 3ULL << 30 },
-		{ "1T", 1ULL << 40 }, { "1t", 1ULL << 40 }, { "8KiB", 8192 },
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} good[] = {
+		{ "0", 0 },
+		{ "65536", 65536 },
+		{ "4k", 4096 },
+		{ "4K", 4096 },
+		{ "128m", 128ULL << 20 },
+		{ "128M", 128ULL << 20 },
+		{ "128MiB", 128ULL << 20 },
+		{ "2G", 2ULL << 30 },
+		{ "2GiB", 2ULL << 30 },
+		{ "3g", 3ULL << 30 },
+		{ "1T", 1ULL << 40 },
+		{ "1t", 1ULL << 40 },
+		{ "8KiB", 8192 },
 		{ "18446744073709551615", UINT64_MAX },
 		{ "16777215T", 16777215ULL << 40 },
 		{ "17179869183G", 17179869183ULL << 30 },
@@ -257,13 +283,27 @@ END_TEST
 START_TEST(size_rejects)
 {
 	static const char *const bad[] = {
-		"", "M", "K", "-1", "+1", " 1", "1 ", "1X", "1Q", "1.0", "0x10", "1iB",
-		"1MiBx", "1KB2", "1MM", "1Mi B",
-		"18446744073709551616",      /* 2^64 */
+		"",
+		"M",
+		"K",
+		"-1",
+		"+1",
+		" 1",
+		"1 ",
+		"1X",
+		"1Q",
+		"1.0",
+		"0x10",
+		"1iB",
+		"1MiBx",
+		"1KB2",
+		"1MM",
+		"1Mi B",
+		"18446744073709551616", /* 2^64 */
 		"99999999999999999999999",
-		"16777216T",                 /* 2^64 */
-		"17179869184G",              /* 2^64 */
-		"18014398509481984K",        /* 2^64 */
+		"16777216T",	      /* 2^64 */
+		"17179869184G",	      /* 2^64 */
+		"18014398509481984K", /* 2^64 */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t v = 0x1234;

@@ -18,7 +18,9 @@ static int recv_fd(int sock, char *name, size_t len)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { name, len - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	ssize_t n = recvmsg(sock, &mh, 0);
 	ck_assert_int_gt(n, 0);

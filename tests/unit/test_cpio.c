@@ -12,12 +12,27 @@
 #define HDR_LEN 110
 
 struct entry {
-	uint32_t f[13];      /* ino mode uid gid nlink mtime filesize devmaj devmin rdevmaj rdevmin namesize check */
+	uint32_t f
+		[13]; /* ino mode uid gid nlink mtime filesize devmaj devmin rdevmaj rdevmin namesize check */
 	const char *name;
 	const uint8_t *data;
 	size_t hdr_off;
 };
-enum { INO, MODE, UID, GID, NLINK, MTIME, FILESIZE, DEVMAJ, DEVMIN, RDEVMAJ, RDEVMIN, NAMESIZE, CHECK };
+enum {
+	INO,
+	MODE,
+	UID,
+	GID,
+	NLINK,
+	MTIME,
+	FILESIZE,
+	DEVMAJ,
+	DEVMIN,
+	RDEVMAJ,
+	RDEVMIN,
+	NAMESIZE,
+	CHECK
+};
 
 static size_t align4(size_t n)
 {
@@ -154,7 +169,8 @@ START_TEST(every_name_and_size_alignment)
 		for (int sz = 0; sz <= 8; sz++) {
 			memset(name, 'a' + sz, (size_t)nl);
 			name[nl] = '\0';
-			ck_assert_int_eq(cpio_add(&w, name, S_IFREG | 0644, 0, 0, bytes, (size_t)sz), 0);
+			ck_assert_int_eq(
+				cpio_add(&w, name, S_IFREG | 0644, 0, 0, bytes, (size_t)sz), 0);
 		}
 	ck_assert_int_eq(cpio_finish(&w), 0);
 	size_t len;

@@ -73,12 +73,12 @@ START_TEST(sregs_match_the_gdt_in_memory)
 	ck_assert_uint_eq(s.cs.present, 1);
 	ck_assert_uint_eq(s.cs.type & 0x8, 0x8); /* code */
 	ck_assert_uint_eq(s.ds.selector, 16);
-	ck_assert_uint_eq(s.ds.type & 0x8, 0);   /* data */
+	ck_assert_uint_eq(s.ds.type & 0x8, 0); /* data */
 	ck_assert_uint_eq(s.ds.limit, 0xffffffff);
 	ck_assert_uint_eq(s.ss.selector, s.ds.selector);
 	ck_assert_uint_eq(s.es.selector, s.ds.selector);
 	ck_assert_uint_eq(s.tr.selector, 24);
-	ck_assert_uint_eq(s.tr.type, 0xb);        /* busy 64-bit TSS */
+	ck_assert_uint_eq(s.tr.type, 0xb); /* busy 64-bit TSS */
 	ck_assert_uint_eq(s.tr.s, 0);
 	ck_assert_uint_eq(s.tr.unusable, 0);
 
@@ -90,8 +90,8 @@ START_TEST(sregs_match_the_gdt_in_memory)
 
 	ck_assert_uint_eq(s.cr0 & 0x80000001, 0x80000001); /* PG, PE */
 	ck_assert_uint_eq(s.cr3, MM_PML4);
-	ck_assert_uint_eq(s.cr4 & (1 << 5), 1 << 5);     /* PAE */
-	ck_assert_uint_eq(s.efer & 0x500, 0x500);        /* LME, LMA */
+	ck_assert_uint_eq(s.cr4 & (1 << 5), 1 << 5); /* PAE */
+	ck_assert_uint_eq(s.efer & 0x500, 0x500);    /* LME, LMA */
 	gm_destroy(&gm);
 }
 END_TEST
@@ -150,10 +150,10 @@ START_TEST(lint_modes)
 	memcpy(&l.regs[0x360], &lvt1, 4);
 	x86_lapic_set_lints(&l);
 	memcpy(&v, &l.regs[0x350], 4);
-	ck_assert_uint_eq((v >> 8) & 7, 7);                    /* ExtINT */
-	ck_assert_uint_eq(v & ~0x700u, lvt0 & ~0x700u);         /* other bits kept */
+	ck_assert_uint_eq((v >> 8) & 7, 7);		/* ExtINT */
+	ck_assert_uint_eq(v & ~0x700u, lvt0 & ~0x700u); /* other bits kept */
 	memcpy(&v, &l.regs[0x360], 4);
-	ck_assert_uint_eq((v >> 8) & 7, 4);                    /* NMI */
+	ck_assert_uint_eq((v >> 8) & 7, 4); /* NMI */
 	ck_assert_uint_eq(v & ~0x700u, lvt1 & ~0x700u);
 }
 END_TEST

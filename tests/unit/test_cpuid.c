@@ -16,28 +16,54 @@ static struct kvm_cpuid2 *table(void)
 	ck_assert_ptr_nonnull(c);
 	c->nent = NENT;
 	struct kvm_cpuid_entry2 *e = c->entries;
-	e[L0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0x1f,
-		.ebx = 0x756e6547, .ecx = 0x6c65746e, .edx = 0x49656e69 };
-	e[L1] = (struct kvm_cpuid_entry2){ .function = 1, .eax = 0x000806c1,
-		.ebx = 0x12345678, .ecx = 0x7ffafbff, .edx = 0xbfebfbff };
-	e[L7_0] = (struct kvm_cpuid_entry2){ .function = 7, .index = 0,
-		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 1,
-		.ebx = 0xffffffff, .ecx = 0x12345678, .edx = 0x9abcdef0 };
-	e[L7_1] = (struct kvm_cpuid_entry2){ .function = 7, .index = 1,
-		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x30, .ebx = 0, .ecx = 0, .edx = 0 };
-	e[LB_0] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 0,
-		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 1, .ebx = 1, .ecx = 0x100,
-		.edx = 0x55 };
-	e[LB_1] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 1,
-		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 4, .ebx = 8, .ecx = 0x201,
-		.edx = 0x66 };
+	e[L0] = (struct kvm_cpuid_entry2){
+		.function = 0, .eax = 0x1f, .ebx = 0x756e6547, .ecx = 0x6c65746e, .edx = 0x49656e69
+	};
+	e[L1] = (struct kvm_cpuid_entry2){ .function = 1,
+					   .eax = 0x000806c1,
+					   .ebx = 0x12345678,
+					   .ecx = 0x7ffafbff,
+					   .edx = 0xbfebfbff };
+	e[L7_0] = (struct kvm_cpuid_entry2){ .function = 7,
+					     .index = 0,
+					     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+					     .eax = 1,
+					     .ebx = 0xffffffff,
+					     .ecx = 0x12345678,
+					     .edx = 0x9abcdef0 };
+	e[L7_1] = (struct kvm_cpuid_entry2){ .function = 7,
+					     .index = 1,
+					     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+					     .eax = 0x30,
+					     .ebx = 0,
+					     .ecx = 0,
+					     .edx = 0 };
+	e[LB_0] = (struct kvm_cpuid_entry2){ .function = 0xb,
+					     .index = 0,
+					     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+					     .eax = 1,
+					     .ebx = 1,
+					     .ecx = 0x100,
+					     .edx = 0x55 };
+	e[LB_1] = (struct kvm_cpuid_entry2){ .function = 0xb,
+					     .index = 1,
+					     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+					     .eax = 4,
+					     .ebx = 8,
+					     .ecx = 0x201,
+					     .edx = 0x66 };
 	e[L1F] = (struct kvm_cpuid_entry2){ .function = 0x1f, .edx = 0x77 };
-	e[LKVM] = (struct kvm_cpuid_entry2){ .function = 0x40000000, .eax = 0x40000001,
-		.ebx = 0x4b4d564b, .ecx = 0x564b4d56, .edx = 0x4d };
+	e[LKVM] = (struct kvm_cpuid_entry2){ .function = 0x40000000,
+					     .eax = 0x40000001,
+					     .ebx = 0x4b4d564b,
+					     .ecx = 0x564b4d56,
+					     .edx = 0x4d };
 	e[LKVM1] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_FEATURES,
-		.eax = 0xffffffff, .edx = 0x1 };
-	e[L8_1] = (struct kvm_cpuid_entry2){ .function = 0x80000001, .ecx = 0x121,
-		.edx = 0x2c100800 };
+					      .eax = 0xffffffff,
+					      .edx = 0x1 };
+	e[L8_1] = (struct kvm_cpuid_entry2){ .function = 0x80000001,
+					     .ecx = 0x121,
+					     .edx = 0x2c100800 };
 	return c;
 }
 
@@ -54,10 +80,10 @@ START_TEST(per_vcpu_ids_and_hypervisor_bit)
 	cpuid_fixup(c, 3, 4, NULL, 0);
 
 	const struct kvm_cpuid_entry2 *l1 = &c->entries[L1];
-	ck_assert_uint_eq(l1->ebx >> 24, 3);                  /* initial APIC id */
-	ck_assert_uint_eq((l1->ebx >> 16) & 0xff, 4);         /* logical processors */
-	ck_assert_uint_eq((l1->ebx >> 8) & 0xff, 8);          /* CLFLUSH: 64 bytes */
-	ck_assert_uint_eq(l1->ebx & 0xff, 0x78);              /* brand index kept */
+	ck_assert_uint_eq(l1->ebx >> 24, 3);	      /* initial APIC id */
+	ck_assert_uint_eq((l1->ebx >> 16) & 0xff, 4); /* logical processors */
+	ck_assert_uint_eq((l1->ebx >> 8) & 0xff, 8);  /* CLFLUSH: 64 bytes */
+	ck_assert_uint_eq(l1->ebx & 0xff, 0x78);      /* brand index kept */
 	ck_assert_uint_eq(l1->ecx, orig->entries[L1].ecx | CPUID_1_ECX_HYPERVISOR);
 	ck_assert_uint_eq(l1->edx, orig->entries[L1].edx | CPUID_1_EDX_HTT);
 	ck_assert_uint_eq(l1->eax, orig->entries[L1].eax);
@@ -182,8 +208,8 @@ START_TEST(mask_hits_only_its_register)
 {
 	static const struct cpuid_mask masks[] = {
 		{ 0x80000001, CPUID_EDX, 0x00000800, 0 },
-		{ 0x80000001, CPUID_EAX, 0xffffffff, 0 },  /* already 0: stays 0 */
-		{ 0x12345678, CPUID_EBX, 0xffffffff, 0 },  /* leaf not in the table */
+		{ 0x80000001, CPUID_EAX, 0xffffffff, 0 }, /* already 0: stays 0 */
+		{ 0x12345678, CPUID_EBX, 0xffffffff, 0 }, /* leaf not in the table */
 		{ 0, CPUID_ECX, 0x0000000f, 0 },
 	};
 	struct kvm_cpuid2 *c = table(), *orig = table();

@@ -14,16 +14,16 @@
 #include "guest_mem.h"
 #include "unit.h"
 
-#define RAM        (64ULL << 20)
-#define TEXT_OFF   0x1000
-#define TEXT_SIZE  0x100
-#define DATA_OFF   (TEXT_OFF + TEXT_SIZE)
-#define DATA_SIZE  0x10
-#define BSS_SIZE   0x1000
-#define IMG_LEN    (DATA_OFF + DATA_SIZE)
-#define TEXT_GPA   MM_KERNEL_START
-#define DATA_GPA   (MM_KERNEL_START + 0x2000)
-#define ENTRY      (TEXT_GPA + 0x40)
+#define RAM	  (64ULL << 20)
+#define TEXT_OFF  0x1000
+#define TEXT_SIZE 0x100
+#define DATA_OFF  (TEXT_OFF + TEXT_SIZE)
+#define DATA_SIZE 0x10
+#define BSS_SIZE  0x1000
+#define IMG_LEN	  (DATA_OFF + DATA_SIZE)
+#define TEXT_GPA  MM_KERNEL_START
+#define DATA_GPA  (MM_KERNEL_START + 0x2000)
+#define ENTRY	  (TEXT_GPA + 0x40)
 
 struct image {
 	_Alignas(8) uint8_t b[IMG_LEN];
@@ -71,12 +71,22 @@ static void make_image(struct image *im)
 	e->e_phentsize = sizeof(Elf64_Phdr);
 	e->e_phnum = 2;
 
-	*phdr(im, 0) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X,
-		.p_offset = TEXT_OFF, .p_vaddr = 0xffffffff81000000ULL, .p_paddr = TEXT_GPA,
-		.p_filesz = TEXT_SIZE, .p_memsz = TEXT_SIZE, .p_align = 0x1000 };
-	*phdr(im, 1) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W,
-		.p_offset = DATA_OFF, .p_vaddr = 0xffffffff81002000ULL, .p_paddr = DATA_GPA,
-		.p_filesz = DATA_SIZE, .p_memsz = DATA_SIZE + BSS_SIZE, .p_align = 0x1000 };
+	*phdr(im, 0) = (Elf64_Phdr){ .p_type = PT_LOAD,
+				     .p_flags = PF_R | PF_X,
+				     .p_offset = TEXT_OFF,
+				     .p_vaddr = 0xffffffff81000000ULL,
+				     .p_paddr = TEXT_GPA,
+				     .p_filesz = TEXT_SIZE,
+				     .p_memsz = TEXT_SIZE,
+				     .p_align = 0x1000 };
+	*phdr(im, 1) = (Elf64_Phdr){ .p_type = PT_LOAD,
+				     .p_flags = PF_R | PF_W,
+				     .p_offset = DATA_OFF,
+				     .p_vaddr = 0xffffffff81002000ULL,
+				     .p_paddr = DATA_GPA,
+				     .p_filesz = DATA_SIZE,
+				     .p_memsz = DATA_SIZE + BSS_SIZE,
+				     .p_align = 0x1000 };
 	for (unsigned i = 0; i < TEXT_SIZE; i++)
 		im->b[TEXT_OFF + i] = (uint8_t)(0x90 + i);
 	for (unsigned i = 0; i < DATA_SIZE; i++)
@@ -208,7 +218,7 @@ START_TEST(program_headers_outside_file)
 {
 	struct image im;
 	struct boot_image k;
-	static const uint64_t offs[] = { IMG_LEN, IMG_LEN - 8, IMG_LEN + 1,
+	static const uint64_t offs[] = { IMG_LEN,    IMG_LEN - 8,     IMG_LEN + 1,
 					 UINT64_MAX, UINT64_MAX - 55, 1ULL << 63 };
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		make_image(&im);

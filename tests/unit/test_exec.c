@@ -12,7 +12,7 @@
 #define ARGV(...) ((char *[]){ "exec", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "exec", __VA_ARGS__ }) / sizeof(char *)))
 /* The options point into argv: keep it in the test's own array `av`, not a scoped literal. */
-#define PARSE(o, e, ...)                                                                     \
+#define PARSE(o, e, ...) \
 	exec_opts_parse(ARGC(__VA_ARGS__), keep(av, ARGV(__VA_ARGS__), ARGC(__VA_ARGS__)), o, e)
 
 static char **keep(char **dst, char **src, int n)
@@ -25,8 +25,8 @@ static json_t *base_process(void)
 {
 	return json_pack("{s:b,s:{s:i,s:i,s:s},s:[s],s:[s,s],s:s,s:{s:i,s:i}}", "terminal", 1,
 			 "user", "uid", 0, "gid", 0, "username", "root", "args", "init", "env",
-			 "PATH=/bin", "HOME=/root", "cwd", "/", "consoleSize", "height", 10, "width",
-			 20);
+			 "PATH=/bin", "HOME=/root", "cwd", "/", "consoleSize", "height", 10,
+			 "width", 20);
 }
 
 START_TEST(engine_argv_parses)
@@ -36,7 +36,8 @@ START_TEST(engine_argv_parses)
 	char *av[32];
 	/* conmon's */
 	ck_assert_int_eq(PARSE(&o, &e, "--pid-file", "/x/exec_pid", "--process", "/x/p.json",
-			       "--detach", "--tty", "--console-socket", "/tmp/conmon-term.X", "cid"),
+			       "--detach", "--tty", "--console-socket", "/tmp/conmon-term.X",
+			       "cid"),
 			 0);
 	ck_assert_str_eq(o.id, "cid");
 	ck_assert_str_eq(o.pid_file, "/x/exec_pid");
@@ -45,13 +46,13 @@ START_TEST(engine_argv_parses)
 	ck_assert(o.detach && o.tty);
 	ck_assert_int_eq(o.nargs, 0);
 	/* containerd's shim's */
-	ck_assert_int_eq(PARSE(&o, &e, "--process", "/tmp/runc-process1", "--detach",
-			       "--pid-file", "/t/e1.pid", "a3"),
+	ck_assert_int_eq(PARSE(&o, &e, "--process", "/tmp/runc-process1", "--detach", "--pid-file",
+			       "/t/e1.pid", "a3"),
 			 0);
 	ck_assert(o.detach && !o.tty && !o.console_socket);
 	/* options stop at the id: the command's own options are its own */
-	ck_assert_int_eq(PARSE(&o, &e, "-t", "-e", "A=1", "--env=B=2", "-u", "5:6", "--cwd",
-			       "/tmp", "c1", "sh", "-c", "echo -e hi"),
+	ck_assert_int_eq(PARSE(&o, &e, "-t", "-e", "A=1", "--env=B=2", "-u", "5:6", "--cwd", "/tmp",
+			       "c1", "sh", "-c", "echo -e hi"),
 			 0);
 	ck_assert_str_eq(o.id, "c1");
 	ck_assert_int_eq(o.nargs, 3);
@@ -148,9 +149,9 @@ START_TEST(bad_overrides_and_processes_are_refused)
 	memset(&e, 0, sizeof(e));
 	ck_assert_int_eq(exec_process_build(base, &o, &p, &e), 0);
 	ck_assert(json_is_true(json_object_get(p, "terminal")));
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p, "consoleSize"),
-							    "width")),
-			 20);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(p, "consoleSize"), "width")),
+		20);
 	json_decref(p);
 	json_t *bad = json_pack("{s:[]}", "args");
 	memset(&e, 0, sizeof(e));

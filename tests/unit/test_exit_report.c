@@ -10,8 +10,8 @@ static const uint8_t stac[] = { 0x0f, 0x01, 0xcb, 0x90, 0x90 };
 START_TEST(names_rip_bytes_and_instruction)
 {
 	char out[256];
-	exit_report_format(out, sizeof(out), 2, "triple fault", 0xffffffff81000123ULL,
-			   stac, sizeof(stac));
+	exit_report_format(out, sizeof(out), 2, "triple fault", 0xffffffff81000123ULL, stac,
+			   sizeof(stac));
 	ck_assert_str_eq(out, "vcpu2: triple fault at rip 0xffffffff81000123, "
 			      "code 0f 01 cb 90 90 (stac)");
 	ck_assert_ptr_nonnull(strstr(out, "rip 0x"));
@@ -79,16 +79,16 @@ END_TEST
 static void check_truncation(const uint8_t *code, size_t ncode)
 {
 	char full[512];
-	exit_report_format(full, sizeof(full), 3, "triple fault", 0xffffffff81234567ULL,
-			   code, ncode);
+	exit_report_format(full, sizeof(full), 3, "triple fault", 0xffffffff81234567ULL, code,
+			   ncode);
 	size_t flen = strlen(full);
 	ck_assert_uint_gt(flen, 0);
 
 	for (size_t outlen = 0; outlen <= flen + 2; outlen++) {
 		char buf[600];
 		memset(buf, '#', sizeof(buf));
-		exit_report_format(buf + 8, outlen, 3, "triple fault", 0xffffffff81234567ULL,
-				   code, ncode);
+		exit_report_format(buf + 8, outlen, 3, "triple fault", 0xffffffff81234567ULL, code,
+				   ncode);
 		for (size_t i = 0; i < 8; i++)
 			ck_assert_msg(buf[i] == '#', "outlen %zu: wrote before the buffer", outlen);
 		for (size_t i = 8 + outlen; i < sizeof(buf); i++)

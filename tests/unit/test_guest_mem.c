@@ -92,7 +92,8 @@ START_TEST(bounds_around_the_gap)
 	uint64_t high_end = ARCH_RAM_GAP_END + (size - ARCH_RAM_GAP_START);
 	ck_assert_int_eq(gm_init(&gm, size), 0);
 
-	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_START - 1, 1), gm.base + ARCH_RAM_GAP_START - 1);
+	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_START - 1, 1),
+			 gm.base + ARCH_RAM_GAP_START - 1);
 	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END, 1), gm.base + ARCH_RAM_GAP_START);
 	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, high_end - 1, 1), gm.base + size - 1);
 	ck_assert_ptr_eq(gm_gpa_to_hva(&gm, ARCH_RAM_GAP_END, size - ARCH_RAM_GAP_START),

@@ -77,7 +77,8 @@ END_TEST
 START_TEST(members_and_padding)
 {
 	size_t la = 1000, lb = 5000, za, zb, olen;
-	uint8_t *a = pattern(la), *b = pattern(lb), *ga = gz(a, la, &za), *gb = gz(b, lb, &zb), *out;
+	uint8_t *a = pattern(la), *b = pattern(lb), *ga = gz(a, la, &za), *gb = gz(b, lb, &zb),
+		*out;
 	uint8_t *both = calloc(1, za + zb + 512); /* zero padding after the members */
 	memcpy(both, ga, za);
 	memcpy(both + za, gb, zb);
@@ -87,7 +88,8 @@ START_TEST(members_and_padding)
 	ck_assert_int_eq(memcmp(out + la, b, lb), 0);
 	free(out);
 	both[za + zb + 100] = 'x'; /* not padding: refused */
-	ck_assert_int_eq(gunzip_inflate(both, za + zb + 512, 1 << 20, "test", &out, &olen), -EINVAL);
+	ck_assert_int_eq(gunzip_inflate(both, za + zb + 512, 1 << 20, "test", &out, &olen),
+			 -EINVAL);
 	free(both), free(ga), free(gb), free(a), free(b);
 }
 END_TEST
@@ -148,9 +150,13 @@ static uint8_t *elf_image(size_t *len)
 	e->e_phentsize = sizeof(Elf64_Phdr);
 	e->e_phnum = 1;
 	*(Elf64_Phdr *)(b + sizeof(*e)) = (Elf64_Phdr){ .p_type = PT_LOAD,
-		.p_flags = PF_R | PF_X, .p_offset = TEXT_OFF, .p_paddr = MM_KERNEL_START,
-		.p_vaddr = 0xffffffff81000000ULL, .p_filesz = TEXT_SIZE, .p_memsz = TEXT_SIZE,
-		.p_align = 0x1000 };
+							.p_flags = PF_R | PF_X,
+							.p_offset = TEXT_OFF,
+							.p_paddr = MM_KERNEL_START,
+							.p_vaddr = 0xffffffff81000000ULL,
+							.p_filesz = TEXT_SIZE,
+							.p_memsz = TEXT_SIZE,
+							.p_align = 0x1000 };
 	for (unsigned i = 0; i < TEXT_SIZE; i++)
 		b[TEXT_OFF + i] = (uint8_t)(i * 13 + 1);
 	return b;
@@ -172,8 +178,8 @@ START_TEST(boot_loads_gzipped_kernel_and_initrd)
 	ck_assert_int_eq(gm_init(&gm, RAM), 0);
 	ck_assert_int_eq(boot_load(&gm, &cfg, &ld), 0);
 	ck_assert_uint_eq(ld.kernel.entry, MM_KERNEL_START);
-	ck_assert_int_eq(memcmp(gm_gpa_to_hva(&gm, MM_KERNEL_START, TEXT_SIZE), k + TEXT_OFF,
-				TEXT_SIZE), 0);
+	ck_assert_int_eq(
+		memcmp(gm_gpa_to_hva(&gm, MM_KERNEL_START, TEXT_SIZE), k + TEXT_OFF, TEXT_SIZE), 0);
 	ck_assert_uint_eq(ld.initrd_size, ilen);
 	ck_assert_int_eq(memcmp(gm_gpa_to_hva(&gm, ld.initrd_gpa, ilen), ird, ilen), 0);
 

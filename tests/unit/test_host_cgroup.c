@@ -50,7 +50,8 @@ static bool exists(const char *rel)
 /* A hybrid host: memory, cpu,cpuacct, cpuset, a named hierarchy, and cgroup2 with no controllers. */
 static void fake_host(void)
 {
-	static const char *const dirs[] = { "memory", "cpu,cpuacct", "cpuset", "systemd", "unified" };
+	static const char *const dirs[] = { "memory", "cpu,cpuacct", "cpuset", "systemd",
+					    "unified" };
 	snprintf(top, sizeof(top), "/tmp/husk-hcg-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(top));
 	for (size_t i = 0; i < 5; i++) {
@@ -63,14 +64,15 @@ static void fake_host(void)
 	snprintf(mountinfo, sizeof(mountinfo), "%s/mountinfo", top);
 	FILE *f = fopen(mountinfo, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "22 1 0:20 / /proc rw - proc proc rw\n"
-		   "30 25 0:26 / %s/memory rw,relatime - cgroup cgroup rw,memory\n"
-		   "31 25 0:27 / %s/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
-		   "32 25 0:28 / %s/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
-		   "33 25 0:29 / %s/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
-		   "34 25 0:30 / %s/unified rw,relatime - cgroup2 cgroup2 rw\n"
-		   "35 25 0:26 / %s/memory rw,relatime - cgroup cgroup rw,memory\n"
-		   "this line is not a mount\n",
+	fprintf(f,
+		"22 1 0:20 / /proc rw - proc proc rw\n"
+		"30 25 0:26 / %s/memory rw,relatime - cgroup cgroup rw,memory\n"
+		"31 25 0:27 / %s/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+		"32 25 0:28 / %s/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+		"33 25 0:29 / %s/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+		"34 25 0:30 / %s/unified rw,relatime - cgroup2 cgroup2 rw\n"
+		"35 25 0:26 / %s/memory rw,relatime - cgroup cgroup rw,memory\n"
+		"this line is not a mount\n",
 		top, top, top, top, top, top);
 	fclose(f);
 }
@@ -85,8 +87,9 @@ static void rm_tree(void)
 START_TEST(join_sets_limits_everywhere)
 {
 	struct husk_err e = { 0 };
-	const struct hcg_limits l = { .memory = 300 << 20, .cpu_quota = 50000,
-				      .cpu_period = 100000, .cpu_shares = 512 };
+	const struct hcg_limits l = {
+		.memory = 300 << 20, .cpu_quota = 50000, .cpu_period = 100000, .cpu_shares = 512
+	};
 	fake_host();
 	ck_assert_int_eq(hcg_join(mountinfo, "/engine/c1", 4242, &l, &e), 0);
 	ck_assert_str_eq(get("memory/engine/c1/memory.limit_in_bytes"), "314572800");
@@ -96,7 +99,8 @@ START_TEST(join_sets_limits_everywhere)
 	/* a new cpuset gets its parent's CPUs and nodes, level by level */
 	ck_assert_str_eq(get("cpuset/engine/cpuset.cpus"), "0-1");
 	ck_assert_str_eq(get("cpuset/engine/c1/cpuset.mems"), "0");
-	static const char *const procs[] = { "memory", "cpu,cpuacct", "cpuset", "systemd", "unified" };
+	static const char *const procs[] = { "memory", "cpu,cpuacct", "cpuset", "systemd",
+					     "unified" };
 	for (size_t i = 0; i < 5; i++) {
 		char rel[128];
 		snprintf(rel, sizeof(rel), "%s/engine/c1/cgroup.procs", procs[i]);
@@ -156,11 +160,10 @@ START_TEST(failure_removes_what_it_made)
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/memory/x/y/z/cgroup.procs", top);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
-	ck_assert_int_lt(hcg_join(mountinfo, "/x/y/z", 1, &(struct hcg_limits){ .cpu_quota = -1 },
-				  &e),
-			 0);
+	ck_assert_int_lt(
+		hcg_join(mountinfo, "/x/y/z", 1, &(struct hcg_limits){ .cpu_quota = -1 }, &e), 0);
 	ck_assert_msg(strstr(e.msg, "cgroup /x/y/z"), "%s", e.msg);
-	ck_assert(!exists("systemd/x")); /* made for this join, so removed again */
+	ck_assert(!exists("systemd/x"));   /* made for this join, so removed again */
 	ck_assert(exists("memory/x/y/z")); /* there before: left alone */
 
 	/* a host without cgroups */
@@ -183,15 +186,15 @@ START_TEST(paths)
 	ck_assert_str_eq(out, "/default/c1");
 	ck_assert_int_eq(hcg_path_from_spec("system.slice:docker:abc", out, sizeof(out), &e), 0);
 	ck_assert_str_eq(out, "/system.slice/docker-abc.scope");
-	ck_assert_int_eq(hcg_path_from_spec("machine-libpod_pod_1.slice:libpod:c", out,
-					    sizeof(out), &e), 0);
+	ck_assert_int_eq(
+		hcg_path_from_spec("machine-libpod_pod_1.slice:libpod:c", out, sizeof(out), &e), 0);
 	ck_assert_str_eq(out, "/machine.slice/machine-libpod_pod_1.slice/libpod-c.scope");
 	ck_assert_int_eq(hcg_path_from_spec(":crio:c", out, sizeof(out), &e), 0);
 	ck_assert_str_eq(out, "/crio-c.scope");
 
-	static const char *const bad[] = { "/a/../b", "/..", "a:b", "a.slice:b:", "x:b:c",
-					   "a--b.slice:p:n", "-a.slice:p:n", "a.slice:p:n:m",
-					   "a/b.slice:p:n" };
+	static const char *const bad[] = { "/a/../b",	   "/..",	    "a:b",
+					   "a.slice:b:",   "x:b:c",	    "a--b.slice:p:n",
+					   "-a.slice:p:n", "a.slice:p:n:m", "a/b.slice:p:n" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&e, 0, sizeof(e));
 		ck_assert_msg(hcg_path_from_spec(bad[i], out, sizeof(out), &e) < 0, "%s", bad[i]);
@@ -234,8 +237,10 @@ START_TEST(vm_size_from_resources)
 	ck_assert_uint_eq(cpus, 1);
 
 	struct hcg_limits l;
-	r = (struct spec_resources){ .memory_limit = 100 << 20, .cpu_quota = 50000,
-				     .cpu_period = 100000, .cpu_shares = 256 };
+	r = (struct spec_resources){ .memory_limit = 100 << 20,
+				     .cpu_quota = 50000,
+				     .cpu_period = 100000,
+				     .cpu_shares = 256 };
 	res_vm_size(&r, 8, &mem, &cpus);
 	res_host_limits(&r, mem, &l);
 	ck_assert_uint_eq(l.memory, mem + RES_VM_OVERHEAD);

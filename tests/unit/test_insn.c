@@ -42,15 +42,17 @@ static void expect(const char *want, const uint8_t *bytes, size_t len, int line)
 	for (size_t i = 0; i < len && i < 16; i++)
 		snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", bytes[i]);
 	ck_assert_msg((got == NULL && want == NULL) ||
-		      (got != NULL && want != NULL && strcmp(got, want) == 0),
-		      "line %d: bytes %sdecode as %s, expected %s", line, hex,
-		      got ? got : "NULL", want ? want : "NULL");
+			      (got != NULL && want != NULL && strcmp(got, want) == 0),
+		      "line %d: bytes %sdecode as %s, expected %s", line, hex, got ? got : "NULL",
+		      want ? want : "NULL");
 }
 
 /* EXPECT("name" or NULL, byte, byte, ...) */
-#define EXPECT(want, ...) do { \
-	static const uint8_t b_[] = { __VA_ARGS__ }; \
-	expect(want, b_, sizeof(b_), __LINE__); } while (0)
+#define EXPECT(want, ...)                                    \
+	do {                                                 \
+		static const uint8_t b_[] = { __VA_ARGS__ }; \
+		expect(want, b_, sizeof(b_), __LINE__);      \
+	} while (0)
 
 START_TEST(named_instructions)
 {
@@ -87,25 +89,25 @@ START_TEST(prefixes_are_skipped)
 	EXPECT("cmpxchg16b", 0xf0, 0x48, 0x0f, 0xc7, 0x0e); /* lock */
 	EXPECT("cmpxchg8b", 0xf0, 0x0f, 0xc7, 0x0e);
 	EXPECT("ud2", 0x2e, 0x0f, 0x0b);
-	EXPECT("xsave", 0x65, 0x48, 0x0f, 0xae, 0x27);      /* gs: xsave64 */
+	EXPECT("xsave", 0x65, 0x48, 0x0f, 0xae, 0x27); /* gs: xsave64 */
 	EXPECT("popcnt", 0x66, 0xf3, 0x0f, 0xb8, 0xc0);
 	EXPECT("cmpxchg8b", 0x0f, 0xc7, 0x4c, 0x24, 0x08); /* with SIB+disp */
-	EXPECT("cmpxchg8b", 0x40, 0x0f, 0xc7, 0x0e);    /* REX without W */
+	EXPECT("cmpxchg8b", 0x40, 0x0f, 0xc7, 0x0e);	   /* REX without W */
 }
 END_TEST
 
 START_TEST(unknown_or_other_forms_are_null)
 {
 	EXPECT(NULL, 0x90);
-	EXPECT(NULL, 0x48, 0x89, 0xe5);       /* mov %rsp,%rbp */
-	EXPECT(NULL, 0x0f, 0xb8, 0xc0);       /* no f3: not popcnt */
-	EXPECT(NULL, 0x0f, 0xbc, 0xc0);       /* bsf, not tzcnt */
-	EXPECT(NULL, 0x0f, 0xae, 0xe8);       /* lfence (register form) */
-	EXPECT(NULL, 0x0f, 0xae, 0xf0);       /* mfence */
-	EXPECT(NULL, 0x0f, 0xae, 0xf8);       /* sfence */
-	EXPECT(NULL, 0x0f, 0xc7, 0xf0);       /* rdrand */
-	EXPECT(NULL, 0x0f, 0xae, 0x38);       /* clflush */
-	EXPECT(NULL, 0x0f, 0x01, 0xf8);       /* swapgs */
+	EXPECT(NULL, 0x48, 0x89, 0xe5);	      /* mov %rsp,%rbp */
+	EXPECT(NULL, 0x0f, 0xb8, 0xc0);	      /* no f3: not popcnt */
+	EXPECT(NULL, 0x0f, 0xbc, 0xc0);	      /* bsf, not tzcnt */
+	EXPECT(NULL, 0x0f, 0xae, 0xe8);	      /* lfence (register form) */
+	EXPECT(NULL, 0x0f, 0xae, 0xf0);	      /* mfence */
+	EXPECT(NULL, 0x0f, 0xae, 0xf8);	      /* sfence */
+	EXPECT(NULL, 0x0f, 0xc7, 0xf0);	      /* rdrand */
+	EXPECT(NULL, 0x0f, 0xae, 0x38);	      /* clflush */
+	EXPECT(NULL, 0x0f, 0x01, 0xf8);	      /* swapgs */
 	EXPECT(NULL, 0x66, 0x0f, 0xae, 0x38); /* clflushopt */
 }
 END_TEST
@@ -117,13 +119,13 @@ END_TEST
  */
 START_TEST(clwb_is_not_xsaveopt)
 {
-	EXPECT(NULL, 0x66, 0x0f, 0xae, 0x30);       /* clwb (%rax) */
+	EXPECT(NULL, 0x66, 0x0f, 0xae, 0x30); /* clwb (%rax) */
 }
 END_TEST
 
 START_TEST(ptwrite_is_not_xsave)
 {
-	EXPECT(NULL, 0xf3, 0x0f, 0xae, 0x20);       /* ptwrite (%rax) */
+	EXPECT(NULL, 0xf3, 0x0f, 0xae, 0x20); /* ptwrite (%rax) */
 }
 END_TEST
 
@@ -144,7 +146,7 @@ START_TEST(short_buffers_are_safe)
 			(void)name_of(seqs[s], n);
 	ck_assert_pstr_eq(name_of(full, 0), NULL);
 	EXPECT(NULL, 0x0f);
-	EXPECT(NULL, 0x0f, 0xae);   /* ModRM missing */
+	EXPECT(NULL, 0x0f, 0xae); /* ModRM missing */
 	EXPECT(NULL, 0x48, 0x0f, 0xc7);
 	EXPECT(NULL, 0xf3);
 	EXPECT(NULL, 0x48);

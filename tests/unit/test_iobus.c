@@ -66,7 +66,8 @@ START_TEST(bad_ranges_are_refused)
 	ck_assert_int_eq(iobus_register(&b, 0xfff0, 0xffff, &probe_ops, &p), -EINVAL);
 	ck_assert_int_eq(iobus_register(&b, 0xffff, 1, &probe_ops, &p), 0);
 	for (unsigned i = 1; i < IOBUS_MAX; i++)
-		ck_assert_int_eq(iobus_register(&b, (uint16_t)(0x100 + 0x10 * i), 4, &probe_ops, &p), 0);
+		ck_assert_int_eq(
+			iobus_register(&b, (uint16_t)(0x100 + 0x10 * i), 4, &probe_ops, &p), 0);
 	ck_assert_int_eq(iobus_register(&b, 0x1000, 1, &probe_ops, &p), -EINVAL); /* full */
 	ck_assert_uint_eq(b.n, IOBUS_MAX);
 }
@@ -86,7 +87,8 @@ START_TEST(dispatch_by_port)
 	ck_assert_uint_eq(a.off, 3);
 	ck_assert_uint_eq(d[0], 0xa1);
 
-	d[0] = 0x12; d[1] = 0x34;
+	d[0] = 0x12;
+	d[1] = 0x34;
 	iobus_access(&b, 0x3f8, true, d, 2);
 	ck_assert_int_eq(a.writes, 1);
 	ck_assert_uint_eq(a.off, 0);
@@ -116,7 +118,7 @@ START_TEST(unclaimed_ports_float_high)
 	iobus_access(&b, 0x3f7, false, d, 2);
 	ck_assert_uint_eq(d[0], 0xff);
 	ck_assert_uint_eq(d[1], 0xff);
-	ck_assert_uint_eq(d[2], 0);      /* only size bytes */
+	ck_assert_uint_eq(d[2], 0); /* only size bytes */
 	memset(d, 0, sizeof(d));
 	iobus_access(&b, 0x400, false, d, 1);
 	ck_assert_uint_eq(d[0], 0xff);

@@ -40,7 +40,8 @@ static void lc_setup(struct lc *t)
 	FILE *f = fopen(config, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"true\"]},"
-	      " \"root\": {\"path\": \"rootfs\"}}\n", f);
+	      " \"root\": {\"path\": \"rootfs\"}}\n",
+	      f);
 	fclose(f);
 	snprintf(t->log, sizeof(t->log), "%s/log", t->root);
 	t->g = (struct husk_global){ .root = t->root, .log = t->log };
@@ -390,8 +391,9 @@ START_TEST(exec_only_in_a_running_container)
 	ck_assert_int_eq(husk_resume(&t.g, "e1"), 0);
 	lc_stop(&t, "e1", &st);
 	ck_assert_int_eq(husk_exec(&t.g, &o), -ESRCH);
-	ck_assert(lc_logged(&t, "exec e1: exec failed: cannot exec in a stopped container: "
-				HUSK_ERR_NOT_RUNNING));
+	ck_assert(lc_logged(
+		&t,
+		"exec e1: exec failed: cannot exec in a stopped container: " HUSK_ERR_NOT_RUNNING));
 	ck_assert_int_eq(husk_delete(&t.g, "e1", false), 0);
 	lc_teardown(&t);
 }

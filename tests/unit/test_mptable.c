@@ -11,10 +11,10 @@
 #include "guest_mem.h"
 #include "unit.h"
 
-#define MPF_LEN        16
-#define MPC_HDR_LEN    44
-#define MPC_CPU_LEN    20
-#define MPC_OTHER_LEN  8
+#define MPF_LEN	      16
+#define MPC_HDR_LEN   44
+#define MPC_CPU_LEN   20
+#define MPC_OTHER_LEN 8
 
 static struct guest_mem gm;
 
@@ -67,10 +67,10 @@ static void read_tables(struct walk *w)
 	const uint8_t *mpf = gm_gpa_to_hva(&gm, MM_MPTABLE, MPF_LEN);
 	ck_assert_ptr_nonnull(mpf);
 	ck_assert_mem_eq(mpf, "_MP_", 4);
-	ck_assert_uint_eq(mpf[8], 1);          /* length in 16-byte units */
-	ck_assert_uint_eq(mpf[9], 4);          /* MP spec 1.4 */
+	ck_assert_uint_eq(mpf[8], 1); /* length in 16-byte units */
+	ck_assert_uint_eq(mpf[9], 4); /* MP spec 1.4 */
 	ck_assert_uint_eq(sum8(mpf, MPF_LEN), 0);
-	ck_assert_uint_eq(mpf[11], 0);         /* feature 1: a table, not a default config */
+	ck_assert_uint_eq(mpf[11], 0); /* feature 1: a table, not a default config */
 	uint32_t physptr = rd32(mpf + 4);
 	ck_assert_uint_ne(physptr, 0);
 
@@ -102,7 +102,10 @@ static void read_tables(struct walk *w)
 			w->cpu_apicid[w->cpus++] = e[1];
 			off += MPC_CPU_LEN;
 			break;
-		case 1: w->buses++; off += MPC_OTHER_LEN; break;
+		case 1:
+			w->buses++;
+			off += MPC_OTHER_LEN;
+			break;
 		case 2:
 			w->ioapics++;
 			w->ioapic_id = e[1];
@@ -116,9 +119,11 @@ static void read_tables(struct walk *w)
 			w->intsrc_pin[w->intsrcs++] = e[7];
 			off += MPC_OTHER_LEN;
 			break;
-		case 4: w->lintsrcs++; off += MPC_OTHER_LEN; break;
-		default:
-			ck_abort_msg("unknown entry type %u at offset %zu", e[0], off);
+		case 4:
+			w->lintsrcs++;
+			off += MPC_OTHER_LEN;
+			break;
+		default: ck_abort_msg("unknown entry type %u at offset %zu", e[0], off);
 		}
 		w->entries++;
 	}

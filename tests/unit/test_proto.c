@@ -9,8 +9,8 @@
 #include "husk/proto.h"
 #include "unit.h"
 
-static void hdr_bytes(uint8_t out[PROTO_HDR_SIZE], uint32_t magic, uint16_t version,
-		      uint16_t type, uint32_t id, uint32_t len)
+static void hdr_bytes(uint8_t out[PROTO_HDR_SIZE], uint32_t magic, uint16_t version, uint16_t type,
+		      uint32_t id, uint32_t len)
 {
 	struct proto_hdr h = { magic, version, type, id, len };
 	proto_hdr_encode(&h, out);
@@ -46,7 +46,8 @@ START_TEST(bad_headers_are_named)
 		{ PROTO_MAGIC, 9, PROTO_HELLO, 0, EPROTO, "version 9" },
 		{ PROTO_MAGIC, PROTO_VERSION, 0x55, 0, EPROTO, "type 85" },
 		{ PROTO_MAGIC, PROTO_VERSION, 0, 0, EPROTO, "type 0" },
-		{ PROTO_MAGIC, PROTO_VERSION, PROTO_HELLO, PROTO_MAX_PAYLOAD + 1, EMSGSIZE, "limit" },
+		{ PROTO_MAGIC, PROTO_VERSION, PROTO_HELLO, PROTO_MAX_PAYLOAD + 1, EMSGSIZE,
+		  "limit" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t b[PROTO_HDR_SIZE];
@@ -126,7 +127,8 @@ static void read_three(size_t chunk)
 		} else if (n == 1) {
 			ck_assert_uint_eq(m.hdr.id, 1);
 			ck_assert_uint_eq(m.hdr.type, PROTO_HELLO);
-			ck_assert_int_eq(json_integer_value(json_object_get(m.payload, "version")), 1);
+			ck_assert_int_eq(json_integer_value(json_object_get(m.payload, "version")),
+					 1);
 			ck_assert_uint_eq(json_object_size(m.payload), 1);
 		} else {
 			ck_assert_uint_eq(m.hdr.id, 3);
@@ -279,10 +281,10 @@ END_TEST
 
 START_TEST(type_names)
 {
-	static const char *const names[] = { NULL,     "hello", "create", "start",  "exec",
-					     "signal", "wait",  "resize", "ps",     "delete",
-					     "shutdown", "stream", "update", "pause",
-					     "resume", "state" };
+	static const char *const names[] = { NULL,     "hello",	 "create",   "start",
+					     "exec",   "signal", "wait",     "resize",
+					     "ps",     "delete", "shutdown", "stream",
+					     "update", "pause",	 "resume",   "state" };
 	for (uint16_t t = 1; t < sizeof(names) / sizeof(names[0]); t++)
 		ck_assert_str_eq(proto_type_name(t), names[t]);
 	ck_assert_str_eq(proto_type_name(PROTO_OK), "ok");
@@ -343,12 +345,13 @@ START_TEST(reader_allocates_after_the_header)
 	for (int i = 0; i < 2; i++) {
 		proto_reader_init(&r);
 		memset(&e, 0, sizeof(e));
-		hdr_bytes(b, i ? PROTO_MAGIC : 0x4b535549u, i ? 2 : PROTO_VERSION, PROTO_HELLO, 8, 0);
+		hdr_bytes(b, i ? PROTO_MAGIC : 0x4b535549u, i ? 2 : PROTO_VERSION, PROTO_HELLO, 8,
+			  0);
 		ck_assert_int_eq(proto_reader_feed(&r, b, sizeof(b), &used, &m, &e), -EPROTO);
 		ck_assert(r.broken);
 		ck_assert_uint_eq(m.hdr.id, 8);
-		ck_assert_str_eq(e.msg, i ? "protocol version 2, this side speaks 1"
-					  : "bad magic 0x4b535549");
+		ck_assert_str_eq(e.msg, i ? "protocol version 2, this side speaks 1" :
+					    "bad magic 0x4b535549");
 		proto_reader_free(&r);
 	}
 }
@@ -404,8 +407,8 @@ END_TEST
 
 START_TEST(more_field_getters)
 {
-	json_t *o = json_pack("{s:s,s:s,s:n,s:b,s:f}", "t", "true", "id", "", "x", "f", 0, "r",
-			      1.5);
+	json_t *o =
+		json_pack("{s:s,s:s,s:n,s:b,s:f}", "t", "true", "id", "", "x", "f", 0, "r", 1.5);
 	struct husk_err e = { 0 };
 	long long v = 42;
 	int b = 7;
@@ -440,7 +443,7 @@ START_TEST(error_payload_survives_a_cut_message)
 	char id[400] = "";
 
 	for (int i = 0; i < 190; i++)
-		strcat(id, "\xc3\xa9"); /* é */
+		strcat(id, "\xc3\xa9");		/* é */
 	husk_err_set(&e, ENOENT, "abc %s", id); /* 4 + 251 bytes: ends with half an é */
 	json_t *p = proto_error_payload(&e);
 	ck_assert_ptr_nonnull(p);

@@ -44,7 +44,9 @@ static void on_line(void *ctx, const char *line, size_t len)
 }
 
 static const struct serial_hooks hooks = {
-	.irq = on_irq, .first_byte = on_first_byte, .line = on_line,
+	.irq = on_irq,
+	.first_byte = on_first_byte,
+	.line = on_line,
 };
 
 static struct serial s;
@@ -195,8 +197,8 @@ START_TEST(dlab_selects_divisor_latches)
 	out(IER, 0x01);
 	out(LCR, 0x83);
 	ck_assert_uint_eq(in(LCR), 0x83);
-	out(THR, 0x01);  /* DLL */
-	out(IER, 0x02);  /* DLM */
+	out(THR, 0x01); /* DLL */
+	out(IER, 0x02); /* DLM */
 	ck_assert_uint_eq(in(THR), 0x01);
 	ck_assert_uint_eq(in(IER), 0x02);
 	ck_assert_int_eq(ev.first_bytes, 0);

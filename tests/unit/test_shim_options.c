@@ -52,7 +52,8 @@ START_TEST(spec_options)
 	struct shim_options o;
 	struct vmm_config c;
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "config.json", "--binds-dir",
-			       "/run/husk/c1/binds", NULL), 0);
+			       "/run/husk/c1/binds", NULL),
+			 0);
 	ck_assert_str_eq(o.spec, "config.json");
 	ck_assert_str_eq(o.binds_dir, "/run/husk/c1/binds");
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "config.json", NULL), 0);
@@ -70,8 +71,9 @@ START_TEST(with_vm_options)
 	struct vmm_config c;
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "b/config.json", "--id", "c1",
 			       "--control", "control.sock", "--vsock-uds", "vsock.sock",
-			       "--binds-dir=binds", "--mem", "256M", "--ready-fd", "3",
-			       "--cmdline", "--id", NULL), 0);
+			       "--binds-dir=binds", "--mem", "256M", "--ready-fd", "3", "--cmdline",
+			       "--id", NULL),
+			 0);
 	ck_assert_str_eq(o.spec, "b/config.json");
 	ck_assert_str_eq(o.container_id, "c1");
 	ck_assert_str_eq(o.control, "control.sock");
@@ -95,8 +97,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(o.ready_fd, -1);
 	ck_assert_ptr_null(o.binds_dir);
 	/* parsed again from scratch */
-	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "s", "--id", "x",
-			       "--ready-fd", "5", NULL), 0);
+	ck_assert_int_eq(
+		parse(&o, &c, "--kernel", "k", "--spec", "s", "--id", "x", "--ready-fd", "5", NULL),
+		0);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", NULL), 0);
 	ck_assert_ptr_null(o.spec);
 	ck_assert_str_eq(o.container_id, "husk");
@@ -110,10 +113,11 @@ START_TEST(bad_values)
 	struct vmm_config c;
 	static const char *const bad_fd[] = { "0", "2", "-1", "x", "3x", "", "65536" };
 	for (size_t i = 0; i < sizeof(bad_fd) / sizeof(bad_fd[0]); i++)
-		ck_assert_msg(parse(&o, &c, "--kernel", "k", "--spec", "s", "--ready-fd",
-				    bad_fd[i], NULL) == -EINVAL, "'%s' accepted", bad_fd[i]);
-	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "s", "--ready-fd", "65535",
-			       NULL), 0);
+		ck_assert_msg(parse(&o, &c, "--kernel", "k", "--spec", "s", "--ready-fd", bad_fd[i],
+				    NULL) == -EINVAL,
+			      "'%s' accepted", bad_fd[i]);
+	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "s", "--ready-fd", "65535", NULL),
+			 0);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--frobnicate", NULL), -EINVAL);
 	/* the VM's checks still run */
@@ -129,11 +133,12 @@ END_TEST
 START_TEST(usage_lists_every_option)
 {
 	static const char *const names[] = {
-		"--kernel", "--initrd", "--cmdline", "--mem", "--cpus", "--console",
-		"--console-device", "--timings", "--kvm-device", "--kvm-flavour", "--disk",
-		"--fs", "--no-rng", "--vsock-uds", "--vsock-cid", "--print-cmdline", "--help",
-		"--version", "--spec", "--id", "--control", "--ready-fd", "--binds-dir",
-		"Exit status",
+		"--kernel",	"--initrd",	 "--cmdline",	     "--mem",
+		"--cpus",	"--console",	 "--console-device", "--timings",
+		"--kvm-device", "--kvm-flavour", "--disk",	     "--fs",
+		"--no-rng",	"--vsock-uds",	 "--vsock-cid",	     "--print-cmdline",
+		"--help",	"--version",	 "--spec",	     "--id",
+		"--control",	"--ready-fd",	 "--binds-dir",	     "Exit status",
 	};
 	char *text = NULL;
 	size_t len = 0;

@@ -138,7 +138,8 @@ START_TEST(full_config)
 	ck_assert_uint_eq(p->user.ngroups, 0);
 	ck_assert(!p->user.has_umask);
 	ck_assert(p->has_caps);
-	uint64_t want = (1ULL << 29) | (1ULL << 5) | (1ULL << 10); /* AUDIT_WRITE KILL NET_BIND_SERVICE */
+	uint64_t want = (1ULL << 29) | (1ULL << 5) |
+			(1ULL << 10); /* AUDIT_WRITE KILL NET_BIND_SERVICE */
 	ck_assert_uint_eq(p->caps.bounding, want);
 	ck_assert_uint_eq(p->caps.effective, want);
 	ck_assert_uint_eq(p->caps.permitted, want);
@@ -248,10 +249,11 @@ END_TEST
 
 START_TEST(exec_process)
 {
-	json_t *j = load("{'args': ['/bin/ls', '-l', ''], 'cwd': '/tmp', 'env': ['A=1', 'B=', 'A=2'],"
-			 " 'user': {'uid': 1000, 'gid': 4294967295, 'additionalGids': [5, 27],"
-			 "          'umask': 18, 'username': 'ignored'},"
-			 " 'oomScoreAdj': -1000, 'selinuxLabel': 'x', 'apparmorProfile': 'y'}");
+	json_t *j =
+		load("{'args': ['/bin/ls', '-l', ''], 'cwd': '/tmp', 'env': ['A=1', 'B=', 'A=2'],"
+		     " 'user': {'uid': 1000, 'gid': 4294967295, 'additionalGids': [5, 27],"
+		     "          'umask': 18, 'username': 'ignored'},"
+		     " 'oomScoreAdj': -1000, 'selinuxLabel': 'x', 'apparmorProfile': 'y'}");
 	struct husk_err e = { 0 };
 	struct spec_process p;
 
@@ -290,15 +292,47 @@ END_TEST
 START_TEST(all_capabilities_and_rlimits)
 {
 	static const char *const caps[] = {
-		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-		"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-		"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-		"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-		"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-		"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-		"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-		"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-		"CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+		"CAP_CHOWN",
+		"CAP_DAC_OVERRIDE",
+		"CAP_DAC_READ_SEARCH",
+		"CAP_FOWNER",
+		"CAP_FSETID",
+		"CAP_KILL",
+		"CAP_SETGID",
+		"CAP_SETUID",
+		"CAP_SETPCAP",
+		"CAP_LINUX_IMMUTABLE",
+		"CAP_NET_BIND_SERVICE",
+		"CAP_NET_BROADCAST",
+		"CAP_NET_ADMIN",
+		"CAP_NET_RAW",
+		"CAP_IPC_LOCK",
+		"CAP_IPC_OWNER",
+		"CAP_SYS_MODULE",
+		"CAP_SYS_RAWIO",
+		"CAP_SYS_CHROOT",
+		"CAP_SYS_PTRACE",
+		"CAP_SYS_PACCT",
+		"CAP_SYS_ADMIN",
+		"CAP_SYS_BOOT",
+		"CAP_SYS_NICE",
+		"CAP_SYS_RESOURCE",
+		"CAP_SYS_TIME",
+		"CAP_SYS_TTY_CONFIG",
+		"CAP_MKNOD",
+		"CAP_LEASE",
+		"CAP_AUDIT_WRITE",
+		"CAP_AUDIT_CONTROL",
+		"CAP_SETFCAP",
+		"CAP_MAC_OVERRIDE",
+		"CAP_MAC_ADMIN",
+		"CAP_SYSLOG",
+		"CAP_WAKE_ALARM",
+		"CAP_BLOCK_SUSPEND",
+		"CAP_AUDIT_READ",
+		"CAP_PERFMON",
+		"CAP_BPF",
+		"CAP_CHECKPOINT_RESTORE",
 	};
 	static const struct {
 		const char *name;
@@ -387,19 +421,18 @@ END_TEST
 
 START_TEST(namespaces_and_resources)
 {
-	json_t *j = load(
-		"{'process': {'args': ['sh']}, 'root': {'path': 'r'}, 'linux': {"
-		" 'namespaces': [{'type': 'user'}, {'type': 'cgroup'}, {'type': 'time'},"
-		"  {'type': 'pid', 'path': ''}, {'type': 'mount', 'path': null}],"
-		" 'resources': {'memory': {'limit': -1}, 'cpu': {'quota': -1}},"
-		" 'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}],"
-		" 'seccomp': {'defaultAction': 'SCMP_ACT_ALLOW'}, 'sysctl': {'a': 'b'}}}");
+	json_t *j = load("{'process': {'args': ['sh']}, 'root': {'path': 'r'}, 'linux': {"
+			 " 'namespaces': [{'type': 'user'}, {'type': 'cgroup'}, {'type': 'time'},"
+			 "  {'type': 'pid', 'path': ''}, {'type': 'mount', 'path': null}],"
+			 " 'resources': {'memory': {'limit': -1}, 'cpu': {'quota': -1}},"
+			 " 'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}],"
+			 " 'seccomp': {'defaultAction': 'SCMP_ACT_ALLOW'}, 'sysctl': {'a': 'b'}}}");
 	struct husk_err e = { 0 };
 	struct spec s;
 
 	ck_assert_int_eq(spec_parse(j, &s, &e), 0);
-	ck_assert_int_eq(s.namespaces,
-			 CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME | CLONE_NEWPID | CLONE_NEWNS);
+	ck_assert_int_eq(s.namespaces, CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME |
+					       CLONE_NEWPID | CLONE_NEWNS);
 	ck_assert_int_eq(s.resources.memory_limit, -1);
 	ck_assert_int_eq(s.resources.pids_limit, -1);
 	ck_assert_int_eq(s.resources.cpu_quota, -1);
@@ -533,10 +566,24 @@ END_TEST
 
 START_TEST(ids)
 {
-	static const char *const good[] = { "a", "0", "c1", "my-container_1.2+x", "A.-_+",
-					     "0123456789012345678901234567890123456789012345678901234567890123" };
+	static const char *const good[] = {
+		"a",	 "0",
+		"c1",	 "my-container_1.2+x",
+		"A.-_+", "0123456789012345678901234567890123456789012345678901234567890123"
+	};
 	static const char *const bad[] = {
-		"", ".", "..", "-a", "_a", ".a", "+a", "a/b", "a b", "a\n", "é", "a:b",
+		"",
+		".",
+		"..",
+		"-a",
+		"_a",
+		".a",
+		"+a",
+		"a/b",
+		"a b",
+		"a\n",
+		"é",
+		"a:b",
 		"01234567890123456789012345678901234567890123456789012345678901234", /* 65 */
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -549,7 +596,9 @@ END_TEST
 
 START_TEST(env_get)
 {
-	char *env[] = { "PATH=/bin", "PATHX=no", "EMPTY=", "=weird", "TERM=a=b", "PATH=second", NULL };
+	char *env[] = {
+		"PATH=/bin", "PATHX=no", "EMPTY=", "=weird", "TERM=a=b", "PATH=second", NULL
+	};
 	ck_assert_str_eq(spec_env_get(env, "PATH"), "/bin");
 	ck_assert_str_eq(spec_env_get(env, "PATHX"), "no");
 	ck_assert_str_eq(spec_env_get(env, "EMPTY"), "");

@@ -83,12 +83,12 @@ static void ctl_ask(struct ctl_fixture *f, uint16_t type, json_t *req, char *rep
 
 #define KILL(sig, all) json_pack("{s:i,s:b}", "signal", (sig), "all", (all))
 
-#define ck_reply(f, type, req, want)                                               \
-	do {                                                                       \
-		char r_[300];                                                      \
-		ctl_ask((f), (type), (req), r_, sizeof(r_));                       \
-		ck_assert_msg(!strcmp(r_, (want)), "%s: \"%s\", not \"%s\"",        \
-			      proto_type_name(type), r_, (want));                  \
+#define ck_reply(f, type, req, want)                                         \
+	do {                                                                 \
+		char r_[300];                                                \
+		ctl_ask((f), (type), (req), r_, sizeof(r_));                 \
+		ck_assert_msg(!strcmp(r_, (want)), "%s: \"%s\", not \"%s\"", \
+			      proto_type_name(type), r_, (want));            \
 	} while (0)
 
 START_TEST(a_stopped_container_is_not_running)

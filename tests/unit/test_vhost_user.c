@@ -34,7 +34,9 @@ static void *fake_backend(void *arg)
 		uint8_t body[512];
 		char cbuf[CMSG_SPACE(sizeof(int) * 8)];
 		struct iovec iov = { &h, sizeof(h) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
 		if (recvmsg(f->fd, &mh, 0) != sizeof(h))
 			break;

@@ -20,36 +20,52 @@
 #define DESC  0x10000ULL
 #define AVAIL 0x11000ULL
 #define USED  0x12000ULL
-#define HDR   0x100000ULL   /* request headers, 0x100 apart */
-#define DATA  0x200000ULL   /* data buffers, 0x10000 apart */
-#define STAT  0x300000ULL   /* status bytes, 0x10 apart */
+#define HDR   0x100000ULL /* request headers, 0x100 apart */
+#define DATA  0x200000ULL /* data buffers, 0x10000 apart */
+#define STAT  0x300000ULL /* status bytes, 0x10 apart */
 
 /* Register offsets. */
 enum {
-	DEVICE_ID = 0x008, DEV_FEAT = 0x010, DEV_FEAT_SEL = 0x014, DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024, QSEL = 0x030, QNUM_MAX = 0x034, QNUM = 0x038, QREADY = 0x044,
-	QNOTIFY = 0x050, INT_STATUS = 0x060, STATUS = 0x070, QDESC_LO = 0x080,
-	QDRV_LO = 0x090, QDEV_LO = 0x0a0, CONFIG = 0x100,
+	DEVICE_ID = 0x008,
+	DEV_FEAT = 0x010,
+	DEV_FEAT_SEL = 0x014,
+	DRV_FEAT = 0x020,
+	DRV_FEAT_SEL = 0x024,
+	QSEL = 0x030,
+	QNUM_MAX = 0x034,
+	QNUM = 0x038,
+	QREADY = 0x044,
+	QNOTIFY = 0x050,
+	INT_STATUS = 0x060,
+	STATUS = 0x070,
+	QDESC_LO = 0x080,
+	QDRV_LO = 0x090,
+	QDEV_LO = 0x0a0,
+	CONFIG = 0x100,
 };
 
 /* The virtio-blk wire values (virtio 1.x, 5.2). */
 enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8 };
 enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
-#define F_RO    (1u << 5)
+#define F_RO	(1u << 5)
 #define F_FLUSH (1u << 9)
 
-#define ALL_OK (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
-		VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
+#define ALL_OK                                                                          \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
+	 VIRTIO_STATUS_DRIVER_OK)
 
-struct blk_hdr { uint32_t type, reserved; uint64_t sector; };
+struct blk_hdr {
+	uint32_t type, reserved;
+	uint64_t sector;
+};
 
 static struct guest_mem gm;
 static struct virtio_mmio t;
 static struct virtio_blk blk;
 static int irqs;
 static char path[64];
-static int img_fd = -1;          /* our own handle on the image, for pread */
-static uint8_t img[IMG];         /* what the image should hold */
+static int img_fd = -1;	 /* our own handle on the image, for pread */
+static uint8_t img[IMG]; /* what the image should hold */
 static uint16_t next_head;
 
 static uint32_t rd(uint64_t off)
@@ -74,11 +90,26 @@ static void *hva(uint64_t gpa, uint64_t len)
 	return p;
 }
 
-static uint64_t hdr_gpa(unsigned s) { return HDR + 0x100ULL * s; }
-static uint64_t data_gpa(unsigned s) { return DATA + 0x10000ULL * s; }
-static uint64_t st_gpa(unsigned s) { return STAT + 0x10ULL * s; }
-static uint8_t *data(unsigned s) { return hva(data_gpa(s), 0x10000); }
-static uint8_t status_byte(unsigned s) { return *(uint8_t *)hva(st_gpa(s), 1); }
+static uint64_t hdr_gpa(unsigned s)
+{
+	return HDR + 0x100ULL * s;
+}
+static uint64_t data_gpa(unsigned s)
+{
+	return DATA + 0x10000ULL * s;
+}
+static uint64_t st_gpa(unsigned s)
+{
+	return STAT + 0x10ULL * s;
+}
+static uint8_t *data(unsigned s)
+{
+	return hva(data_gpa(s), 0x10000);
+}
+static uint8_t status_byte(unsigned s)
+{
+	return *(uint8_t *)hva(st_gpa(s), 1);
+}
 
 static uint8_t pattern(size_t i)
 {
@@ -101,8 +132,9 @@ static void start(bool ro, bool bring_up)
 	ck_assert_int_eq(virtio_blk_open(&blk, &d), 0);
 	ck_assert(blk.read_only == ro);
 	unlink(path); /* nothing left behind even if a test fails; the fds keep it */
-	ck_assert_int_eq(virtio_mmio_init(&t, &gm, virtio_blk_ops_for(&blk), &blk, mmio_count_irq,
-					  &irqs), 0);
+	ck_assert_int_eq(
+		virtio_mmio_init(&t, &gm, virtio_blk_ops_for(&blk), &blk, mmio_count_irq, &irqs),
+		0);
 	if (!bring_up)
 		return;
 	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
@@ -128,7 +160,11 @@ static void start(bool ro, bool bring_up)
 	ck_assert(blk.active);
 }
 
-struct seg { uint64_t gpa; uint32_t len; bool dev_writes; };
+struct seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool dev_writes;
+};
 
 /* Write a chain into consecutive descriptors and make it available; returns its head. */
 static uint16_t offer(const struct seg *sg, unsigned n)
@@ -138,7 +174,8 @@ static uint16_t offer(const struct seg *sg, unsigned n)
 	uint8_t *table = hva(DESC, VQ_DESC_BYTES(QSIZE));
 	for (unsigned i = 0; i < n; i++) {
 		struct virtq_desc d = {
-			.addr = sg[i].gpa, .len = sg[i].len,
+			.addr = sg[i].gpa,
+			.len = sg[i].len,
 			.flags = (uint16_t)((sg[i].dev_writes ? VIRTQ_DESC_F_WRITE : 0) |
 					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
 			.next = (uint16_t)(head + i + 1),
@@ -254,8 +291,10 @@ START_TEST(read_scattered)
 	struct blk_hdr h = { .type = T_IN, .sector = 3 };
 	memcpy(hva(hdr_gpa(0), 16), &h, 16);
 	*(uint8_t *)hva(st_gpa(0), 1) = 0xff;
-	struct seg sg[] = { { hdr_gpa(0), 16, false }, { data_gpa(0), 100, true },
-			    { data_gpa(1), 700, true }, { data_gpa(2), 224, true },
+	struct seg sg[] = { { hdr_gpa(0), 16, false },
+			    { data_gpa(0), 100, true },
+			    { data_gpa(1), 700, true },
+			    { data_gpa(2), 224, true },
 			    { st_gpa(0), 1, true } };
 	uint16_t head = offer(sg, 5);
 	wr(QNOTIFY, 0);
@@ -305,15 +344,18 @@ START_TEST(get_id)
 END_TEST
 
 /* Requests outside the 128-sector image, or not in whole sectors; reads and writes. */
-static const struct { uint64_t sector; uint32_t len; } bad_range[] = {
-	{ 127, 1024 },                  /* runs one sector past the end */
-	{ 128, 512 },                   /* starts at the end */
+static const struct {
+	uint64_t sector;
+	uint32_t len;
+} bad_range[] = {
+	{ 127, 1024 }, /* runs one sector past the end */
+	{ 128, 512 },  /* starts at the end */
 	{ 1000, 512 },
 	{ UINT64_MAX, 512 },
-	{ UINT64_MAX / 512, 512 },      /* the last sector whose offset fits */
-	{ 1ULL << 55, 512 },            /* sector * 512 wraps to 0 */
-	{ (1ULL << 55) + 1, 512 },      /* ... to 512 */
-	{ 0, 100 },                     /* not a multiple of 512 */
+	{ UINT64_MAX / 512, 512 }, /* the last sector whose offset fits */
+	{ 1ULL << 55, 512 },	   /* sector * 512 wraps to 0 */
+	{ (1ULL << 55) + 1, 512 }, /* ... to 512 */
+	{ 0, 100 },		   /* not a multiple of 512 */
 	{ 2, 513 },
 };
 #define N_BAD_RANGE ((int)(sizeof(bad_range) / sizeof(bad_range[0])))
@@ -324,8 +366,8 @@ START_TEST(out_of_range)
 	unsigned c = (unsigned)_i / 2;
 	start(false, true);
 	memset(data(0), write ? 0x5a : 0xcc, 0x10000);
-	uint16_t head = request(0, write ? T_OUT : T_IN, bad_range[c].sector, bad_range[c].len,
-				!write);
+	uint16_t head =
+		request(0, write ? T_OUT : T_IN, bad_range[c].sector, bad_range[c].len, !write);
 	wr(QNOTIFY, 0);
 	assert_done(0, head, S_IOERR, 1);
 	assert_file_is_img();
@@ -389,7 +431,7 @@ START_TEST(batch_one_interrupt)
 	uint16_t h1 = request(1, T_OUT, 10, 1024, false);
 	uint16_t h2 = request(2, T_FLUSH, 0, 0, false);
 	uint16_t h3 = request(3, T_GET_ID, 0, 20, true);
-	uint16_t h4 = request(4, T_IN, 10, 512, true);  /* sees request 1's data */
+	uint16_t h4 = request(4, T_IN, 10, 512, true); /* sees request 1's data */
 	uint16_t h5 = request(5, 99, 0, 0, false);
 	wr(QNOTIFY, 0);
 	ck_assert_uint_eq(used_idx(), 6);

@@ -10,19 +10,37 @@
 #include "mmio_driver.h"
 #include "unit.h"
 
-#define MiB   (1ULL << 20)
-#define RAM   (64 * MiB)
-#define QMAX  16
-#define BUF   0x100000ULL
+#define MiB  (1ULL << 20)
+#define RAM  (64 * MiB)
+#define QMAX 16
+#define BUF  0x100000ULL
 
 /* Register offsets, as a driver would spell them. */
 enum {
-	MAGIC = 0x000, VERSION = 0x004, DEVICE_ID = 0x008, VENDOR_ID = 0x00c,
-	DEV_FEAT = 0x010, DEV_FEAT_SEL = 0x014, DRV_FEAT = 0x020, DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030, QNUM_MAX = 0x034, QNUM = 0x038, QREADY = 0x044, QNOTIFY = 0x050,
-	INT_STATUS = 0x060, INT_ACK = 0x064, STATUS = 0x070,
-	QDESC_LO = 0x080, QDESC_HI = 0x084, QDRV_LO = 0x090, QDRV_HI = 0x094,
-	QDEV_LO = 0x0a0, QDEV_HI = 0x0a4, CONFIG_GEN = 0x0fc, CONFIG = 0x100,
+	MAGIC = 0x000,
+	VERSION = 0x004,
+	DEVICE_ID = 0x008,
+	VENDOR_ID = 0x00c,
+	DEV_FEAT = 0x010,
+	DEV_FEAT_SEL = 0x014,
+	DRV_FEAT = 0x020,
+	DRV_FEAT_SEL = 0x024,
+	QSEL = 0x030,
+	QNUM_MAX = 0x034,
+	QNUM = 0x038,
+	QREADY = 0x044,
+	QNOTIFY = 0x050,
+	INT_STATUS = 0x060,
+	INT_ACK = 0x064,
+	STATUS = 0x070,
+	QDESC_LO = 0x080,
+	QDESC_HI = 0x084,
+	QDRV_LO = 0x090,
+	QDRV_HI = 0x094,
+	QDEV_LO = 0x0a0,
+	QDEV_HI = 0x0a4,
+	CONFIG_GEN = 0x0fc,
+	CONFIG = 0x100,
 };
 
 #define FAKE_FEATURES ((1ULL << 0) | (1ULL << 35))
@@ -121,9 +139,18 @@ static void *hva(uint64_t gpa)
 }
 
 /* Queue q's rings live at 0x10000 * (q + 1). */
-static uint64_t ring_desc(unsigned q) { return 0x10000ULL * (q + 1); }
-static uint64_t ring_avail(unsigned q) { return ring_desc(q) + 0x1000; }
-static uint64_t ring_used(unsigned q) { return ring_desc(q) + 0x2000; }
+static uint64_t ring_desc(unsigned q)
+{
+	return 0x10000ULL * (q + 1);
+}
+static uint64_t ring_avail(unsigned q)
+{
+	return ring_desc(q) + 0x1000;
+}
+static uint64_t ring_used(unsigned q)
+{
+	return ring_desc(q) + 0x2000;
+}
 
 static void setup_queue(unsigned q, uint32_t num)
 {
@@ -149,8 +176,9 @@ static void negotiate(uint64_t features)
 	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 }
 
-#define ALL_OK (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
-		VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
+#define ALL_OK                                                                          \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
+	 VIRTIO_STATUS_DRIVER_OK)
 
 /* The whole Linux-style bring-up with both queues. */
 static void bring_up(void)
@@ -394,28 +422,28 @@ END_TEST
 START_TEST(queue_setup_checks)
 {
 	negotiate(FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
-	setup_queue(0, QMAX * 2);   /* above QueueNumMax */
+	setup_queue(0, QMAX * 2); /* above QueueNumMax */
 	ck_assert_uint_eq(rd(QREADY), 0);
-	setup_queue(0, 12);         /* not a power of two */
+	setup_queue(0, 12); /* not a power of two */
 	ck_assert_uint_eq(rd(QREADY), 0);
 	setup_queue(0, 0);
 	ck_assert_uint_eq(rd(QREADY), 0);
-	setup_queue(0, 0x10010);    /* 16 in the low bits */
+	setup_queue(0, 0x10010); /* 16 in the low bits */
 	ck_assert_uint_eq(rd(QREADY), 0);
 
 	wr(QNUM, QMAX);
-	wr(QDESC_HI, 1);            /* 4 GiB up: no RAM there */
+	wr(QDESC_HI, 1); /* 4 GiB up: no RAM there */
 	wr(QREADY, 1);
 	ck_assert_uint_eq(rd(QREADY), 0);
 	wr(QDESC_HI, 0);
 	wr(QDEV_LO, (uint32_t)ring_used(0) + 2); /* misaligned */
 	wr(QREADY, 1);
 	ck_assert_uint_eq(rd(QREADY), 0);
-	wr(QDEV_LO, (uint32_t)(RAM - 8));        /* runs off the end of RAM */
+	wr(QDEV_LO, (uint32_t)(RAM - 8)); /* runs off the end of RAM */
 	wr(QREADY, 1);
 	ck_assert_uint_eq(rd(QREADY), 0);
 	wr(QDEV_LO, (uint32_t)ring_used(0));
-	wr(QREADY, 2);                           /* only 0 and 1 mean anything */
+	wr(QREADY, 2); /* only 0 and 1 mean anything */
 	ck_assert_uint_eq(rd(QREADY), 0);
 	wr(QREADY, 1);
 	ck_assert_uint_eq(rd(QREADY), 1);
@@ -571,19 +599,28 @@ static const struct virtio_device_ops bad_ops[] = {
 	{ .name = "nq", .num_queues = 0, .queue_max_size = 8, FAKE_CBS },
 	{ .name = "nq", .num_queues = VIRTIO_MMIO_MAX_QUEUES + 1, .queue_max_size = 8, FAKE_CBS },
 	{ .name = "cfg", .num_queues = 1, .queue_max_size = 8, .config_size = 4, FAKE_CBS },
-	{ .name = "cfg", .num_queues = 1, .queue_max_size = 8, .config_size = 0x101,
-	  .config_read = fake_config_read, FAKE_CBS },
-	{ .name = "reset", .num_queues = 1, .queue_max_size = 8,
-	  .activate = fake_activate, .queue_notify = fake_queue_notify },
+	{ .name = "cfg",
+	  .num_queues = 1,
+	  .queue_max_size = 8,
+	  .config_size = 0x101,
+	  .config_read = fake_config_read,
+	  FAKE_CBS },
+	{ .name = "reset",
+	  .num_queues = 1,
+	  .queue_max_size = 8,
+	  .activate = fake_activate,
+	  .queue_notify = fake_queue_notify },
 };
 
 START_TEST(bad_device_descriptions)
 {
 	struct virtio_mmio x;
-	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &bad_ops[_i], &dev, mmio_count_irq, &irqs), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &bad_ops[_i], &dev, mmio_count_irq, &irqs),
+			 -EINVAL);
 	ck_assert_int_eq(virtio_mmio_init(&x, &gm, &fake_ops, &dev, NULL, NULL), -EINVAL);
 	ck_assert_int_eq(virtio_mmio_init(&x, &gm, NULL, &dev, mmio_count_irq, &irqs), -EINVAL);
-	ck_assert_int_eq(virtio_mmio_init(&x, NULL, &fake_ops, &dev, mmio_count_irq, &irqs), -EINVAL);
+	ck_assert_int_eq(virtio_mmio_init(&x, NULL, &fake_ops, &dev, mmio_count_irq, &irqs),
+			 -EINVAL);
 	virtio_mmio_destroy(&x);
 }
 END_TEST

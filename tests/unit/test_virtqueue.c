@@ -117,7 +117,8 @@ START_TEST(configure_checks_size_alignment_and_ram)
 
 	/* exactly at the end of RAM is fine; so is the largest size */
 	ck_assert_int_eq(vq_configure(&q, 16, 256, RAM - 16 * 16, RAM - 4096 - 6 - 2 * 16,
-				      RAM - 8192 - 6 - 8 * 16 - 2), 0);
+				      RAM - 8192 - 6 - 8 * 16 - 2),
+			 0);
 	ck_assert(q.ready);
 	ck_assert_int_eq(vq_configure(&q, 256, 256, DESC, AVAIL, USED), 0);
 	ck_assert_uint_eq(q.size, 256);

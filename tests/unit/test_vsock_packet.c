@@ -31,16 +31,16 @@ START_TEST(header_reads_the_wire_layout)
 	uint8_t wire[VSOCK_HDR_SIZE + 4];
 	struct vsock_hdr h;
 	memset(wire, 0xee, sizeof(wire));
-	put_le(wire + 0, 3, 8);                    /* src_cid */
-	put_le(wire + 8, VSOCK_CID_HOST, 8);       /* dst_cid */
-	put_le(wire + 16, 0x11223344, 4);          /* src_port */
-	put_le(wire + 20, 5000, 4);                /* dst_port */
-	put_le(wire + 24, 4, 4);                   /* len */
+	put_le(wire + 0, 3, 8);			   /* src_cid */
+	put_le(wire + 8, VSOCK_CID_HOST, 8);	   /* dst_cid */
+	put_le(wire + 16, 0x11223344, 4);	   /* src_port */
+	put_le(wire + 20, 5000, 4);		   /* dst_port */
+	put_le(wire + 24, 4, 4);		   /* len */
 	put_le(wire + 28, VSOCK_TYPE_STREAM, 2);   /* type */
-	put_le(wire + 30, VSOCK_OP_RW, 2);         /* op */
+	put_le(wire + 30, VSOCK_OP_RW, 2);	   /* op */
 	put_le(wire + 32, VSOCK_SHUTDOWN_SEND, 4); /* flags */
-	put_le(wire + 36, 262144, 4);              /* buf_alloc */
-	put_le(wire + 40, 0xa5a5a5a5, 4);          /* fwd_cnt */
+	put_le(wire + 36, 262144, 4);		   /* buf_alloc */
+	put_le(wire + 40, 0xa5a5a5a5, 4);	   /* fwd_cnt */
 	memcpy(&h, wire, sizeof(h));
 	ck_assert_uint_eq(h.src_cid, 3);
 	ck_assert_uint_eq(h.dst_cid, VSOCK_CID_HOST);
@@ -77,14 +77,14 @@ END_TEST
 START_TEST(bad_packets_are_named)
 {
 	struct vsock_hdr h = good(VSOCK_OP_RW, 10);
-	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 43));      /* short */
-	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 44 + 9));  /* payload beyond buffers */
-	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 4, 54));      /* spoofed source CID */
+	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 43));     /* short */
+	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 44 + 9)); /* payload beyond buffers */
+	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 4, 54));     /* spoofed source CID */
 	h.dst_cid = 7;
-	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 54));      /* not to the host */
+	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 54)); /* not to the host */
 	h = good(VSOCK_OP_RW, 10);
 	h.type = 2;
-	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 54));      /* seqpacket */
+	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 54)); /* seqpacket */
 	h = good(0, 0);
 	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 44));
 	h = good(8, 0);
@@ -92,9 +92,9 @@ START_TEST(bad_packets_are_named)
 	h = good(VSOCK_OP_RW, VSOCK_MAX_PKT_PAYLOAD + 1);
 	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, UINT32_MAX)); /* too large */
 	h = good(VSOCK_OP_REQUEST, 4);
-	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 48));      /* payload on control */
+	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 48)); /* payload on control */
 	h = good(VSOCK_OP_RW, UINT32_MAX);
-	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 44));      /* no wrap-around */
+	ck_assert_ptr_nonnull(vsock_hdr_check(&h, 3, 44)); /* no wrap-around */
 }
 END_TEST
 

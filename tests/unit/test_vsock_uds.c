@@ -49,7 +49,8 @@ static int listener(const char *p)
 START_TEST(fresh_path_listens_and_is_removed)
 {
 	struct stat st;
-	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el), 0);
+	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el),
+			 0);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert(S_ISSOCK(st.st_mode));
 	vsock_destroy(v);
@@ -60,7 +61,8 @@ END_TEST
 START_TEST(stale_socket_is_replaced)
 {
 	close(listener(path)); /* bound, then nobody listens: stale */
-	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el), 0);
+	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el),
+			 0);
 	vsock_destroy(v);
 }
 END_TEST
@@ -68,7 +70,8 @@ END_TEST
 START_TEST(live_socket_is_refused)
 {
 	int fd = listener(path);
-	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el), -EADDRINUSE);
+	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el),
+			 -EADDRINUSE);
 	vsock_destroy(v);
 	struct stat st;
 	ck_assert_int_eq(stat(path, &st), 0); /* the other VM's socket is still there */
@@ -81,7 +84,8 @@ START_TEST(regular_file_is_refused_and_kept)
 	int fd = open(path, O_WRONLY | O_CREAT, 0644);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el), -EEXIST);
+	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 3 }, &el),
+			 -EEXIST);
 	vsock_destroy(v);
 	struct stat st;
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -97,7 +101,8 @@ START_TEST(long_path_listens_and_is_removed)
 	sub[n + 100] = '\0';
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 	snprintf(lpath, sizeof(lpath), "%s/vsock.sock", sub);
-	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = lpath, .cid = 3 }, &el), 0);
+	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = lpath, .cid = 3 }, &el),
+			 0);
 	struct stat st;
 	ck_assert_int_eq(stat(lpath, &st), 0);
 	ck_assert(S_ISSOCK(st.st_mode));
@@ -109,9 +114,12 @@ END_TEST
 
 START_TEST(bad_cid_is_refused)
 {
-	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 2 }, &el), -EINVAL);
+	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 2 }, &el),
+			 -EINVAL);
 	vsock_destroy(v);
-	ck_assert_int_eq(vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 1ULL << 32 }, &el), -EINVAL);
+	ck_assert_int_eq(
+		vsock_init(v, &(struct vsock_config){ .uds_path = path, .cid = 1ULL << 32 }, &el),
+		-EINVAL);
 	vsock_destroy(v);
 }
 END_TEST

@@ -117,14 +117,14 @@ int arch_vm_setup(struct kvm *k, struct vm *vm);
  * registers of the kernel's 64-bit entry at entry. Others wait for the
  * guest to start them.
  */
-int arch_vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
-		    const struct kvm_flavour *fl, uint64_t entry);
+int arch_vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus, const struct kvm_flavour *fl,
+		    uint64_t entry);
 
 enum arch_exit {
-	ARCH_EXIT_UNKNOWN,  /* not an exit of this port's: the generic run loop decides */
-	ARCH_EXIT_HANDLED,  /* the vCPU runs on */
-	ARCH_EXIT_STOPPED,  /* the port asked the VM to stop (v->ops->stop) */
-	ARCH_EXIT_FAILED,   /* the guest crashed: what says how */
+	ARCH_EXIT_UNKNOWN, /* not an exit of this port's: the generic run loop decides */
+	ARCH_EXIT_HANDLED, /* the vCPU runs on */
+	ARCH_EXIT_STOPPED, /* the port asked the VM to stop (v->ops->stop) */
+	ARCH_EXIT_FAILED,  /* the guest crashed: what says how */
 };
 
 /* Decode an exit only this port has (x86: port I/O, HLT, triple fault). */
@@ -135,8 +135,8 @@ enum arch_exit arch_vcpu_exit(struct vcpu *v, char *what, size_t whatlen);
  * to max code bytes there, read through the guest's page tables into code
  * (*ncode 0 if they cannot be). Negative if the registers are unreadable.
  */
-int arch_vcpu_code(int vcpu_fd, const struct guest_mem *gm, uint64_t *pc,
-		   uint8_t *code, size_t max, size_t *ncode);
+int arch_vcpu_code(int vcpu_fd, const struct guest_mem *gm, uint64_t *pc, uint8_t *code, size_t max,
+		   size_t *ncode);
 
 /* The mnemonic of the instruction at code, NULL if the port does not know it. */
 const char *arch_insn_name(const uint8_t *code, size_t len);

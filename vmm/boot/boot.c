@@ -13,11 +13,11 @@
 #include "log.h"
 
 int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
-			      const struct kvm_flavour *fl, const char *devices)
+		       const struct kvm_flavour *fl, const char *devices)
 {
 	cmdline_init(c);
-	int r = cmdline_append(c, cfg->console_device == CONSOLE_SERIAL ? BOOT_CONSOLE_SERIAL
-								 : BOOT_CONSOLE_VIRTIO);
+	int r = cmdline_append(c, cfg->console_device == CONSOLE_SERIAL ? BOOT_CONSOLE_SERIAL :
+									  BOOT_CONSOLE_VIRTIO);
 	if (!r)
 		r = cmdline_append(c, BOOT_BASE_CMDLINE);
 	if (!r)
@@ -33,8 +33,8 @@ int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
  * The image in f, or, where f is gzip-compressed, what it inflates to (at most
  * max bytes) in *owned, which the caller frees.
  */
-static int boot_image_bytes(const struct file_map *f, size_t max, const char *what,
-			    uint8_t **owned, const uint8_t **data, size_t *size)
+static int boot_image_bytes(const struct file_map *f, size_t max, const char *what, uint8_t **owned,
+			    const uint8_t **data, size_t *size)
 {
 	*owned = NULL;
 	*data = f->data;
@@ -58,8 +58,8 @@ int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct b
 	memset(out, 0, sizeof(*out));
 	if ((r = file_map_open(&kernel, cfg->kernel, "kernel")) < 0)
 		return r;
-	if ((r = boot_image_bytes(&kernel, gm_low_end(gm), "kernel", &kernel_owned, &data,
-				  &size)) < 0)
+	if ((r = boot_image_bytes(&kernel, gm_low_end(gm), "kernel", &kernel_owned, &data, &size)) <
+	    0)
 		goto out;
 	if ((r = boot_load_kernel(gm, data, size, &out->kernel)) < 0) {
 		log_err("boot", "%s is not a kernel husk-vmm can boot", cfg->kernel);

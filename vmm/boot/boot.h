@@ -27,7 +27,7 @@ int boot_build_cmdline(struct cmdline *c, const struct vmm_config *cfg,
 struct boot_loaded {
 	struct boot_image kernel;
 	uint64_t initrd_gpa;
-	uint64_t initrd_size;   /* 0: none */
+	uint64_t initrd_size; /* 0: none */
 };
 
 /*

@@ -11,13 +11,12 @@
 #include "boot/boot_image.h"
 #include "log.h"
 
-#define BZ_HDR_OFFSET   0x1f1
-#define BZ_MAGIC        0x53726448u /* "HdrS" */
-#define BZ_MIN_VERSION  0x020c      /* 2.12: xloadflags */
-#define BZ_ENTRY64      0x200
+#define BZ_HDR_OFFSET  0x1f1
+#define BZ_MAGIC       0x53726448u /* "HdrS" */
+#define BZ_MIN_VERSION 0x020c	   /* 2.12: xloadflags */
+#define BZ_ENTRY64     0x200
 
-int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
-		 struct boot_image *out)
+int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len, struct boot_image *out)
 {
 	struct setup_header hdr;
 
@@ -31,8 +30,8 @@ int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		return -ENOEXEC;
 	}
 	if (hdr.version < BZ_MIN_VERSION) {
-		log_err("bzimage", "boot protocol %u.%02u is older than 2.12",
-			hdr.version >> 8, hdr.version & 0xff);
+		log_err("bzimage", "boot protocol %u.%02u is older than 2.12", hdr.version >> 8,
+			hdr.version & 0xff);
 		return -ENOEXEC;
 	}
 	if (!(hdr.xloadflags & XLF_KERNEL_64)) {

@@ -14,7 +14,6 @@ struct cmdline {
 void cmdline_init(struct cmdline *c);
 /* Append one or more space-separated words; -E2BIG if the line would overflow. */
 int cmdline_append(struct cmdline *c, const char *words);
-int cmdline_appendf(struct cmdline *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int cmdline_appendf(struct cmdline *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

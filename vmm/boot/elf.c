@@ -9,8 +9,7 @@
 #include "boot/boot_image.h"
 #include "log.h"
 
-int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
-	     struct boot_image *out)
+int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len, struct boot_image *out)
 {
 	Elf64_Ehdr eh;
 
@@ -25,12 +24,12 @@ int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
 		return -ENOEXEC;
 	}
 	if (eh.e_machine != EM_X86_64 || eh.e_type != ET_EXEC) {
-		log_err("elf", "not an x86_64 executable (machine %u, type %u)",
-			eh.e_machine, eh.e_type);
+		log_err("elf", "not an x86_64 executable (machine %u, type %u)", eh.e_machine,
+			eh.e_type);
 		return -ENOEXEC;
 	}
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
-	    eh.e_phoff > len || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff) {
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phoff > len ||
+	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff) {
 		log_err("elf", "program headers lie outside the file");
 		return -ENOEXEC;
 	}

@@ -58,8 +58,9 @@ static int gunzip_run(z_stream *zs, const uint8_t *in, size_t len, size_t max, c
 		int zr = inflate(zs, Z_NO_FLUSH);
 		*used += room - zs->avail_out;
 		if (*used > max) {
-			log_err("gunzip", "%s inflates to more than the %zu KiB guest RAM has room for",
-				what, max >> 10);
+			log_err("gunzip",
+				"%s inflates to more than the %zu KiB guest RAM has room for", what,
+				max >> 10);
 			return -EFBIG;
 		}
 		if (zr == Z_STREAM_END) {

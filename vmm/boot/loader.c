@@ -29,13 +29,15 @@ uint64_t boot_initrd_room(const struct guest_mem *gm, const struct boot_image *k
 	return top > start ? top - start : 0;
 }
 
-int boot_place_initrd(const struct guest_mem *gm, const struct boot_image *k,
-		      uint64_t size, uint64_t *gpa)
+int boot_place_initrd(const struct guest_mem *gm, const struct boot_image *k, uint64_t size,
+		      uint64_t *gpa)
 {
 	uint64_t top = boot_initrd_top(gm, k);
 	if (size > top || ((top - size) & ~0xfffULL) < k->end) {
-		log_err("initrd", "initramfs of %llu KiB does not fit in guest RAM above the "
-			"kernel (%llu MiB of low RAM)", (unsigned long long)(size >> 10),
+		log_err("initrd",
+			"initramfs of %llu KiB does not fit in guest RAM above the "
+			"kernel (%llu MiB of low RAM)",
+			(unsigned long long)(size >> 10),
 			(unsigned long long)(gm_low_end(gm) >> 20));
 		return -ENOMEM;
 	}

@@ -27,8 +27,7 @@ static void console_flush_locked(struct console_out *co)
 	co->len = 0;
 }
 
-void console_out_init(struct console_out *co, int fd, const struct console_hooks *hooks,
-		      void *ctx)
+void console_out_init(struct console_out *co, int fd, const struct console_hooks *hooks, void *ctx)
 {
 	memset(co, 0, sizeof(*co));
 	pthread_mutex_init(&co->lock, NULL);

@@ -28,8 +28,7 @@ struct console_out {
 	char line[CONSOLE_LINE_MAX];
 };
 
-void console_out_init(struct console_out *co, int fd, const struct console_hooks *hooks,
-		      void *ctx);
+void console_out_init(struct console_out *co, int fd, const struct console_hooks *hooks, void *ctx);
 void console_out_put(struct console_out *co, const void *data, size_t n);
 /* Write out a partial line (at VM exit). */
 void console_out_flush(struct console_out *co);

@@ -17,9 +17,9 @@
 #include "virtio/mmio.h"
 
 #define DEVMGR_MAX_DEVICES 16
-#define DEVMGR_WINDOW      0x1000ULL
+#define DEVMGR_WINDOW	   0x1000ULL
 #define DEVMGR_FIRST_IRQ   ARCH_DEVICE_IRQ_FIRST
-#define DEVMGR_LAST_IRQ    ARCH_DEVICE_IRQ_LAST
+#define DEVMGR_LAST_IRQ	   ARCH_DEVICE_IRQ_LAST
 
 struct devmgr_slot;
 

@@ -18,9 +18,9 @@
 
 #include "log.h"
 
-#define FSB_DEFAULT "/usr/lib/qemu/virtiofsd"
+#define FSB_DEFAULT   "/usr/lib/qemu/virtiofsd"
 #define FSB_LISTEN_FD 3
-#define FSB_STOP_MS 2000
+#define FSB_STOP_MS   2000
 
 static void __attribute__((noreturn)) fsb_child(int lfd, const char *bin, const char *dir)
 {

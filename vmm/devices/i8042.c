@@ -3,7 +3,7 @@
 #include <string.h>
 
 #define I8042_CMD_OFFSET 4
-#define I8042_CMD_RESET  0xfe
+#define I8042_CMD_RESET	 0xfe
 
 static void i8042_read(void *dev, uint16_t off, uint8_t *data, unsigned size)
 {

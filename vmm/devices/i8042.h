@@ -7,8 +7,8 @@
 
 #include "devices/iobus.h"
 
-#define I8042_BASE 0x60
-#define I8042_PORTS 5     /* 0x60 data .. 0x64 command/status */
+#define I8042_BASE  0x60
+#define I8042_PORTS 5 /* 0x60 data .. 0x64 command/status */
 
 struct i8042 {
 	void (*reset)(void *ctx);

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-int iobus_register(struct iobus *b, uint16_t base, uint16_t len,
-		   const struct io_device_ops *ops, void *dev)
+int iobus_register(struct iobus *b, uint16_t base, uint16_t len, const struct io_device_ops *ops,
+		   void *dev)
 {
 	if (b->n >= IOBUS_MAX || len == 0 || (uint32_t)base + len > 0x10000)
 		return -EINVAL;
@@ -19,8 +19,7 @@ int iobus_register(struct iobus *b, uint16_t base, uint16_t len,
 	return 0;
 }
 
-void iobus_access(const struct iobus *b, uint16_t port, bool is_write, uint8_t *data,
-		  unsigned size)
+void iobus_access(const struct iobus *b, uint16_t port, bool is_write, uint8_t *data, unsigned size)
 {
 	for (unsigned i = 0; i < b->n; i++) {
 		if (port < b->r[i].base || port - b->r[i].base >= b->r[i].len)

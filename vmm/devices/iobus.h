@@ -22,8 +22,8 @@ struct iobus {
 	} r[IOBUS_MAX];
 };
 
-int iobus_register(struct iobus *b, uint16_t base, uint16_t len,
-		   const struct io_device_ops *ops, void *dev);
+int iobus_register(struct iobus *b, uint16_t base, uint16_t len, const struct io_device_ops *ops,
+		   void *dev);
 void iobus_access(const struct iobus *b, uint16_t port, bool is_write, uint8_t *data,
 		  unsigned size);
 

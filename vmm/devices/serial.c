@@ -2,20 +2,28 @@
 
 #include <string.h>
 
-enum { UART_RX_TX = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3, UART_MCR = 4,
-       UART_LSR = 5, UART_MSR = 6, UART_SCR = 7 };
+enum {
+	UART_RX_TX = 0,
+	UART_IER = 1,
+	UART_IIR_FCR = 2,
+	UART_LCR = 3,
+	UART_MCR = 4,
+	UART_LSR = 5,
+	UART_MSR = 6,
+	UART_SCR = 7
+};
 
-#define UART_LCR_DLAB    0x80
-#define UART_IER_RDI     0x01
-#define UART_IER_THRI    0x02
-#define UART_IIR_NO_INT  0x01
-#define UART_IIR_THRI    0x02
-#define UART_IIR_FIFO    0xc0
-#define UART_FCR_ENABLE  0x01
-#define UART_LSR_THRE    0x20
-#define UART_LSR_TEMT    0x40
-#define UART_MCR_LOOP    0x10
-#define UART_MSR_IDLE    0xb0  /* DCD, DSR, CTS */
+#define UART_LCR_DLAB	0x80
+#define UART_IER_RDI	0x01
+#define UART_IER_THRI	0x02
+#define UART_IIR_NO_INT 0x01
+#define UART_IIR_THRI	0x02
+#define UART_IIR_FIFO	0xc0
+#define UART_FCR_ENABLE 0x01
+#define UART_LSR_THRE	0x20
+#define UART_LSR_TEMT	0x40
+#define UART_MCR_LOOP	0x10
+#define UART_MSR_IDLE	0xb0 /* DCD, DSR, CTS */
 
 static uint8_t serial_iir(const struct serial *s)
 {
@@ -52,9 +60,7 @@ static void serial_read(void *dev, uint16_t off, uint8_t *data, unsigned size)
 	case UART_RX_TX:
 		v = (s->lcr & UART_LCR_DLAB) ? s->dll : 0; /* no input yet */
 		break;
-	case UART_IER:
-		v = (s->lcr & UART_LCR_DLAB) ? s->dlm : s->ier;
-		break;
+	case UART_IER: v = (s->lcr & UART_LCR_DLAB) ? s->dlm : s->ier; break;
 	case UART_IIR_FCR:
 		v = serial_iir(s);
 		if ((v & 0x0f) == UART_IIR_THRI)

@@ -15,9 +15,9 @@
 #include "devices/iobus.h"
 
 #define SERIAL_COM1_BASE 0x3f8
-#define SERIAL_COM1_IRQ  4
-#define SERIAL_PORTS     8
-#define SERIAL_LINE_MAX  CONSOLE_LINE_MAX
+#define SERIAL_COM1_IRQ	 4
+#define SERIAL_PORTS	 8
+#define SERIAL_LINE_MAX	 CONSOLE_LINE_MAX
 
 struct serial_hooks {
 	void (*irq)(void *ctx, int level);

@@ -26,8 +26,8 @@ enum {
 	VU_SET_VRING_ENABLE = 18,
 };
 
-#define VU_VERSION 0x1
-#define VU_REPLY 0x4
+#define VU_VERSION     0x1
+#define VU_REPLY       0x4
 #define VU_MAX_REGIONS 8
 
 struct vu_hdr {
@@ -53,8 +53,8 @@ struct vu_mem {
 } __attribute__((packed));
 
 /* One message, with fds (SCM_RIGHTS) if nfds > 0. */
-static int vu_send(struct vu_conn *c, uint32_t req, const void *body, uint32_t size,
-		   const int *fds, unsigned nfds)
+static int vu_send(struct vu_conn *c, uint32_t req, const void *body, uint32_t size, const int *fds,
+		   unsigned nfds)
 {
 	struct vu_hdr h = { req, VU_VERSION, size };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)body, size } };
@@ -175,8 +175,9 @@ int vu_setup_ring(struct vu_conn *c, unsigned index, unsigned size, uint64_t des
 		  uint64_t avail_hva, uint64_t used_hva, int kick_fd, int call_fd)
 {
 	struct vu_state num = { index, size }, base = { index, 0 }, on = { index, 1 };
-	struct vu_addr addr = { .index = index, .desc = desc_hva, .used = used_hva,
-				.avail = avail_hva };
+	struct vu_addr addr = {
+		.index = index, .desc = desc_hva, .used = used_hva, .avail = avail_hva
+	};
 	int r;
 
 	if ((r = vu_send(c, VU_SET_VRING_NUM, &num, sizeof(num), NULL, 0)) < 0 ||

@@ -19,16 +19,16 @@
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
 
-#define VIRTIO_ID_BLOCK 2
-#define VIRTIO_BLK_F_RO    5
+#define VIRTIO_ID_BLOCK	   2
+#define VIRTIO_BLK_F_RO	   5
 #define VIRTIO_BLK_F_FLUSH 9
 
-#define VIRTIO_BLK_T_IN     0
+#define VIRTIO_BLK_T_IN	    0
 #define VIRTIO_BLK_T_OUT    1
 #define VIRTIO_BLK_T_FLUSH  4
 #define VIRTIO_BLK_T_GET_ID 8
 
-#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_OK	    0
 #define VIRTIO_BLK_S_IOERR  1
 #define VIRTIO_BLK_S_UNSUPP 2
 
@@ -91,8 +91,8 @@ static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len
 }
 
 /* Data transfer between the image and the chain's data buffers. */
-static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write,
-		      uint64_t offset, size_t len, uint32_t *written)
+static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write, uint64_t offset,
+		      size_t len, uint32_t *written)
 {
 	struct chain_piece p[VQ_SIZE_MAX];
 	struct iovec iov[VQ_SIZE_MAX];
@@ -101,15 +101,18 @@ static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write
 		return VIRTIO_BLK_S_IOERR;
 	if (write && b->read_only)
 		return VIRTIO_BLK_S_IOERR;
-	unsigned n = write ? chain_readable_pieces(c, sizeof(struct blk_req_hdr), len, p, VQ_SIZE_MAX)
-			   : chain_writable_pieces(c, 0, len, p, VQ_SIZE_MAX);
+	unsigned n =
+		write ? chain_readable_pieces(c, sizeof(struct blk_req_hdr), len, p, VQ_SIZE_MAX) :
+			chain_writable_pieces(c, 0, len, p, VQ_SIZE_MAX);
 	for (unsigned i = 0; i < n; i++)
 		iov[i] = (struct iovec){ .iov_base = p[i].base, .iov_len = p[i].len };
 	size_t done = 0;
 	unsigned first = 0;
 	while (done < len && first < n) {
-		ssize_t r = write ? pwritev(b->fd, iov + first, (int)(n - first), (off_t)(offset + done))
-				  : preadv(b->fd, iov + first, (int)(n - first), (off_t)(offset + done));
+		ssize_t r = write ? pwritev(b->fd, iov + first, (int)(n - first),
+					    (off_t)(offset + done)) :
+				    preadv(b->fd, iov + first, (int)(n - first),
+					   (off_t)(offset + done));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -136,7 +139,7 @@ static uint8_t blk_handle(struct virtio_blk *b, const struct vq_chain *c, uint32
 	*written = 0;
 	if (chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
 		return VIRTIO_BLK_S_IOERR;
-	uint64_t data_in = c->writable - 1;  /* writable bytes before the status byte */
+	uint64_t data_in = c->writable - 1; /* writable bytes before the status byte */
 	switch (h.type) {
 	case VIRTIO_BLK_T_IN:
 		if (h.sector > UINT64_MAX / SECTOR)
@@ -155,8 +158,7 @@ static uint8_t blk_handle(struct virtio_blk *b, const struct vq_chain *c, uint32
 		*written = (uint32_t)chain_write(c, 0, b->id, n);
 		return VIRTIO_BLK_S_OK;
 	}
-	default:
-		return VIRTIO_BLK_S_UNSUPP;
+	default: return VIRTIO_BLK_S_UNSUPP;
 	}
 }
 

@@ -11,8 +11,8 @@
 struct virtio_blk {
 	int fd;
 	bool read_only;
-	uint64_t size;         /* bytes; a multiple of 512 is used */
-	char id[20];           /* VIRTIO_BLK_T_GET_ID answer */
+	uint64_t size; /* bytes; a multiple of 512 is used */
+	char id[20];   /* VIRTIO_BLK_T_GET_ID answer */
 	struct virtio_queues q;
 	bool active;
 };

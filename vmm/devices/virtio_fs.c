@@ -11,8 +11,8 @@
 #include "guest_mem.h"
 #include "log.h"
 
-#define VIRTIO_ID_FS 26
-#define VIRTIO_FS_QUEUE_SIZE 256
+#define VIRTIO_ID_FS	      26
+#define VIRTIO_FS_QUEUE_SIZE  256
 #define VIRTIO_FS_CONFIG_SIZE (VIRTIO_FS_TAG_MAX + 4)
 
 int virtio_fs_init(struct virtio_fs *fs, int fd, const char *tag, const struct guest_mem *gm,
@@ -91,7 +91,8 @@ static int fs_activate(void *dev, uint64_t features, const struct virtio_queues 
 	if (fs->broken)
 		return -EIO;
 	fs->q = *q;
-	if ((r = vu_set_features(&fs->vu, features)) < 0 || (r = vu_set_mem_table(&fs->vu, fs->gm)) < 0)
+	if ((r = vu_set_features(&fs->vu, features)) < 0 ||
+	    (r = vu_set_mem_table(&fs->vu, fs->gm)) < 0)
 		goto fail;
 	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++) {
 		const struct virtqueue *vq = &q->vq[i];
@@ -101,7 +102,8 @@ static int fs_activate(void *dev, uint64_t features, const struct virtio_queues 
 		r = vu_setup_ring(&fs->vu, i, vq->size, (uint64_t)(uintptr_t)vq->desc,
 				  (uint64_t)(uintptr_t)vq->avail, (uint64_t)(uintptr_t)vq->used,
 				  fs->vq[i].kick, fs->vq[i].call);
-		if (r < 0 || (r = el_add(fs->el, fs->vq[i].call, EPOLLIN, fs_on_call, &fs->vq[i])) < 0)
+		if (r < 0 ||
+		    (r = el_add(fs->el, fs->vq[i].call, EPOLLIN, fs_on_call, &fs->vq[i])) < 0)
 			goto fail;
 	}
 	fs->active = true;

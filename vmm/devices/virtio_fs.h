@@ -16,7 +16,7 @@
 #include "virtio/mmio.h"
 
 #define VIRTIO_FS_TAG_MAX CONFIG_FS_TAG_MAX
-#define VIRTIO_FS_QUEUES 2 /* hiprio and one request queue */
+#define VIRTIO_FS_QUEUES  2 /* hiprio and one request queue */
 
 struct virtio_fs;
 

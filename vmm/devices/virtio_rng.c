@@ -6,7 +6,7 @@
 #include "virtio/process.h"
 
 #define VIRTIO_ID_RNG 4
-#define RNG_CHUNK 4096
+#define RNG_CHUNK     4096
 
 static int rng_activate(void *dev, uint64_t features, const struct virtio_queues *q)
 {

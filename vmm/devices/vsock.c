@@ -147,11 +147,12 @@ static bool vsock_next_control(struct vsock *v, struct vsock_hdr *h)
 			return true;
 		}
 		if (op == VSOCK_OP_SHUTDOWN)
-			h->flags = VSOCK_SHUTDOWN_SEND | (c->guest_shut_send ? VSOCK_SHUTDOWN_RCV : 0);
-		c->pending &= op == VSOCK_OP_REQUEST ? ~VSOCK_PEND_REQUEST
-			    : op == VSOCK_OP_RESPONSE ? ~VSOCK_PEND_RESPONSE
-			    : op == VSOCK_OP_CREDIT_UPDATE ? ~VSOCK_PEND_CREDIT
-			    : ~VSOCK_PEND_SHUTDOWN;
+			h->flags = VSOCK_SHUTDOWN_SEND |
+				   (c->guest_shut_send ? VSOCK_SHUTDOWN_RCV : 0);
+		c->pending &= op == VSOCK_OP_REQUEST	   ? ~VSOCK_PEND_REQUEST :
+			      op == VSOCK_OP_RESPONSE	   ? ~VSOCK_PEND_RESPONSE :
+			      op == VSOCK_OP_CREDIT_UPDATE ? ~VSOCK_PEND_CREDIT :
+							     ~VSOCK_PEND_SHUTDOWN;
 		return true;
 	}
 	return false;
@@ -305,9 +306,7 @@ static void vsock_tx_packet(struct vsock *v, const struct vq_chain *chain)
 		if (send(c->fd, ok, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
 			c->pending |= VSOCK_PEND_RST;
 		break;
-	case VSOCK_OP_RST:
-		vsock_conn_close(v, c);
-		break;
+	case VSOCK_OP_RST: vsock_conn_close(v, c); break;
 	case VSOCK_OP_RW:
 		if (c->state != VSOCK_ESTABLISHED || c->guest_shut_send ||
 		    !vsock_conn_to_host(v, c, chain, h.len)) {
@@ -316,9 +315,7 @@ static void vsock_tx_packet(struct vsock *v, const struct vq_chain *chain)
 			c->pending |= VSOCK_PEND_RST;
 		}
 		break;
-	case VSOCK_OP_CREDIT_REQUEST:
-		c->pending |= VSOCK_PEND_CREDIT;
-		break;
+	case VSOCK_OP_CREDIT_REQUEST: c->pending |= VSOCK_PEND_CREDIT; break;
 	case VSOCK_OP_SHUTDOWN:
 		if (h.flags & VSOCK_SHUTDOWN_SEND)
 			c->guest_shut_send = true;
@@ -326,8 +323,7 @@ static void vsock_tx_packet(struct vsock *v, const struct vq_chain *chain)
 			c->guest_shut_rcv = true;
 		vsock_conn_flush(v, c); /* ends with RST once the guest is done both ways */
 		break;
-	default: /* CREDIT_UPDATE: the credit fields were all it carried */
-		break;
+	default: /* CREDIT_UPDATE: the credit fields were all it carried */ break;
 	}
 }
 

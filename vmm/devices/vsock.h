@@ -27,49 +27,49 @@
 #include "event_loop.h"
 #include "virtio/mmio.h"
 
-#define VSOCK_BUF_ALLOC   (256 * 1024)  /* per connection, each way */
-#define VSOCK_MAX_CONNS   1024
-#define VSOCK_RST_QUEUE   64
-#define VSOCK_LINE_MAX    32
+#define VSOCK_BUF_ALLOC	      (256 * 1024) /* per connection, each way */
+#define VSOCK_MAX_CONNS	      1024
+#define VSOCK_RST_QUEUE	      64
+#define VSOCK_LINE_MAX	      32
 #define VSOCK_FIRST_HOST_PORT (1u << 30)
 
 enum vsock_conn_state {
 	VSOCK_FREE = 0,
-	VSOCK_HOST_HANDSHAKE,  /* host client connected, waiting for "CONNECT <port>\n" */
-	VSOCK_HOST_REQUESTED,  /* REQUEST sent to the guest, waiting for RESPONSE */
+	VSOCK_HOST_HANDSHAKE, /* host client connected, waiting for "CONNECT <port>\n" */
+	VSOCK_HOST_REQUESTED, /* REQUEST sent to the guest, waiting for RESPONSE */
 	VSOCK_ESTABLISHED,
 };
 
 /* Control packets waiting for an rx buffer. */
-#define VSOCK_PEND_REQUEST   (1u << 0)
-#define VSOCK_PEND_RESPONSE  (1u << 1)
-#define VSOCK_PEND_CREDIT    (1u << 2)
-#define VSOCK_PEND_SHUTDOWN  (1u << 3)
-#define VSOCK_PEND_RST       (1u << 4)
+#define VSOCK_PEND_REQUEST  (1u << 0)
+#define VSOCK_PEND_RESPONSE (1u << 1)
+#define VSOCK_PEND_CREDIT   (1u << 2)
+#define VSOCK_PEND_SHUTDOWN (1u << 3)
+#define VSOCK_PEND_RST	    (1u << 4)
 
 struct vsock;
 
 struct vsock_conn {
 	struct vsock *owner;
 	enum vsock_conn_state state;
-	int fd;                    /* host Unix socket */
-	uint32_t local_port;       /* the host's port in packets */
-	uint32_t peer_port;        /* the guest's port */
-	unsigned pending;          /* VSOCK_PEND_* */
-	bool readable;             /* the host socket may have data (edge-triggered) */
-	bool host_eof;             /* the host side will send no more */
-	bool guest_shut_send;      /* the guest will send no more */
-	bool guest_shut_rcv;       /* the guest will receive no more */
+	int fd;		      /* host Unix socket */
+	uint32_t local_port;  /* the host's port in packets */
+	uint32_t peer_port;   /* the guest's port */
+	unsigned pending;     /* VSOCK_PEND_* */
+	bool readable;	      /* the host socket may have data (edge-triggered) */
+	bool host_eof;	      /* the host side will send no more */
+	bool guest_shut_send; /* the guest will send no more */
+	bool guest_shut_rcv;  /* the guest will receive no more */
 	bool host_shut_wr_done;
 	/* guest -> host: what the host socket has not taken yet */
 	uint8_t *buf;
 	uint32_t buf_len;
-	uint32_t fwd_cnt;          /* bytes written to the host socket */
-	uint32_t fwd_cnt_sent;     /* fwd_cnt as last told to the guest */
+	uint32_t fwd_cnt;      /* bytes written to the host socket */
+	uint32_t fwd_cnt_sent; /* fwd_cnt as last told to the guest */
 	/* host -> guest: the guest's credit */
 	uint32_t peer_buf_alloc;
 	uint32_t peer_fwd_cnt;
-	uint32_t tx_cnt;           /* bytes sent to the guest */
+	uint32_t tx_cnt; /* bytes sent to the guest */
 	char line[VSOCK_LINE_MAX];
 	uint32_t line_len;
 };
@@ -87,7 +87,7 @@ struct vsock {
 	struct virtio_queues q;
 	bool active;
 	uint32_t next_host_port;
-	unsigned rx_next;          /* where the next data scan starts */
+	unsigned rx_next; /* where the next data scan starts */
 	struct vsock_conn conns[VSOCK_MAX_CONNS];
 	struct vsock_rst rst[VSOCK_RST_QUEUE];
 	unsigned nrst;

@@ -181,7 +181,7 @@ static void vsock_host_handshake(struct vsock *v, struct vsock_conn *c)
 	if (!nl) {
 		if (n == (ssize_t)sizeof(peek))
 			goto bad; /* no newline within the longest valid line */
-		return;         /* wait for the rest of the line */
+		return;		  /* wait for the rest of the line */
 	}
 	size_t len = (size_t)(nl - peek) + 1;
 	if (recv(c->fd, c->line, len, MSG_DONTWAIT) != (ssize_t)len)

@@ -9,7 +9,8 @@
 void exit_report_format(char *out, size_t outlen, unsigned vcpu_id, const char *what,
 			unsigned long long rip, const uint8_t *code, size_t ncode)
 {
-	size_t n = (size_t)snprintf(out, outlen, "vcpu%u: %s at " ARCH_PC_NAME " 0x%llx", vcpu_id, what, rip);
+	size_t n = (size_t)snprintf(out, outlen, "vcpu%u: %s at " ARCH_PC_NAME " 0x%llx", vcpu_id,
+				    what, rip);
 	if (n >= outlen)
 		return;
 	if (!ncode) {

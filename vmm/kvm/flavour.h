@@ -12,8 +12,8 @@
 
 struct kvm_flavour {
 	const char *name;
-	const char *cmdline;            /* appended to the kernel command line */
-	struct arch_flavour arch;       /* x86: the CPUID masks */
+	const char *cmdline;	  /* appended to the kernel command line */
+	struct arch_flavour arch; /* x86: the CPUID masks */
 };
 
 /*

@@ -12,7 +12,10 @@
 #include "arch/arch.h"
 #include "log.h"
 
-static const struct { int cap; const char *name; } kvm_required[] = {
+static const struct {
+	int cap;
+	const char *name;
+} kvm_required[] = {
 	{ KVM_CAP_IRQCHIP, "IRQCHIP" },
 	{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
 	{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
@@ -27,8 +30,10 @@ int kvm_open(struct kvm *k, const char *path)
 	if (k->fd < 0) {
 		int e = -errno;
 		if (errno == ENOENT)
-			log_err("kvm", "%s does not exist: this host has no KVM (load kvm_intel, "
-				"kvm_amd or kvm_pvm, or enable nested virtualization)", path);
+			log_err("kvm",
+				"%s does not exist: this host has no KVM (load kvm_intel, "
+				"kvm_amd or kvm_pvm, or enable nested virtualization)",
+				path);
 		else
 			log_err("kvm", "cannot open %s: %s", path, strerror(errno));
 		return e;

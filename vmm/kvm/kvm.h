@@ -11,7 +11,7 @@ struct kvm {
 	int fd;
 	int vcpu_mmap_size;
 	unsigned max_vcpus;
-	struct arch_kvm arch;      /* what the arch port knows of the host */
+	struct arch_kvm arch; /* what the arch port knows of the host */
 };
 
 struct vm_setup;
@@ -19,7 +19,7 @@ struct vm_setup;
 struct vm {
 	int fd;
 	struct guest_mem mem;
-	struct vm_setup *setup;  /* vm_create()'s steps still running, until vm_ready() */
+	struct vm_setup *setup; /* vm_create()'s steps still running, until vm_ready() */
 };
 
 /* Open the KVM device and check every capability husk-vmm relies on. */

@@ -37,8 +37,7 @@ int vcpu_create(struct kvm *k, struct vm *vm, unsigned id, struct vcpu *v)
 		return e;
 	}
 	v->run_size = (size_t)k->vcpu_mmap_size;
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->fd, 0);
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		int e = -errno;
 		log_err("vcpu", "vcpu%u: mmap kvm_run: %s", id, strerror(errno));
@@ -60,8 +59,8 @@ void vcpu_destroy(struct vcpu *v)
 	v->fd = -1;
 }
 
-int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
-	       const struct kvm_flavour *fl, uint64_t entry)
+int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus, const struct kvm_flavour *fl,
+	       uint64_t entry)
 {
 	return arch_vcpu_setup(k, v, nvcpus, fl, entry);
 }
@@ -80,15 +79,10 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	char what[128];
 
 	switch (arch_vcpu_exit(v, what, sizeof(what))) {
-	case ARCH_EXIT_HANDLED:
-		return true;
-	case ARCH_EXIT_STOPPED:
-		return false;
-	case ARCH_EXIT_FAILED:
-		vcpu_fail(v, what);
-		return false;
-	case ARCH_EXIT_UNKNOWN:
-		break;
+	case ARCH_EXIT_HANDLED: return true;
+	case ARCH_EXIT_STOPPED: return false;
+	case ARCH_EXIT_FAILED: vcpu_fail(v, what); return false;
+	case ARCH_EXIT_UNKNOWN: break;
 	}
 	switch (run->exit_reason) {
 	case KVM_EXIT_MMIO:
@@ -111,7 +105,8 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		snprintf(what, sizeof(what), "KVM internal error, suberror %u%s",
 			 run->internal.suberror,
 			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-				 " (emulation failure)" : "");
+				 " (emulation failure)" :
+				 "");
 		vcpu_fail(v, what);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:

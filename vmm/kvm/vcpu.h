@@ -31,8 +31,8 @@ struct vcpu {
 	bool started;
 	const struct vcpu_exit_ops *ops;
 	void *ctx;
-	volatile int *stopping;     /* shared: set once the VM is ending */
-	struct vcpu_gate *gate;     /* shared: closed while the VM is paused (may be NULL) */
+	volatile int *stopping; /* shared: set once the VM is ending */
+	struct vcpu_gate *gate; /* shared: closed while the VM is paused (may be NULL) */
 };
 
 int vcpu_create(struct kvm *k, struct vm *vm, unsigned id, struct vcpu *v);
@@ -42,8 +42,8 @@ void vcpu_destroy(struct vcpu *v);
  * The state every vCPU starts in, and the boot vCPU's (id 0) registers for
  * the kernel's entry: all of it the arch's (arch_vcpu_setup).
  */
-int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
-	       const struct kvm_flavour *fl, uint64_t entry);
+int vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus, const struct kvm_flavour *fl,
+	       uint64_t entry);
 
 /* An ioctl on the vCPU fd; a failure is logged with what. */
 int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg, const char *what);

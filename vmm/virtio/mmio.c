@@ -15,17 +15,17 @@ enum {
 	REG_VENDOR_ID = 0x00c,
 	REG_DEVICE_FEATURES = 0x010,
 	REG_DEVICE_FEATURES_SEL = 0x014,
-	REG_DRIVER_FEATURES = 0x020,     /* W */
+	REG_DRIVER_FEATURES = 0x020,	 /* W */
 	REG_DRIVER_FEATURES_SEL = 0x024, /* W */
-	REG_QUEUE_SEL = 0x030,           /* W */
+	REG_QUEUE_SEL = 0x030,		 /* W */
 	REG_QUEUE_NUM_MAX = 0x034,
-	REG_QUEUE_NUM = 0x038,           /* W */
+	REG_QUEUE_NUM = 0x038, /* W */
 	REG_QUEUE_READY = 0x044,
 	REG_QUEUE_NOTIFY = VIRTIO_MMIO_QUEUE_NOTIFY, /* W */
 	REG_INTERRUPT_STATUS = 0x060,
-	REG_INTERRUPT_ACK = 0x064,       /* W */
+	REG_INTERRUPT_ACK = 0x064, /* W */
 	REG_STATUS = 0x070,
-	REG_QUEUE_DESC_LOW = 0x080,      /* W, and the five below */
+	REG_QUEUE_DESC_LOW = 0x080, /* W, and the five below */
 	REG_QUEUE_DESC_HIGH = 0x084,
 	REG_QUEUE_DRIVER_LOW = 0x090,
 	REG_QUEUE_DRIVER_HIGH = 0x094,
@@ -71,20 +71,20 @@ static void vmmio_cb_queue_broken(void *transport, unsigned queue)
 {
 	struct virtio_mmio *t = transport;
 	if (!__atomic_load_n(&t->needs_reset, __ATOMIC_ACQUIRE))
-		log_err("virtio-mmio", "%s: queue %u broken, device needs reset",
-			t->ops->name, queue);
+		log_err("virtio-mmio", "%s: queue %u broken, device needs reset", t->ops->name,
+			queue);
 	vmmio_needs_reset(t);
 }
 
 int virtio_mmio_init(struct virtio_mmio *t, const struct guest_mem *gm,
-		     const struct virtio_device_ops *ops, void *dev,
-		     void (*raise_irq)(void *ctx), void *irq_ctx)
+		     const struct virtio_device_ops *ops, void *dev, void (*raise_irq)(void *ctx),
+		     void *irq_ctx)
 {
 	memset(t, 0, sizeof(*t));
 	uint16_t qmax = ops ? ops->queue_max_size : 0;
 	if (!gm || !ops || !ops->name || !ops->activate || !ops->queue_notify || !ops->reset ||
-	    !raise_irq || !ops->num_queues || ops->num_queues > VIRTIO_MMIO_MAX_QUEUES ||
-	    !qmax || (qmax & (qmax - 1)) || qmax > VQ_SIZE_MAX ||
+	    !raise_irq || !ops->num_queues || ops->num_queues > VIRTIO_MMIO_MAX_QUEUES || !qmax ||
+	    (qmax & (qmax - 1)) || qmax > VQ_SIZE_MAX ||
 	    ops->config_size > VIRTIO_MMIO_WINDOW - VIRTIO_MMIO_CONFIG ||
 	    (ops->config_size && !ops->config_read)) {
 		log_err("virtio-mmio", "%s: bad device description",
@@ -160,13 +160,12 @@ static uint32_t vmmio_read_locked(struct virtio_mmio *t, uint64_t off)
 	case REG_DEVICE_FEATURES_SEL: return t->device_features_sel;
 	case REG_QUEUE_NUM_MAX: return qok ? t->ops->queue_max_size : 0;
 	case REG_QUEUE_READY: return qok ? t->vq[t->queue_sel].ready : 0;
-	case REG_INTERRUPT_STATUS:
-		return __atomic_load_n(&t->interrupt_status, __ATOMIC_SEQ_CST);
+	case REG_INTERRUPT_STATUS: return __atomic_load_n(&t->interrupt_status, __ATOMIC_SEQ_CST);
 	case REG_STATUS:
-		return t->status | (__atomic_load_n(&t->needs_reset, __ATOMIC_ACQUIRE)
-				    ? VIRTIO_STATUS_DEVICE_NEEDS_RESET : 0);
-	case REG_CONFIG_GENERATION:
-		return __atomic_load_n(&t->config_generation, __ATOMIC_ACQUIRE);
+		return t->status | (__atomic_load_n(&t->needs_reset, __ATOMIC_ACQUIRE) ?
+					    VIRTIO_STATUS_DEVICE_NEEDS_RESET :
+					    0);
+	case REG_CONFIG_GENERATION: return __atomic_load_n(&t->config_generation, __ATOMIC_ACQUIRE);
 	default: return 0;
 	}
 }
@@ -185,13 +184,12 @@ static void vmmio_queue_ready(struct virtio_mmio *t, uint32_t v)
 	if (v != 1 || vq->ready)
 		return;
 	if (q->num > t->ops->queue_max_size) {
-		log_err("virtio-mmio", "%s: queue %u: size %u above %u", t->ops->name,
-			t->queue_sel, q->num, t->ops->queue_max_size);
+		log_err("virtio-mmio", "%s: queue %u: size %u above %u", t->ops->name, t->queue_sel,
+			q->num, t->ops->queue_max_size);
 		return;
 	}
 	/* vq_configure logs why it refuses; the queue just stays not ready. */
-	vq_configure(vq, (uint16_t)q->num, t->ops->queue_max_size, q->desc, q->driver,
-		     q->device);
+	vq_configure(vq, (uint16_t)q->num, t->ops->queue_max_size, q->desc, q->driver, q->device);
 }
 
 /* Status (guest-written): bits accumulate; 0 resets. Under lock. */
@@ -212,8 +210,7 @@ static void vmmio_status(struct virtio_mmio *t, uint32_t v)
 			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK; /* the driver reads it back */
 		}
 	}
-	if ((added & VIRTIO_STATUS_DRIVER_OK) &&
-	    !((t->status | v) & VIRTIO_STATUS_FEATURES_OK))
+	if ((added & VIRTIO_STATUS_DRIVER_OK) && !((t->status | v) & VIRTIO_STATUS_FEATURES_OK))
 		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
 	t->status |= v;
 
@@ -246,8 +243,7 @@ static void vmmio_write_locked(struct virtio_mmio *t, uint64_t off, uint32_t v)
 	struct virtio_mmio_queue *q = vmmio_selq(t);
 	if (q && (t->vq[t->queue_sel].ready || (t->status & VIRTIO_STATUS_DRIVER_OK)))
 		q = NULL;
-	bool features_open = !(t->status & (VIRTIO_STATUS_FEATURES_OK |
-					    VIRTIO_STATUS_DRIVER_OK));
+	bool features_open = !(t->status & (VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK));
 
 	switch (off) {
 	case REG_DEVICE_FEATURES_SEL: t->device_features_sel = v; break;
@@ -260,13 +256,34 @@ static void vmmio_write_locked(struct virtio_mmio *t, uint64_t off, uint32_t v)
 		break;
 	case REG_DRIVER_FEATURES_SEL: t->driver_features_sel = v; break;
 	case REG_QUEUE_SEL: t->queue_sel = v; break;
-	case REG_QUEUE_NUM: if (q) q->num = v; break;
-	case REG_QUEUE_DESC_LOW: if (q) vmmio_set_low(&q->desc, v); break;
-	case REG_QUEUE_DESC_HIGH: if (q) vmmio_set_high(&q->desc, v); break;
-	case REG_QUEUE_DRIVER_LOW: if (q) vmmio_set_low(&q->driver, v); break;
-	case REG_QUEUE_DRIVER_HIGH: if (q) vmmio_set_high(&q->driver, v); break;
-	case REG_QUEUE_DEVICE_LOW: if (q) vmmio_set_low(&q->device, v); break;
-	case REG_QUEUE_DEVICE_HIGH: if (q) vmmio_set_high(&q->device, v); break;
+	case REG_QUEUE_NUM:
+		if (q)
+			q->num = v;
+		break;
+	case REG_QUEUE_DESC_LOW:
+		if (q)
+			vmmio_set_low(&q->desc, v);
+		break;
+	case REG_QUEUE_DESC_HIGH:
+		if (q)
+			vmmio_set_high(&q->desc, v);
+		break;
+	case REG_QUEUE_DRIVER_LOW:
+		if (q)
+			vmmio_set_low(&q->driver, v);
+		break;
+	case REG_QUEUE_DRIVER_HIGH:
+		if (q)
+			vmmio_set_high(&q->driver, v);
+		break;
+	case REG_QUEUE_DEVICE_LOW:
+		if (q)
+			vmmio_set_low(&q->device, v);
+		break;
+	case REG_QUEUE_DEVICE_HIGH:
+		if (q)
+			vmmio_set_high(&q->device, v);
+		break;
 	case REG_QUEUE_READY:
 		if (!(t->status & VIRTIO_STATUS_DRIVER_OK))
 			vmmio_queue_ready(t, v);
@@ -309,8 +326,7 @@ void virtio_mmio_read(struct virtio_mmio *t, uint64_t offset, uint8_t *data, uns
 	memcpy(data, &v, 4);
 }
 
-void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const uint8_t *data,
-		       unsigned len)
+void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const uint8_t *data, unsigned len)
 {
 	if (offset >= VIRTIO_MMIO_WINDOW)
 		return;

@@ -34,22 +34,22 @@
 
 struct guest_mem;
 
-#define VIRTIO_MMIO_WINDOW       0x200
-#define VIRTIO_MMIO_MAGIC        0x74726976 /* "virt" */
-#define VIRTIO_MMIO_VERSION      2
-#define VIRTIO_MMIO_VENDOR_ID    0x6b737568 /* "husk" */
+#define VIRTIO_MMIO_WINDOW    0x200
+#define VIRTIO_MMIO_MAGIC     0x74726976 /* "virt" */
+#define VIRTIO_MMIO_VERSION   2
+#define VIRTIO_MMIO_VENDOR_ID 0x6b737568 /* "husk" */
 /* The offset to register a KVM ioeventfd on (4-byte write, value = queue). */
 #define VIRTIO_MMIO_QUEUE_NOTIFY 0x50
-#define VIRTIO_MMIO_CONFIG       0x100
-#define VIRTIO_MMIO_MAX_QUEUES   8
+#define VIRTIO_MMIO_CONFIG	 0x100
+#define VIRTIO_MMIO_MAX_QUEUES	 8
 
 /* Device status bits (2.1). */
-#define VIRTIO_STATUS_ACKNOWLEDGE        1
-#define VIRTIO_STATUS_DRIVER             2
-#define VIRTIO_STATUS_DRIVER_OK          4
-#define VIRTIO_STATUS_FEATURES_OK        8
+#define VIRTIO_STATUS_ACKNOWLEDGE	 1
+#define VIRTIO_STATUS_DRIVER		 2
+#define VIRTIO_STATUS_DRIVER_OK		 4
+#define VIRTIO_STATUS_FEATURES_OK	 8
 #define VIRTIO_STATUS_DEVICE_NEEDS_RESET 0x40
-#define VIRTIO_STATUS_FAILED             0x80
+#define VIRTIO_STATUS_FAILED		 0x80
 
 /* InterruptStatus bits. */
 #define VIRTIO_MMIO_INT_VRING  1
@@ -59,7 +59,7 @@ struct guest_mem;
 
 /* What an activated device may use; valid from activate() until reset() returns. */
 struct virtio_queues {
-	struct virtqueue *vq;   /* num queues, configured by the driver (check .ready) */
+	struct virtqueue *vq; /* num queues, configured by the driver (check .ready) */
 	unsigned num;
 	void *transport;
 	/* After vq_push: raise the used-buffer interrupt if the guest wants it. */
@@ -71,12 +71,12 @@ struct virtio_queues {
 };
 
 struct virtio_device_ops {
-	const char *name;          /* log prefix */
+	const char *name; /* log prefix */
 	uint32_t device_id;
-	unsigned num_queues;       /* 1..VIRTIO_MMIO_MAX_QUEUES */
-	uint16_t queue_max_size;   /* a power of two, at most VQ_SIZE_MAX */
-	uint64_t features;         /* offered; VIRTIO_F_VERSION_1 is always added */
-	uint32_t config_size;      /* bytes of config space at 0x100 */
+	unsigned num_queues;	 /* 1..VIRTIO_MMIO_MAX_QUEUES */
+	uint16_t queue_max_size; /* a power of two, at most VQ_SIZE_MAX */
+	uint64_t features;	 /* offered; VIRTIO_F_VERSION_1 is always added */
+	uint32_t config_size;	 /* bytes of config space at 0x100 */
 	/* offset + len <= config_size, len 1, 2, 4 or 8: checked by the transport. */
 	void (*config_read)(void *dev, uint32_t offset, uint8_t *data, unsigned len);
 	void (*config_write)(void *dev, uint32_t offset, const uint8_t *data, unsigned len);
@@ -106,7 +106,7 @@ struct virtio_mmio {
 	uint32_t device_features_sel;
 	uint32_t driver_features_sel;
 	uint32_t queue_sel;
-	uint32_t status;              /* without DEVICE_NEEDS_RESET, see below */
+	uint32_t status; /* without DEVICE_NEEDS_RESET, see below */
 	uint64_t driver_features;
 	struct virtio_mmio_queue qregs[VIRTIO_MMIO_MAX_QUEUES];
 
@@ -123,14 +123,13 @@ struct virtio_mmio {
 
 /* -EINVAL if the ops table is incomplete or its limits are out of range. */
 int virtio_mmio_init(struct virtio_mmio *t, const struct guest_mem *gm,
-		     const struct virtio_device_ops *ops, void *dev,
-		     void (*raise_irq)(void *ctx), void *irq_ctx);
+		     const struct virtio_device_ops *ops, void *dev, void (*raise_irq)(void *ctx),
+		     void *irq_ctx);
 void virtio_mmio_destroy(struct virtio_mmio *t);
 
 /* offset within the window; data holds len bytes, little-endian. */
 void virtio_mmio_read(struct virtio_mmio *t, uint64_t offset, uint8_t *data, unsigned len);
-void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const uint8_t *data,
-		       unsigned len);
+void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const uint8_t *data, unsigned len);
 
 /* A notification for `queue` (guest-chosen value): ignored unless it is ready and active. */
 void virtio_mmio_notify(struct virtio_mmio *t, uint32_t queue);

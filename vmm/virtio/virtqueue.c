@@ -148,8 +148,8 @@ static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 			void *hva = gm_gpa_to_hva(vq->gm, d.addr, d.len);
 			if (!hva)
 				return vq_fail(vq, -EFAULT, "buffer outside guest RAM", i);
-			c->buf[c->nbufs++] = (struct vq_buf){
-				.hva = hva, .len = d.len, .device_writes = w };
+			c->buf[c->nbufs++] =
+				(struct vq_buf){ .hva = hva, .len = d.len, .device_writes = w };
 			if (w)
 				wr += d.len;
 			else

@@ -40,13 +40,13 @@ struct guest_mem;
 #define VQ_SIZE_MAX 256
 
 /* Descriptor flags (guest-written). */
-#define VIRTQ_DESC_F_NEXT      1
-#define VIRTQ_DESC_F_WRITE     2
-#define VIRTQ_DESC_F_INDIRECT  4
+#define VIRTQ_DESC_F_NEXT     1
+#define VIRTQ_DESC_F_WRITE    2
+#define VIRTQ_DESC_F_INDIRECT 4
 
 /* Available ring flags (guest-written) and used ring flags (ours). */
 #define VRING_AVAIL_F_NO_INTERRUPT 1
-#define VRING_USED_F_NO_NOTIFY     1
+#define VRING_USED_F_NO_NOTIFY	   1
 
 /* Feature bits this code implements (VIRTIO_F_VERSION_1 is the transport's). */
 #define VIRTIO_RING_F_INDIRECT_DESC 28
@@ -83,7 +83,7 @@ struct virtqueue {
 	uint16_t last_avail_idx;
 	uint16_t used_idx;
 	bool broken;
-	int err;          /* the error that broke the queue */
+	int err; /* the error that broke the queue */
 };
 
 struct vq_buf {
@@ -94,9 +94,9 @@ struct vq_buf {
 
 struct vq_chain {
 	uint16_t head;
-	uint16_t nbufs;     /* at most the queue size */
-	uint32_t readable;  /* total bytes of the device-readable buffers */
-	uint32_t writable;  /* total bytes of the device-writable buffers */
+	uint16_t nbufs;	   /* at most the queue size */
+	uint32_t readable; /* total bytes of the device-readable buffers */
+	uint32_t writable; /* total bytes of the device-writable buffers */
 	struct vq_buf buf[VQ_SIZE_MAX];
 };
 

@@ -103,7 +103,8 @@ static void echo_conn(int fd)
 static int test_vsock_echo(void)
 {
 	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
-	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK,
+				 .svm_cid = VMADDR_CID_ANY,
 				 .svm_port = 1234 };
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 64) < 0) {
 		say("vsock listen: %s", strerror(errno));
@@ -127,7 +128,8 @@ static int test_vsock_connect(void)
 	const char *b = getenv("husktest_bytes");
 	uint64_t total = b ? strtoull(b, NULL, 10) : (1u << 20);
 	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
-	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK,
+				 .svm_cid = VMADDR_CID_HOST,
 				 .svm_port = 5000 };
 	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		say("vsock connect: %s", strerror(errno));
@@ -159,7 +161,8 @@ static int test_vsock_connect(void)
 			break;
 		for (ssize_t i = 0; i < n; i++)
 			if (rbuf[i] != pattern(got + (uint64_t)i)) {
-				say("vsock connect: byte %llu differs", (unsigned long long)(got + i));
+				say("vsock connect: byte %llu differs",
+				    (unsigned long long)(got + i));
 				return 1;
 			}
 		got += (uint64_t)n;
@@ -209,7 +212,8 @@ static void bench_conn(int fd)
 static int test_vsock_bench(void)
 {
 	int s = socket(AF_VSOCK, SOCK_STREAM, 0);
-	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK,
+				 .svm_cid = VMADDR_CID_ANY,
 				 .svm_port = 1235 };
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 8) < 0) {
 		say("vsock listen: %s", strerror(errno));

@@ -41,8 +41,10 @@ static int boot_write_rng_seed(const struct guest_mem *gm, struct boot_params *b
 int arch_boot_write(const struct guest_mem *gm, unsigned ncpus, unsigned irq_end,
 		    const char *cmdline, size_t len, const struct boot_loaded *ld)
 {
-	struct boot_args args = { .cmdline_gpa = MM_CMDLINE, .cmdline_len = (uint32_t)len,
-				  .initrd_gpa = ld->initrd_gpa, .initrd_size = ld->initrd_size };
+	struct boot_args args = { .cmdline_gpa = MM_CMDLINE,
+				  .cmdline_len = (uint32_t)len,
+				  .initrd_gpa = ld->initrd_gpa,
+				  .initrd_size = ld->initrd_size };
 	int r;
 
 	if ((r = gm_write(gm, MM_CMDLINE, cmdline, len + 1)) < 0)

@@ -7,7 +7,7 @@
 #include "log.h"
 
 #define BP_LOADER_UNDEFINED 0xff
-#define BP_E820_RAM         1
+#define BP_E820_RAM	    1
 #define BP_E820_RESERVED    2
 
 static int bp_add_e820(struct boot_params *bp, uint64_t addr, uint64_t size, uint32_t type)
@@ -21,8 +21,8 @@ static int bp_add_e820(struct boot_params *bp, uint64_t addr, uint64_t size, uin
 	return 0;
 }
 
-int bp_build(struct boot_params *bp, const struct guest_mem *gm,
-	     const struct boot_image *k, const struct boot_args *a)
+int bp_build(struct boot_params *bp, const struct guest_mem *gm, const struct boot_image *k,
+	     const struct boot_args *a)
 {
 	memset(bp, 0, sizeof(*bp));
 	if (k->has_hdr)

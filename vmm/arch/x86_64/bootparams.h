@@ -8,13 +8,13 @@
 
 struct boot_args {
 	uint64_t cmdline_gpa;
-	uint32_t cmdline_len;   /* without the NUL */
+	uint32_t cmdline_len; /* without the NUL */
 	uint64_t initrd_gpa;
-	uint64_t initrd_size;   /* 0: none */
+	uint64_t initrd_size; /* 0: none */
 };
 
 /* Fill bp for kernel k; guest RAM layout from gm. */
-int bp_build(struct boot_params *bp, const struct guest_mem *gm,
-	     const struct boot_image *k, const struct boot_args *a);
+int bp_build(struct boot_params *bp, const struct guest_mem *gm, const struct boot_image *k,
+	     const struct boot_args *a);
 
 #endif

@@ -6,7 +6,7 @@ static uint32_t *cpuid_reg_ptr(struct kvm_cpuid_entry2 *e, enum cpuid_reg r)
 	case CPUID_EAX: return &e->eax;
 	case CPUID_EBX: return &e->ebx;
 	case CPUID_ECX: return &e->ecx;
-	default:        return &e->edx;
+	default: return &e->edx;
 	}
 }
 
@@ -39,13 +39,13 @@ void cpuid_fixup(struct kvm_cpuid2 *c, unsigned vcpu_id, unsigned nvcpus,
 			/* x2APIC id of this vCPU for every topology level */
 			e->edx = vcpu_id;
 			break;
-		default:
-			break;
+		default: break;
 		}
 		for (size_t m = 0; m < nmasks; m++) {
 			if (masks[m].function != e->function)
 				continue;
-			if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) && e->index != masks[m].index)
+			if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+			    e->index != masks[m].index)
 				continue;
 			*cpuid_reg_ptr(e, masks[m].reg) &= ~masks[m].clear;
 		}

@@ -21,18 +21,18 @@ struct cpuid_mask {
 };
 
 /* Bits used by the masks and by the per-vCPU fix-ups. */
-#define CPUID_1_ECX_CX16        (1u << 13)
-#define CPUID_1_ECX_POPCNT      (1u << 23)
+#define CPUID_1_ECX_CX16	 (1u << 13)
+#define CPUID_1_ECX_POPCNT	 (1u << 23)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID_1_ECX_XSAVE       (1u << 26)
-#define CPUID_1_ECX_OSXSAVE     (1u << 27)
-#define CPUID_1_ECX_HYPERVISOR  (1u << 31)
-#define CPUID_1_EDX_HTT         (1u << 28)
-#define CPUID_7_EBX_ERMS        (1u << 9)
-#define CPUID_7_EBX_SMAP        (1u << 20)
-#define CPUID_7_EDX_FSRM        (1u << 4)
-#define CPUID_KVM_FEATURES      0x40000001u
-#define CPUID_KVM_PV_SEND_IPI   (1u << 11)
+#define CPUID_1_ECX_XSAVE	 (1u << 26)
+#define CPUID_1_ECX_OSXSAVE	 (1u << 27)
+#define CPUID_1_ECX_HYPERVISOR	 (1u << 31)
+#define CPUID_1_EDX_HTT		 (1u << 28)
+#define CPUID_7_EBX_ERMS	 (1u << 9)
+#define CPUID_7_EBX_SMAP	 (1u << 20)
+#define CPUID_7_EDX_FSRM	 (1u << 4)
+#define CPUID_KVM_FEATURES	 0x40000001u
+#define CPUID_KVM_PV_SEND_IPI	 (1u << 11)
 
 /*
  * Advertise the TSC-deadline mode of the local APIC timer, which KVM

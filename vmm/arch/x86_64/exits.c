@@ -29,22 +29,17 @@ static void x86_exit_pio(struct vcpu *v)
 enum arch_exit arch_vcpu_exit(struct vcpu *v, char *what, size_t whatlen)
 {
 	switch (v->run->exit_reason) {
-	case KVM_EXIT_IO:
-		x86_exit_pio(v);
-		return ARCH_EXIT_HANDLED;
-	case KVM_EXIT_HLT:
-		v->ops->stop(v->ctx, 0, "guest halted");
-		return ARCH_EXIT_STOPPED;
+	case KVM_EXIT_IO: x86_exit_pio(v); return ARCH_EXIT_HANDLED;
+	case KVM_EXIT_HLT: v->ops->stop(v->ctx, 0, "guest halted"); return ARCH_EXIT_STOPPED;
 	case KVM_EXIT_SHUTDOWN:
 		snprintf(what, whatlen, "triple fault (KVM_EXIT_SHUTDOWN)");
 		return ARCH_EXIT_FAILED;
-	default:
-		return ARCH_EXIT_UNKNOWN;
+	default: return ARCH_EXIT_UNKNOWN;
 	}
 }
 
-int arch_vcpu_code(int vcpu_fd, const struct guest_mem *gm, uint64_t *pc,
-		   uint8_t *code, size_t max, size_t *ncode)
+int arch_vcpu_code(int vcpu_fd, const struct guest_mem *gm, uint64_t *pc, uint8_t *code, size_t max,
+		   size_t *ncode)
 {
 	struct kvm_regs regs;
 

@@ -18,10 +18,13 @@
  * "pvm_compat" turns on our kernel patches (kernel-config/patches).
  */
 static const struct cpuid_mask pvm_masks[] = {
-	{ .function = 1, .reg = CPUID_ECX,
+	{ .function = 1,
+	  .reg = CPUID_ECX,
 	  .clear = CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_CX16 |
 		   CPUID_1_ECX_POPCNT },
-	{ .function = 7, .index = 0, .reg = CPUID_EBX,
+	{ .function = 7,
+	  .index = 0,
+	  .reg = CPUID_EBX,
 	  .clear = CPUID_7_EBX_SMAP | CPUID_7_EBX_ERMS },
 	{ .function = 7, .index = 0, .reg = CPUID_EDX, .clear = CPUID_7_EDX_FSRM },
 	{ .function = CPUID_KVM_FEATURES, .reg = CPUID_EAX, .clear = CPUID_KVM_PV_SEND_IPI },

@@ -8,11 +8,11 @@
 #include <stdbool.h>
 
 struct insn_pattern {
-	uint8_t prefix;   /* mandatory prefix (66, f2, f3), or 0 for none */
-	uint8_t op[3];    /* opcode bytes */
+	uint8_t prefix; /* mandatory prefix (66, f2, f3), or 0 for none */
+	uint8_t op[3];	/* opcode bytes */
 	uint8_t oplen;
 	int8_t modrm_reg; /* -1: any */
-	int8_t rex_w;     /* -1: any, 0/1: REX.W must be so */
+	int8_t rex_w;	  /* -1: any, 0/1: REX.W must be so */
 	const char *name;
 };
 
@@ -47,11 +47,18 @@ static const struct insn_pattern insn_patterns[] = {
 static bool insn_is_legacy_prefix(uint8_t b)
 {
 	switch (b) {
-	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-		return true;
-	default:
-		return false;
+	case 0x26:
+	case 0x2e:
+	case 0x36:
+	case 0x3e:
+	case 0x64:
+	case 0x65:
+	case 0x66:
+	case 0x67:
+	case 0xf0:
+	case 0xf2:
+	case 0xf3: return true;
+	default: return false;
 	}
 }
 
@@ -73,8 +80,8 @@ const char *x86_insn_name(const uint8_t *code, size_t len)
 	for (size_t p = 0; p < sizeof(insn_patterns) / sizeof(insn_patterns[0]); p++) {
 		const struct insn_pattern *ip = &insn_patterns[p];
 		/* 0f-escaped opcodes mean another instruction under another prefix */
-		if (ip->op[0] == 0x0f ? ip->prefix != mandatory
-				      : (ip->prefix && ip->prefix != mandatory))
+		if (ip->op[0] == 0x0f ? ip->prefix != mandatory :
+					(ip->prefix && ip->prefix != mandatory))
 			continue;
 		if (i + ip->oplen > len)
 			continue;

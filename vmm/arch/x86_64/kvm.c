@@ -13,11 +13,14 @@
 #include "kvm/kvm.h"
 #include "log.h"
 
-#define KVM_TSS_ADDR          0xfffbd000ULL
+#define KVM_TSS_ADDR	      0xfffbd000ULL
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
 #define KVM_MAX_CPUID_ENTRIES 256
 
-static const struct { int cap; const char *name; } x86_kvm_required[] = {
+static const struct {
+	int cap;
+	const char *name;
+} x86_kvm_required[] = {
 	{ KVM_CAP_PIT2, "PIT2" },
 	{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
 	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
@@ -31,8 +34,8 @@ int arch_kvm_init(struct kvm *k)
 			return -ENOTSUP;
 		}
 	}
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
-					 KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	struct kvm_cpuid2 *c =
+		calloc(1, sizeof(*c) + KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (!c)
 		return -ENOMEM;
 	k->arch.supported_cpuid = c;

@@ -18,27 +18,27 @@
 #ifndef HUSK_ARCH_MEMMAP_H
 #define HUSK_ARCH_MEMMAP_H
 
-#define MM_SETUP_DATA      0x6000ULL
-#define MM_ZERO_PAGE       0x7000ULL
-#define MM_BOOT_STACK      0x8ff0ULL
-#define MM_PML4            0x9000ULL
-#define MM_PDPT            0xa000ULL
-#define MM_PD              0xb000ULL
-#define MM_GDT             0xc000ULL
-#define MM_CMDLINE         0x20000ULL
-#define MM_CMDLINE_MAX     2048U
-#define MM_EBDA_START      0x9fc00ULL
-#define MM_MPTABLE         MM_EBDA_START
-#define MM_HIGH_RAM_START  0x100000ULL
-#define MM_KERNEL_START    0x1000000ULL
-#define MM_IDENTITY_MAP    0x40000000ULL
-#define MM_GAP_START       0xc0000000ULL
-#define MM_GAP_END         0x100000000ULL
-#define MM_MMIO_START      0xd0000000ULL
-#define MM_IOAPIC          0xfec00000ULL
-#define MM_LAPIC           0xfee00000ULL
+#define MM_SETUP_DATA	  0x6000ULL
+#define MM_ZERO_PAGE	  0x7000ULL
+#define MM_BOOT_STACK	  0x8ff0ULL
+#define MM_PML4		  0x9000ULL
+#define MM_PDPT		  0xa000ULL
+#define MM_PD		  0xb000ULL
+#define MM_GDT		  0xc000ULL
+#define MM_CMDLINE	  0x20000ULL
+#define MM_CMDLINE_MAX	  2048U
+#define MM_EBDA_START	  0x9fc00ULL
+#define MM_MPTABLE	  MM_EBDA_START
+#define MM_HIGH_RAM_START 0x100000ULL
+#define MM_KERNEL_START	  0x1000000ULL
+#define MM_IDENTITY_MAP	  0x40000000ULL
+#define MM_GAP_START	  0xc0000000ULL
+#define MM_GAP_END	  0x100000000ULL
+#define MM_MMIO_START	  0xd0000000ULL
+#define MM_IOAPIC	  0xfec00000ULL
+#define MM_LAPIC	  0xfee00000ULL
 
 /* The least guest RAM that holds the low structures and a kernel. */
-#define MM_MIN_RAM         (32ULL << 20)
+#define MM_MIN_RAM (32ULL << 20)
 
 #endif

@@ -8,16 +8,16 @@
 #include "log.h"
 
 struct mpf_intel {
-	char signature[4];      /* "_MP_" */
+	char signature[4]; /* "_MP_" */
 	uint32_t physptr;
-	uint8_t length;         /* in 16-byte units */
+	uint8_t length; /* in 16-byte units */
 	uint8_t specification;
 	uint8_t checksum;
 	uint8_t feature[5];
 } __attribute__((packed));
 
 struct mpc_table {
-	char signature[4];      /* "PCMP" */
+	char signature[4]; /* "PCMP" */
 	uint16_t length;
 	uint8_t spec;
 	uint8_t checksum;
@@ -54,10 +54,10 @@ struct mpc_intsrc {
 enum { MP_PROCESSOR, MP_BUS, MP_IOAPIC, MP_INTSRC, MP_LINTSRC };
 enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 
-#define CPU_ENABLED      1
+#define CPU_ENABLED	  1
 #define CPU_BOOTPROCESSOR 2
-#define APIC_VERSION     0x14
-#define IOAPIC_VERSION   0x11
+#define APIC_VERSION	  0x14
+#define IOAPIC_VERSION	  0x11
 
 static uint8_t mp_checksum(const uint8_t *p, size_t n)
 {
@@ -98,9 +98,11 @@ int mptable_write(const struct guest_mem *gm, unsigned ncpus, unsigned irq_end)
 
 	for (unsigned i = 0; i < ncpus; i++, count++) {
 		struct mpc_cpu cpu = {
-			.type = MP_PROCESSOR, .apicid = (uint8_t)i, .apicver = APIC_VERSION,
+			.type = MP_PROCESSOR,
+			.apicid = (uint8_t)i,
+			.apicver = APIC_VERSION,
 			.cpuflag = CPU_ENABLED | (i == 0 ? CPU_BOOTPROCESSOR : 0),
-			.cpufeature = 0x600,            /* family 6 */
+			.cpufeature = 0x600,		      /* family 6 */
 			.featureflag = (1u << 0) | (1u << 9), /* FPU, APIC */
 		};
 		memcpy(p, &cpu, sizeof(cpu));
@@ -110,22 +112,30 @@ int mptable_write(const struct guest_mem *gm, unsigned ncpus, unsigned irq_end)
 	memcpy(p, &bus, sizeof(bus));
 	p += sizeof(bus);
 	count++;
-	struct mpc_ioapic ioapic = { .type = MP_IOAPIC, .apicid = ioapic_id,
-				     .apicver = IOAPIC_VERSION, .flags = 1,
+	struct mpc_ioapic ioapic = { .type = MP_IOAPIC,
+				     .apicid = ioapic_id,
+				     .apicver = IOAPIC_VERSION,
+				     .flags = 1,
 				     .apicaddr = (uint32_t)MM_IOAPIC };
 	memcpy(p, &ioapic, sizeof(ioapic));
 	p += sizeof(ioapic);
 	count++;
 	for (uint8_t pin = 0; pin < pins; pin++, count++) {
-		struct mpc_intsrc src = { .type = MP_INTSRC, .irqtype = MP_INT, .srcbus = 0,
-					  .srcbusirq = pin, .dstapic = ioapic_id, .dstirq = pin };
+		struct mpc_intsrc src = { .type = MP_INTSRC,
+					  .irqtype = MP_INT,
+					  .srcbus = 0,
+					  .srcbusirq = pin,
+					  .dstapic = ioapic_id,
+					  .dstirq = pin };
 		memcpy(p, &src, sizeof(src));
 		p += sizeof(src);
 	}
-	struct mpc_intsrc lint0 = { .type = MP_LINTSRC, .irqtype = MP_EXTINT,
-				    .dstapic = 0, .dstirq = 0 };
-	struct mpc_intsrc lint1 = { .type = MP_LINTSRC, .irqtype = MP_NMI,
-				    .dstapic = 0xff, .dstirq = 1 };
+	struct mpc_intsrc lint0 = {
+		.type = MP_LINTSRC, .irqtype = MP_EXTINT, .dstapic = 0, .dstirq = 0
+	};
+	struct mpc_intsrc lint1 = {
+		.type = MP_LINTSRC, .irqtype = MP_NMI, .dstapic = 0xff, .dstirq = 1
+	};
 	memcpy(p, &lint0, sizeof(lint0));
 	p += sizeof(lint0);
 	memcpy(p, &lint1, sizeof(lint1));
@@ -133,15 +143,21 @@ int mptable_write(const struct guest_mem *gm, unsigned ncpus, unsigned irq_end)
 	count += 2;
 
 	struct mpc_table hdr = {
-		.signature = "PCMP", .length = (uint16_t)(p - table), .spec = 4,
-		.oem = "HUSK    ", .productid = "MICROVM     ", .oemcount = count,
+		.signature = "PCMP",
+		.length = (uint16_t)(p - table),
+		.spec = 4,
+		.oem = "HUSK    ",
+		.productid = "MICROVM     ",
+		.oemcount = count,
 		.lapic = (uint32_t)MM_LAPIC,
 	};
 	memcpy(table, &hdr, sizeof(hdr));
 	((struct mpc_table *)table)->checksum = mp_checksum(table, hdr.length);
 
-	mpf->signature[0] = '_'; mpf->signature[1] = 'M';
-	mpf->signature[2] = 'P'; mpf->signature[3] = '_';
+	mpf->signature[0] = '_';
+	mpf->signature[1] = 'M';
+	mpf->signature[2] = 'P';
+	mpf->signature[3] = '_';
 	mpf->physptr = (uint32_t)(MM_MPTABLE + sizeof(*mpf));
 	mpf->length = 1;
 	mpf->specification = 4;

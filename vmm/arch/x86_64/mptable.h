@@ -4,9 +4,9 @@
 
 #include "guest_mem.h"
 
-#define MPTABLE_MAX_CPUS 254   /* 8-bit APIC ids; the IO-APIC takes the next one */
-#define MPTABLE_IOAPIC_PINS 24 /* KVM's IO-APIC */
-#define MPTABLE_ISA_PINS    16 /* always described: Linux has their IRQs anyway */
+#define MPTABLE_MAX_CPUS    254 /* 8-bit APIC ids; the IO-APIC takes the next one */
+#define MPTABLE_IOAPIC_PINS 24	/* KVM's IO-APIC */
+#define MPTABLE_ISA_PINS    16	/* always described: Linux has their IRQs anyway */
 
 /*
  * Write the floating pointer and configuration table at MM_MPTABLE, with

@@ -43,8 +43,8 @@ static int x86_vcpu_msrs(struct vcpu *v)
 	return r;
 }
 
-int arch_vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus,
-		    const struct kvm_flavour *fl, uint64_t entry)
+int arch_vcpu_setup(struct kvm *k, struct vcpu *v, unsigned nvcpus, const struct kvm_flavour *fl,
+		    uint64_t entry)
 {
 	int r = x86_vcpu_cpuid(k, v, nvcpus, fl);
 	if (r < 0)

@@ -10,24 +10,24 @@
 
 #include "arch/x86_64/memmap.h"
 
-#define ARCH_PC_NAME           "rip"
-#define ARCH_MIN_RAM           MM_MIN_RAM
-#define ARCH_RAM_START         0ULL
-#define ARCH_RAM_GAP_START     MM_GAP_START
-#define ARCH_RAM_GAP_END       MM_GAP_END
-#define ARCH_CMDLINE_MAX       MM_CMDLINE_MAX
-#define ARCH_MMIO_START        MM_MMIO_START
-#define ARCH_DEVICE_IRQ_FIRST  5     /* 4 is the UART's */
-#define ARCH_DEVICE_IRQ_LAST   23    /* IO-APIC pins */
+#define ARCH_PC_NAME	      "rip"
+#define ARCH_MIN_RAM	      MM_MIN_RAM
+#define ARCH_RAM_START	      0ULL
+#define ARCH_RAM_GAP_START    MM_GAP_START
+#define ARCH_RAM_GAP_END      MM_GAP_END
+#define ARCH_CMDLINE_MAX      MM_CMDLINE_MAX
+#define ARCH_MMIO_START	      MM_MMIO_START
+#define ARCH_DEVICE_IRQ_FIRST 5	 /* 4 is the UART's */
+#define ARCH_DEVICE_IRQ_LAST  23 /* IO-APIC pins */
 
 struct cpuid_mask;
 
 struct arch_kvm {
-	struct kvm_cpuid2 *supported_cpuid;  /* with TSC-deadline added if KVM has it */
+	struct kvm_cpuid2 *supported_cpuid; /* with TSC-deadline added if KVM has it */
 };
 
 struct arch_flavour {
-	const struct cpuid_mask *masks;      /* CPUID features withheld */
+	const struct cpuid_mask *masks; /* CPUID features withheld */
 	size_t nmasks;
 };
 
