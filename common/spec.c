@@ -155,7 +155,10 @@ static int spec_ns_flag(const char *name)
 /*
  * Each namespace listed is created fresh inside the guest. Joining one by
  * path cannot work: the path names a namespace of the host kernel, and the
- * workload runs on another kernel.
+ * workload runs on another kernel. The network namespace alone may have a
+ * path: it is the host side's (the engine's prepared namespace, which
+ * husk-vmm joins and whose links the VM's network devices mirror); the guest
+ * still makes a fresh one for the container.
  */
 static int spec_namespaces(const json_t *nss, struct spec *s, struct husk_err *e)
 {
@@ -187,11 +190,16 @@ static int spec_namespaces(const json_t *nss, struct spec *s, struct husk_err *e
 		if ((v = spec_json_get(ns, "path"))) {
 			if ((r = spec_json_str(v, at, &path, e)) < 0)
 				return r;
-			if (path[0])
+			if (path[0] && flag != CLONE_NEWNET)
 				return husk_err_set(e, EOPNOTSUPP,
 						    "linux.namespaces[%zu]: joining an existing "
 						    "namespace (path) is not possible inside a VM",
 						    i);
+			if (path[0] && path[0] != '/')
+				return husk_err_set(e, EINVAL, "%s: \"%s\" is not an absolute path",
+						    at, path);
+			if (path[0] && !(s->net_ns_path = strdup(path)))
+				return spec_nomem(e);
 		}
 		s->namespaces |= flag;
 	}
@@ -312,6 +320,7 @@ void spec_free(struct spec *s)
 	free(s->root_path);
 	free(s->hostname);
 	free(s->cgroups_path);
+	free(s->net_ns_path);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -1,7 +1,8 @@
 /*
- * Private to the spec parser (spec.c, spec_process.c, spec_mount.c): typed
- * reads of jansson values that name the offending JSON path in their error
- * ("process.args[0]: not a string"). All of config.json is untrusted input.
+ * Private to the spec parser (spec.c, spec_process.c, spec_mount.c,
+ * spec_hooks.c): typed reads of jansson values that name the offending JSON
+ * path in their error ("process.args[0]: not a string"). All of config.json
+ * is untrusted input.
  */
 #ifndef HUSK_SPEC_INTERNAL_H
 #define HUSK_SPEC_INTERNAL_H

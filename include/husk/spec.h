@@ -86,16 +86,43 @@ struct spec {
 	char *hostname; /* NULL when absent */
 	struct spec_mount *mounts;
 	size_t nmounts;
-	int namespaces; /* CLONE_NEW* of the namespaces listed without a path */
+	int namespaces;	   /* CLONE_NEW* of the namespaces listed (all made fresh in the guest) */
+	char *net_ns_path; /* the "network" entry's path (the host side's), NULL when none */
 	struct spec_resources resources;
 	char *cgroups_path; /* linux.cgroupsPath as given, NULL when absent */
+};
+
+/* config.json's "hooks": the kinds, in the order the runtime spec lists them. */
+enum spec_hook_kind {
+	SPEC_HOOK_PRESTART,
+	SPEC_HOOK_CREATE_RUNTIME,
+	SPEC_HOOK_CREATE_CONTAINER,
+	SPEC_HOOK_START_CONTAINER,
+	SPEC_HOOK_POSTSTART,
+	SPEC_HOOK_POSTSTOP,
+	SPEC_HOOK_KINDS
+};
+
+#define SPEC_MAX_HOOKS	      64    /* of each kind */
+#define SPEC_HOOK_TIMEOUT_MAX 86400 /* seconds */
+
+struct spec_hook {
+	char *path;  /* absolute, on the host */
+	char **args; /* NULL-terminated argv: "args", or { path } when absent or empty */
+	char **env;  /* NULL-terminated "KEY=VALUE"; NULL when absent: the runtime's own */
+	int timeout; /* seconds, 0 when absent (no limit) */
+};
+
+struct spec_hooks {
+	struct spec_hook *list[SPEC_HOOK_KINDS];
+	size_t n[SPEC_HOOK_KINDS];
 };
 
 /*
  * Parse and check a whole config.json (as a jansson object). Every problem is
  * named with its JSON path ("process.args[0]: not a string"). Unknown fields
- * are ignored, as the runtime spec asks; a namespace with a "path" and other
- * things a VM cannot honour are refused.
+ * are ignored, as the runtime spec asks; a namespace other than the network
+ * one with a "path", and other things a VM cannot honour, are refused.
  */
 int spec_parse(const json_t *config, struct spec *out, struct husk_err *e);
 int spec_process_parse(const json_t *process, struct spec_process *out, struct husk_err *e);
@@ -103,6 +130,16 @@ void spec_free(struct spec *s);
 /* A LinuxResources object ("linux.resources", or what `update --resources` reads). */
 int spec_resources_parse(const json_t *res, struct spec_resources *out, struct husk_err *e);
 void spec_process_free(struct spec_process *p);
+
+/*
+ * config.json's "hooks" object (NULL: none) into *out, every problem named by
+ * its JSON path ("hooks.prestart[0].path: missing"). Not part of spec_parse:
+ * only the runtime runs hooks. spec_hooks_free is safe on a zeroed struct.
+ */
+int spec_hooks_parse(const json_t *hooks, struct spec_hooks *out, struct husk_err *e);
+void spec_hooks_free(struct spec_hooks *h);
+/* "prestart", "createRuntime", ... as config.json names the kind. */
+const char *spec_hook_name(enum spec_hook_kind k);
 
 /* A container or exec id as runc accepts it (1 to SPEC_ID_MAX of [A-Za-z0-9_.+-]). */
 bool spec_id_valid(const char *id);

@@ -183,6 +183,7 @@ START_TEST(full_config)
 
 	ck_assert_int_eq(s.namespaces,
 			 CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS);
+	ck_assert_ptr_null(s.net_ns_path);
 	ck_assert_int_eq(s.resources.memory_limit, 268435456);
 	ck_assert_int_eq(s.resources.pids_limit, 100);
 	ck_assert_int_eq(s.resources.cpu_quota, 50000);
@@ -436,7 +437,59 @@ START_TEST(namespaces_and_resources)
 	ck_assert_int_eq(s.resources.memory_limit, -1);
 	ck_assert_int_eq(s.resources.pids_limit, -1);
 	ck_assert_int_eq(s.resources.cpu_quota, -1);
+	ck_assert_ptr_null(s.net_ns_path);
 	spec_free(&s);
+	json_decref(j);
+}
+END_TEST
+
+/*
+ * The network namespace alone may name the host side's namespace (Podman's
+ * /run/netns/...): kept for husk-vmm to join; the guest still makes a fresh
+ * one, so the flag is set either way.
+ */
+START_TEST(network_namespace_path)
+{
+	static const char *const cases[][2] = {
+		{ "[{'type': 'network', 'path': '/run/netns/netns-1'}]", "/run/netns/netns-1" },
+		{ "[{'type': 'pid'}, {'type': 'network', 'path': ''}]", NULL },
+		{ "[{'type': 'network', 'path': null}]", NULL },
+		{ "[{'type': 'network'}]", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[256];
+		snprintf(buf, sizeof(buf),
+			 "{'process': {'args': ['sh']}, 'root': {'path': 'r'}, 'linux': {"
+			 " 'namespaces': %s}}",
+			 cases[i][0]);
+		json_t *j = load(buf);
+		struct husk_err e = { 0 };
+		struct spec s;
+		ck_assert_int_eq(spec_parse(j, &s, &e), 0);
+		ck_assert(s.namespaces & CLONE_NEWNET);
+		if (cases[i][1])
+			ck_assert_str_eq(s.net_ns_path, cases[i][1]);
+		else
+			ck_assert_ptr_null(s.net_ns_path);
+		spec_free(&s);
+		ck_assert_ptr_null(s.net_ns_path);
+		json_decref(j);
+	}
+	/* no network entry at all: nothing set (the runtime refuses it as host networking) */
+	json_t *j = load("{'process': {'args': ['sh']}, 'root': {'path': 'r'}, 'linux': {"
+			 " 'namespaces': [{'type': 'pid'}]}}");
+	struct husk_err e = { 0 };
+	struct spec s;
+	ck_assert_int_eq(spec_parse(j, &s, &e), 0);
+	ck_assert(!(s.namespaces & CLONE_NEWNET));
+	ck_assert_ptr_null(s.net_ns_path);
+	spec_free(&s);
+	json_decref(j);
+	/* a path kept, then a later error: nothing leaks (ASan) and nothing is left */
+	j = load("{'process': {'args': ['sh']}, 'root': {'path': 'r'}, 'linux': {"
+		 " 'namespaces': [{'type': 'network', 'path': '/run/netns/n'}, {'type': 'x'}]}}");
+	ck_assert_int_eq(spec_parse(j, &s, &e), -EINVAL);
+	ck_assert_ptr_null(s.net_ns_path);
 	json_decref(j);
 }
 END_TEST
@@ -504,8 +557,13 @@ static const struct bad {
 	  "mounts[3].options[0]: \"ro,nosuid\" is not one option" },
 	{ "mounts.4", "'x'", EINVAL, "mounts[4]: not an object" },
 	{ "linux", "[]", EINVAL, "linux: not an object" },
-	{ "linux.namespaces.1", "{'type': 'network', 'path': '/proc/1/ns/net'}", EOPNOTSUPP,
-	  "linux.namespaces[1]: joining an existing namespace (path) is not possible inside a VM" },
+	{ "linux.namespaces.0", "{'type': 'pid', 'path': '/proc/1/ns/pid'}", EOPNOTSUPP,
+	  "linux.namespaces[0]: joining an existing namespace (path) is not possible inside a VM" },
+	{ "linux.namespaces.2", "{'type': 'ipc', 'path': '/proc/1/ns/ipc'}", EOPNOTSUPP,
+	  "linux.namespaces[2]: joining an existing namespace (path) is not possible inside a VM" },
+	{ "linux.namespaces.1.path", "'run/netns/x'", EINVAL,
+	  "linux.namespaces[1].path: \"run/netns/x\" is not an absolute path" },
+	{ "linux.namespaces.1.path", "5", EINVAL, "linux.namespaces[1].path: not a string" },
 	{ "linux.namespaces.0.type", "'foo'", EINVAL,
 	  "linux.namespaces[0].type: unknown namespace \"foo\"" },
 	{ "linux.namespaces.4.type", "'pid'", EINVAL,
@@ -621,6 +679,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, all_capabilities_and_rlimits);
 	tcase_add_test(tc, mount_options);
 	tcase_add_test(tc, namespaces_and_resources);
+	tcase_add_test(tc, network_namespace_path);
 	tcase_add_loop_test(tc, malformed, 0, (int)(sizeof(bads) / sizeof(bads[0])));
 	tcase_add_test(tc, not_an_object);
 	suite_add_tcase(s, tc);
