@@ -26,9 +26,10 @@ static json_t *info_annotations(const struct husk_state *st)
 	return out;
 }
 
-static json_t *info_state_json(const struct husk_state *st)
+json_t *husk_state_json(const struct husk_state *st, const char *status)
 {
-	const char *status = state_status(st);
+	if (!status)
+		status = state_status(st);
 	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:o}", "ociVersion", HUSK_OCI_VERSION, "id",
 			 st->id, "status", status, "pid",
 			 strcmp(status, "stopped") ? (int)st->pid : 0, "bundle", st->bundle,
@@ -43,7 +44,7 @@ int husk_state(const struct husk_global *g, const char *id, json_t **out)
 		husk_report(g, "state %s: %s", id, e.msg);
 		return -e.code;
 	}
-	*out = info_state_json(&st);
+	*out = husk_state_json(&st, NULL);
 	return 0;
 }
 
@@ -58,7 +59,7 @@ json_t *husk_list(const struct husk_global *g)
 		struct husk_err e = { 0 };
 		if (de->d_name[0] == '.' || state_load(g, de->d_name, &st, &e) < 0)
 			continue;
-		json_array_append_new(all, info_state_json(&st));
+		json_array_append_new(all, husk_state_json(&st, NULL));
 	}
 	if (d)
 		closedir(d);
@@ -66,20 +67,15 @@ json_t *husk_list(const struct husk_global *g)
 }
 
 /*
- * runc spec --rootless: a user namespace that maps the caller to root, and
- * no network namespace of its own (an unprivileged user could not set one up).
+ * runc spec --rootless: a user namespace that maps the caller to root. runc
+ * also drops the network namespace (an unprivileged user could not set one
+ * up); husk keeps it: a container in a VM cannot share the host's network,
+ * and husk refuses a config.json without one.
  */
 static void info_spec_rootless(json_t *spec)
 {
 	json_t *lx = json_object_get(spec, "linux");
 	json_t *ns = json_object_get(lx, "namespaces");
-	size_t i;
-	json_t *v;
-	json_array_foreach (ns, i, v)
-		if (!strcmp(json_string_value(json_object_get(v, "type")), "network")) {
-			json_array_remove(ns, i);
-			break;
-		}
 	json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
 	json_object_set_new(lx, "uidMappings",
 			    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int)geteuid(),

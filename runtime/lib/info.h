@@ -22,13 +22,20 @@
  */
 int husk_state(const struct husk_global *g, const char *id, json_t **out);
 
+/*
+ * The same for st, as the hooks get it on their stdin: status as given
+ * ("creating" during create's hooks), NULL for the container's own. A
+ * "stopped" container's pid is 0.
+ */
+json_t *husk_state_json(const struct husk_state *st, const char *status);
+
 /* The state of every container under the root (what cannot be read left out). */
 json_t *husk_list(const struct husk_global *g);
 
 /*
  * Write bundle/config.json (NULL bundle: the current directory), refusing
- * to overwrite one; rootless: a user namespace mapping the caller to root,
- * and no network namespace.
+ * to overwrite one; rootless: a user namespace mapping the caller to root
+ * (the network namespace stays, unlike runc's: see info.c).
  */
 int husk_spec(const struct husk_global *g, const char *bundle, bool rootless);
 

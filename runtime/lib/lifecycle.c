@@ -18,12 +18,16 @@
 #include <jansson.h>
 
 #include "console.h"
-#include "state.h"
+#include "hooks.h"
+#include "host_cgroup.h"
 #include "husk/line_io.h"
 #include "husk/path.h"
-#include "host_cgroup.h"
 #include "husk/spec.h"
+#include "info.h"
+#include "net_attach.h"
+#include "netns.h"
 #include "resources.h"
+#include "state.h"
 
 #define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
 #define HUSK_STOP_MS	       10000
@@ -61,22 +65,42 @@ struct husk_bundle {
 	unsigned cpus;
 	char cgroup[PATH_MAX]; /* "" : the VM stays in the caller's cgroup */
 	struct hcg_limits limits;
+	int netns;	    /* the network namespace husk-vmm joins, -1: a new one */
+	json_t *hooks_json; /* config.json's "hooks", NULL when absent */
+	struct spec_hooks hooks;
 };
+
+static void husk_bundle_free(struct husk_bundle *b)
+{
+	if (b->netns >= 0)
+		close(b->netns);
+	b->netns = -1;
+	json_decref(b->hooks_json);
+	b->hooks_json = NULL;
+	spec_hooks_free(&b->hooks);
+}
 
 static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct husk_err *e)
 {
 	struct spec spec = { 0 };
 	json_error_t jerr;
 
+	memset(b, 0, sizeof(*b));
+	b->netns = -1;
 	snprintf(b->config, sizeof(b->config), "%s/config.json", bundle);
 	json_t *j = json_load_file(b->config, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		return husk_err_set(e, EINVAL, "%s: %s", b->config,
 				    access(b->config, F_OK) ? strerror(errno) : jerr.text);
 	int r = spec_parse(j, &spec, e);
+	if (r == 0 && (r = spec_hooks_parse(json_object_get(j, "hooks"), &b->hooks, e)) == 0 &&
+	    json_is_object(json_object_get(j, "hooks")))
+		b->hooks_json = json_incref(json_object_get(j, "hooks"));
 	json_decref(j);
-	if (r < 0)
+	if (r < 0) {
+		spec_free(&spec);
 		return husk_err_wrap(e, "%s", b->config);
+	}
 	b->terminal = spec.process.terminal;
 	b->rows = spec.process.rows;
 	b->cols = spec.process.cols;
@@ -86,6 +110,8 @@ static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct h
 	b->cgroup[0] = '\0';
 	if (spec.cgroups_path && spec.cgroups_path[0])
 		r = hcg_path_from_spec(spec.cgroups_path, b->cgroup, sizeof(b->cgroup), e);
+	if (r == 0)
+		r = netns_open(&spec, &b->netns, e);
 	spec_free(&spec);
 	return r;
 }
@@ -138,14 +164,81 @@ static void husk_remove(const struct husk_state *st)
 	state_remove(st);
 }
 
-int husk_create(const struct husk_global *g, const char *id, const struct husk_create_opts *o,
-		struct husk_state *st)
+/* The hooks of one kind, the container's state (with this status) on their stdin. */
+static int husk_hooks(const struct spec_hooks *h, enum spec_hook_kind kind,
+		      const struct husk_state *st, const char *status, struct husk_err *e)
+{
+	if (!h->n[kind])
+		return 0;
+	json_t *j = husk_state_json(st, status);
+	char *state = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!state)
+		return husk_err_set(e, ENOMEM, "the state for the %s hooks: out of memory",
+				    spec_hook_name(kind));
+	int r = hooks_run(h, kind, state, st->pid, e);
+	free(state);
+	return r;
+}
+
+/* End the VMM: SIGTERM lets it take its VM, sockets and virtiofsd down. */
+static void husk_stop_vmm(const struct husk_state *st)
+{
+	if (!state_alive(st))
+		return;
+	kill(st->pid, SIGTERM);
+	for (int waited = 0; waited < HUSK_STOP_MS && state_alive(st); waited += 20) {
+		waitpid(st->pid, NULL, WNOHANG); /* ours when run made it */
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (state_alive(st))
+		kill(st->pid, SIGKILL);
+	waitpid(st->pid, NULL, WNOHANG);
+}
+
+/*
+ * What delete does once it may: the network taken down, the VMM ended, every
+ * trace removed; then the poststop hooks, whose failure is only reported.
+ */
+static void husk_destroy(const struct husk_global *g, const struct husk_state *st,
+			 const struct spec_hooks *h, const char *verb)
+{
+	struct husk_err e = { 0 };
+
+	husk_net_detach(st);
+	husk_stop_vmm(st);
+	husk_remove(st);
+	if (husk_hooks(h, SPEC_HOOK_POSTSTOP, st, "stopped", &e) < 0)
+		husk_report(g, "%s %s: %s", verb, st->id, e.msg);
+}
+
+/*
+ * After the VMM is ready: the create hooks (prestart, createRuntime,
+ * createContainer, status "creating"), then the network attach. A failure
+ * fails the create.
+ */
+static int husk_create_hooks(const struct husk_bundle *b, const struct husk_state *st,
+			     struct husk_err *e)
+{
+	static const enum spec_hook_kind kinds[] = { SPEC_HOOK_PRESTART, SPEC_HOOK_CREATE_RUNTIME,
+						     SPEC_HOOK_CREATE_CONTAINER };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		int r = husk_hooks(&b->hooks, kinds[i], st, "creating", e);
+		if (r < 0)
+			return r;
+	}
+	return husk_net_attach(st, HUSK_NET_AT_CREATE, e);
+}
+
+static int husk_create_in(const struct husk_global *g, const char *id,
+			  const struct husk_create_opts *o, struct husk_bundle *b,
+			  struct husk_state *st)
 {
 	const char *bundle_arg = o->bundle ? o->bundle : ".";
 	const char *pid_file = o->pid_file, *console_socket = o->console_socket;
 	bool detach = o->detach;
 	struct husk_err e = { 0 };
-	struct husk_bundle b;
 	struct console_pty pty = { .master = -1, .slave = -1 };
 	char bundle[PATH_MAX], vmm[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX],
 		control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32], mem[32],
@@ -157,17 +250,19 @@ int husk_create(const struct husk_global *g, const char *id, const struct husk_c
 		husk_report(g, "bundle %s: %s", bundle_arg, strerror(err));
 		return -err;
 	}
-	if (husk_check_bundle(bundle, &b, &e) < 0 ||
-	    husk_check_terminal(b.terminal, console_socket, detach, &e) < 0 ||
+	/* everything refused (host networking too) before anything is made */
+	if (husk_check_bundle(bundle, b, &e) < 0 ||
+	    husk_check_terminal(b->terminal, console_socket, detach, &e) < 0 ||
 	    husk_paths(vmm, kernel, initrd, sizeof(vmm), &e) < 0 ||
 	    state_create(g, id, st, &e) < 0) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		return -e.code;
 	}
-	/* the engine gets the master; the slave becomes husk-vmm's stdio */
-	if (b.terminal && console_socket &&
-	    (console_pty_open(&pty, b.rows, b.cols, &e) < 0 ||
-	     console_send(console_socket, pty.master, pty.name, &e) < 0)) {
+	/* the hooks, for start and delete; the engine gets the master, the slave becomes husk-vmm's stdio */
+	if (hooks_save(st->dir, b->hooks_json, &e) < 0 ||
+	    (b->terminal && console_socket &&
+	     (console_pty_open(&pty, b->rows, b->cols, &e) < 0 ||
+	      console_send(console_socket, pty.master, pty.name, &e) < 0))) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		console_pty_close(&pty);
 		state_remove(st);
@@ -177,10 +272,10 @@ int husk_create(const struct husk_global *g, const char *id, const struct husk_c
 		close(pty.master);
 	pty.master = -1;
 	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle);
-	snprintf(st->cgroup, sizeof(st->cgroup), "%s", b.cgroup);
-	st->mem_bytes = b.mem;
-	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(b.mem >> 20));
-	snprintf(cpus, sizeof(cpus), "%u", b.cpus);
+	snprintf(st->cgroup, sizeof(st->cgroup), "%s", b->cgroup);
+	st->mem_bytes = b->mem;
+	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(b->mem >> 20));
+	snprintf(cpus, sizeof(cpus), "%u", b->cpus);
 	snprintf(control, sizeof(control), "%s/control.sock", st->dir);
 	snprintf(vsock, sizeof(vsock), "%s/vsock.sock", st->dir);
 	snprintf(console, sizeof(console), "%s/console.log", st->dir);
@@ -196,7 +291,12 @@ int husk_create(const struct husk_global *g, const char *id, const struct husk_c
 	pid_t pid = fork();
 	if (pid == 0) {
 		/* the VM, its threads and its virtiofsd: all in the engine's cgroup */
-		if (b.cgroup[0] && hcg_join(HCG_MOUNTINFO, b.cgroup, 0, &b.limits, &e) < 0) {
+		if (b->cgroup[0] && hcg_join(HCG_MOUNTINFO, b->cgroup, 0, &b->limits, &e) < 0) {
+			dprintf(pipefd[1], "error %s\n", e.msg);
+			_exit(1);
+		}
+		/* and in the container's network namespace: /proc/<pid>/ns/net is the container's */
+		if (netns_enter(b->netns, &e) < 0) {
 			dprintf(pipefd[1], "error %s\n", e.msg);
 			_exit(1);
 		}
@@ -206,7 +306,7 @@ int husk_create(const struct husk_global *g, const char *id, const struct husk_c
 		if (pty.slave >= 0 && (dup2(pty.slave, 0) < 0 || dup2(pty.slave, 1) < 0 ||
 				       dup2(pty.slave, 2) < 0 || console_make_ctty(0) < 0))
 			_exit(127);
-		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b.config, "--id",
+		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b->config, "--id",
 		      id, "--control", control, "--vsock-uds", vsock, "--console", console,
 		      "--binds-dir", binds, "--mem", mem, "--cpus", cpus, "--ready-fd", "3",
 		      /* the kernel's info messages cost boot time; warnings still show */
@@ -224,18 +324,34 @@ int husk_create(const struct husk_global *g, const char *id, const struct husk_c
 		st->starttime = state_starttime(pid); /* against a reused PID later */
 		r = state_save(st, &e);
 	}
+	if (r == 0)
+		r = husk_create_hooks(b, st, &e);
 	if (r == 0 && pid_file)
 		r = husk_write_pid_file(pid_file, pid, &e);
 	if (r < 0) {
 		husk_report(g, "create %s: %s", id, e.msg);
-		if (pid > 0) {
-			kill(pid, SIGTERM);
+		if (pid > 0 && st->pid == pid) {
+			husk_destroy(g, st, &b->hooks, "create");
 			waitpid(pid, NULL, 0);
+		} else {
+			if (pid > 0) {
+				kill(pid, SIGTERM);
+				waitpid(pid, NULL, 0);
+			}
+			husk_remove(st);
 		}
-		husk_remove(st);
 		return r;
 	}
 	return 0;
+}
+
+int husk_create(const struct husk_global *g, const char *id, const struct husk_create_opts *o,
+		struct husk_state *st)
+{
+	struct husk_bundle b = { .netns = -1 };
+	int r = husk_create_in(g, id, o, &b, st);
+	husk_bundle_free(&b);
+	return r;
 }
 
 /* runc's refusals of a start, word for word. */
@@ -247,6 +363,35 @@ static const char *husk_start_refusal(const char *status)
 		return "cannot start a container that has stopped";
 	return !strcmp(status, "paused") ? "cannot start a container in the paused state" :
 					   "cannot start a container in the creating state";
+}
+
+/*
+ * Start a created container: the network attach (if create found the
+ * namespace empty), the startContainer hooks (status "created"), START, then
+ * the poststart hooks (status "running"), whose failure is only reported. A
+ * failure before START stops the container (it is then "stopped", for
+ * delete), as the runtime spec asks of a failing startContainer hook.
+ */
+static int husk_start_st(const struct husk_global *g, const struct husk_state *st, const char *verb)
+{
+	struct spec_hooks h;
+	struct husk_err e = { 0 };
+
+	int r = hooks_load(st->dir, &h, &e);
+	if (r == 0 && (r = husk_net_attach(st, HUSK_NET_AT_START, &e)) == 0 &&
+	    (r = husk_hooks(&h, SPEC_HOOK_START_CONTAINER, st, "created", &e)) < 0)
+		husk_stop_vmm(st);
+	if (r == 0)
+		r = state_control(st, PROTO_START, NULL, NULL, &e);
+	if (r < 0) {
+		husk_report(g, "%s %s: %s", verb, st->id, e.msg);
+		spec_hooks_free(&h);
+		return r;
+	}
+	if (husk_hooks(&h, SPEC_HOOK_POSTSTART, st, "running", &e) < 0)
+		husk_report(g, "%s %s: %s", verb, st->id, e.msg);
+	spec_hooks_free(&h);
+	return 0;
 }
 
 int husk_start(const struct husk_global *g, const char *id)
@@ -263,11 +408,7 @@ int husk_start(const struct husk_global *g, const char *id)
 		husk_report(g, "start %s: %s", st.id, husk_start_refusal(status));
 		return -EINVAL;
 	}
-	if (state_control(&st, PROTO_START, NULL, NULL, &e) < 0) {
-		husk_report(g, "start %s: %s", st.id, e.msg);
-		return -e.code;
-	}
-	return 0;
+	return husk_start_st(g, &st, "start");
 }
 
 /* Signal names as runc takes them: KILL, SIGKILL, 9. */
@@ -324,22 +465,6 @@ int husk_kill(const struct husk_global *g, const char *id, const char *signal, b
 	return 0;
 }
 
-/* End the VMM: SIGTERM lets it take its VM, sockets and virtiofsd down. */
-static void husk_stop_vmm(const struct husk_state *st)
-{
-	if (!state_alive(st))
-		return;
-	kill(st->pid, SIGTERM);
-	for (int waited = 0; waited < HUSK_STOP_MS && state_alive(st); waited += 20) {
-		waitpid(st->pid, NULL, WNOHANG); /* ours when run made it */
-		struct timespec ts = { 0, 20 * 1000000L };
-		nanosleep(&ts, NULL);
-	}
-	if (state_alive(st))
-		kill(st->pid, SIGKILL);
-	waitpid(st->pid, NULL, WNOHANG);
-}
-
 /* No trace of the id under the root: not even a create in progress. */
 static bool husk_gone(const struct husk_global *g, const char *id)
 {
@@ -366,8 +491,12 @@ int husk_delete(const struct husk_global *g, const char *id, bool force)
 			    st.id, st.id, status);
 		return -EBUSY;
 	}
-	husk_stop_vmm(&st);
-	husk_remove(&st);
+	/* the hooks go with the state directory: read first; unreadable, none run */
+	struct spec_hooks h;
+	if (hooks_load(st.dir, &h, &e) < 0)
+		husk_report(g, "delete %s: %s", st.id, e.msg);
+	husk_destroy(g, &st, &h, "delete");
+	spec_hooks_free(&h);
 	return 0;
 }
 
@@ -380,17 +509,22 @@ int husk_run(const struct husk_global *g, const char *id, const struct husk_crea
 	int r = husk_create(g, id, o, &st);
 	if (r < 0)
 		return r;
-	if (state_control(&st, PROTO_START, NULL, NULL, &e) < 0) {
+	struct spec_hooks h;
+	if (hooks_load(st.dir, &h, &e) < 0)
 		husk_report(g, "run %s: %s", st.id, e.msg);
-		husk_stop_vmm(&st);
-		husk_remove(&st);
-		return -e.code;
+	if ((r = husk_start_st(g, &st, "run")) < 0) {
+		husk_destroy(g, &st, &h, "run");
+		spec_hooks_free(&h);
+		return r;
 	}
-	if (o->detach)
+	if (o->detach) {
+		spec_hooks_free(&h);
 		return 0;
+	}
 	/* husk-vmm is our child here: its exit status is the workload's */
 	if (waitpid(st.pid, &status, 0) != st.pid)
 		status = 1 << 8;
-	husk_remove(&st);
+	husk_destroy(g, &st, &h, "run");
+	spec_hooks_free(&h);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -152,7 +152,7 @@ static void state_remove_binds(const struct husk_state *st)
 void state_remove(const struct husk_state *st)
 {
 	static const char *const files[] = { "state.json", ".state.json.tmp", "control.sock",
-					     "vsock.sock", "console.log" };
+					     "vsock.sock", "console.log",     "hooks.json" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[sizeof(st->dir) + 32];
 		snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);

@@ -107,8 +107,9 @@ mkdir -p "$work/spec"
 	fail "spec -b did not write into its bundle"
 expect 1 'exists' spec --bundle="$work/spec"
 rm "$work/spec/config.json"
+# unlike runc's, husk's rootless spec keeps its network namespace: without one, husk refuses it
 h spec --rootless --bundle "$work/spec" && grep -q '"user"' "$work/spec/config.json" &&
-	! grep -q '"network"' "$work/spec/config.json" || fail "spec --rootless: $(cat "$work/spec/config.json")"
+	grep -q '"network"' "$work/spec/config.json" || fail "spec --rootless: $(cat "$work/spec/config.json")"
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "bad input left state behind: $(ls "$root")"
 
 # --- create, start, state, kill, delete --------------------------------------

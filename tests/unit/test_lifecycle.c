@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@ static void lc_setup(struct lc *t)
 	FILE *f = fopen(config, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"true\"]},"
-	      " \"root\": {\"path\": \"rootfs\"}}\n",
+	      " \"root\": {\"path\": \"rootfs\"},"
+	      " \"linux\": {\"namespaces\": [{\"type\": \"network\"}]}}\n",
 	      f);
 	fclose(f);
 	snprintf(t->log, sizeof(t->log), "%s/log", t->root);
@@ -435,6 +437,255 @@ START_TEST(state_and_list)
 }
 END_TEST
 
+/* The bundle's config.json with these "linux" and "hooks" members (JSON text). */
+static void lc_config(struct lc *t, const char *linux_json, const char *hooks_json)
+{
+	char config[160];
+	snprintf(config, sizeof(config), "%s/config.json", t->bundle);
+	FILE *f = fopen(config, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"true\"]},"
+		" \"root\": {\"path\": \"rootfs\"}, \"annotations\": {\"a\": \"b\"},"
+		" \"linux\": %s, \"hooks\": %s}\n",
+		linux_json, hooks_json ? hooks_json : "{}");
+	fclose(f);
+}
+
+/* A file under the test's root, as a string the caller frees ("" when absent). */
+static char *lc_read(struct lc *t, const char *name)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/%s", t->root, name);
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+	ck_assert_ptr_nonnull(buf);
+	if (f) {
+		size_t n = fread(buf, 1, 65535, f);
+		buf[n] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+/* A hook entry: sh -c SCRIPT with the kind as $0, in the test's root. */
+static int lc_hook(char *out, size_t len, struct lc *t, const char *kind, const char *script)
+{
+	return snprintf(
+		out, len,
+		"\"%s\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cd %s && %s\","
+		" \"%s\"], \"timeout\": 10}]",
+		kind, t->root, script, kind);
+}
+
+/* Each kind of hook, at its moment, with the state as the runtime spec has it. */
+START_TEST(hooks_in_order)
+{
+	static const char *const kinds[] = { "prestart",       "createRuntime", "createContainer",
+					     "startContainer", "poststart",	"poststop" };
+	static const char *const status[] = { "creating", "creating", "creating",
+					      "created",  "running",  "stopped" };
+	struct lc t;
+	struct husk_state st;
+	char hooks[4096] = "{", *p = hooks + 1;
+
+	lc_setup(&t);
+	for (size_t i = 0; i < 6; i++) {
+		p += lc_hook(p, sizeof(hooks) - (size_t)(p - hooks) - 2, &t, kinds[i],
+			     "(echo $0; cat; echo) >> order");
+		*p++ = i < 5 ? ',' : '}';
+	}
+	*p = '\0';
+	lc_config(&t, "{\"namespaces\": [{\"type\": \"network\"}]}", hooks);
+	ck_assert_int_eq(husk_create(&t.g, "h1", &t.o, &st), 0);
+	char *got = lc_read(&t, "order");
+	ck_assert_int_eq(strncmp(got, "prestart\n", 9), 0);
+	ck_assert_ptr_null(strstr(got, "startContainer"));
+	free(got);
+	ck_assert_int_eq(husk_start(&t.g, "h1"), 0);
+	lc_stop(&t, "h1", &st);
+	ck_assert_int_eq(husk_delete(&t.g, "h1", false), 0);
+	got = lc_read(&t, "order");
+	/* six entries: the kind, then its state JSON on one line */
+	char *save = NULL, *line = strtok_r(got, "\n", &save);
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_msg(line && !strcmp(line, kinds[i]), "hook %zu: %s", i, line);
+		json_t *j = json_loads(strtok_r(NULL, "\n", &save), 0, NULL);
+		ck_assert_ptr_nonnull(j);
+		ck_assert_str_eq(json_string_value(json_object_get(j, "status")), status[i]);
+		ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "h1");
+		ck_assert_str_eq(json_string_value(json_object_get(j, "ociVersion")),
+				 HUSK_OCI_VERSION);
+		ck_assert_str_eq(json_string_value(json_object_get(j, "bundle")), t.bundle);
+		ck_assert_str_eq(
+			json_string_value(json_object_get(json_object_get(j, "annotations"), "a")),
+			"b");
+		/* husk-vmm's PID while it lives; 0 once stopped */
+		ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), i < 5 ? st.pid : 0);
+		json_decref(j);
+		line = strtok_r(NULL, "\n", &save);
+	}
+	ck_assert_ptr_null(line);
+	free(got);
+	lc_teardown(&t);
+}
+END_TEST
+
+/* A failing create hook fails the create and leaves nothing; poststop still runs. */
+START_TEST(failing_create_hook_leaves_nothing)
+{
+	static const char *const kinds[] = { "prestart", "createRuntime", "createContainer" };
+	for (size_t k = 0; k < 3; k++) {
+		struct lc t;
+		struct husk_state st;
+		char hooks[2048], *p = hooks, dir[128];
+		lc_setup(&t);
+		p += sprintf(p, "{");
+		p += lc_hook(p, 900, &t, kinds[k], "cat > state; echo no network >&2; exit 1");
+		p += sprintf(p, ", ");
+		p += lc_hook(p, 900, &t, "poststop", "touch poststop");
+		sprintf(p, "}");
+		lc_config(&t, "{\"namespaces\": [{\"type\": \"network\"}]}", hooks);
+		ck_assert_int_eq(husk_create(&t.g, "h2", &t.o, &st), -EIO);
+		char want[128];
+		snprintf(want, sizeof(want),
+			 "create h2: %s hook #0 (/bin/sh): exit status 1: no network", kinds[k]);
+		ck_assert_msg(lc_logged(&t, want), "%s", want);
+		/* the VMM the hook saw is gone, and so is every trace */
+		char *state = lc_read(&t, "state");
+		json_t *j = json_loads(state, 0, NULL);
+		ck_assert_ptr_nonnull(j);
+		pid_t pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+		ck_assert_int_gt(pid, 0);
+		ck_assert_int_eq(kill(pid, 0), -1);
+		json_decref(j);
+		free(state);
+		snprintf(dir, sizeof(dir), "%s/h2", t.root);
+		ck_assert_int_eq(access(dir, F_OK), -1);
+		snprintf(dir, sizeof(dir), "%s/poststop", t.root);
+		ck_assert_int_eq(access(dir, F_OK), 0);
+		lc_teardown(&t);
+	}
+}
+END_TEST
+
+/* startContainer failing fails the start and stops the container; poststart fails quietly. */
+START_TEST(start_hooks_failures)
+{
+	struct lc t;
+	struct husk_state st;
+	char hooks[2048], *p = hooks;
+
+	lc_setup(&t);
+	p += sprintf(p, "{");
+	p += lc_hook(p, 900, &t, "startContainer", "exit 2");
+	sprintf(p, "}");
+	lc_config(&t, "{\"namespaces\": [{\"type\": \"network\"}]}", hooks);
+	ck_assert_int_eq(husk_create(&t.g, "h3", &t.o, &st), 0);
+	ck_assert_int_eq(husk_start(&t.g, "h3"), -EIO);
+	ck_assert(lc_logged(&t, "start h3: startContainer hook #0 (/bin/sh): exit status 2"));
+	ck_assert_str_eq(lc_status(&t, "h3"), "stopped");
+	ck_assert_int_eq(husk_delete(&t.g, "h3", false), 0);
+	ck_assert_str_eq(lc_status(&t, "h3"), "gone");
+
+	p = hooks;
+	p += sprintf(p, "{");
+	p += lc_hook(p, 900, &t, "poststart", "exit 3");
+	sprintf(p, "}");
+	lc_config(&t, "{\"namespaces\": [{\"type\": \"network\"}]}", hooks);
+	ck_assert_int_eq(husk_create(&t.g, "h4", &t.o, &st), 0);
+	ck_assert_int_eq(husk_start(&t.g, "h4"), 0);
+	ck_assert(lc_logged(&t, "start h4: poststart hook #0 (/bin/sh): exit status 3"));
+	ck_assert_str_eq(lc_status(&t, "h4"), "running");
+	lc_stop(&t, "h4", &st);
+	ck_assert_int_eq(husk_delete(&t.g, "h4", false), 0);
+	lc_teardown(&t);
+}
+END_TEST
+
+/* The inode of a namespace file, as "net:[N]". */
+static void lc_ns(const char *path, char *out, size_t len)
+{
+	ssize_t n = readlink(path, out, len - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+}
+
+/* Host networking is refused before anything is made; husk-vmm lives in the container's netns. */
+START_TEST(network_namespaces)
+{
+	struct lc t;
+	struct husk_state st;
+	char dir[128], linux_json[256], ours[64], vmm[64], path[64];
+
+	lc_setup(&t);
+	snprintf(dir, sizeof(dir), "%s/n1", t.root);
+	static const char *const host[] = {
+		"{}",
+		"{\"namespaces\": [{\"type\": \"pid\"}]}",
+		"{\"namespaces\": [{\"type\": \"network\", \"path\": \"/proc/self/ns/net\"}]}",
+	};
+	for (size_t i = 0; i < 3; i++) {
+		lc_config(&t, host[i], NULL);
+		ck_assert_int_eq(husk_create(&t.g, "n1", &t.o, &st), -EOPNOTSUPP);
+		ck_assert(lc_logged(&t, "create n1: host networking is not possible: a container "
+					"in a VM cannot share the host's network; use a network "
+					"namespace of its own (for example --network none or the "
+					"engine's default network)"));
+		ck_assert_int_eq(access(dir, F_OK), -1);
+	}
+	lc_config(&t,
+		  "{\"namespaces\": [{\"type\": \"network\", \"path\": \"/proc/self/ns/uts\"}]}",
+		  NULL);
+	ck_assert_int_eq(husk_create(&t.g, "n1", &t.o, &st), -EINVAL);
+	ck_assert(lc_logged(&t, "create n1: /proc/self/ns/uts is not a network namespace"));
+	lc_config(&t, "{\"namespaces\": [{\"type\": \"network\", \"path\": \"/nonexistent\"}]}",
+		  NULL);
+	ck_assert_int_eq(husk_create(&t.g, "n1", &t.o, &st), -ENOENT);
+	ck_assert(lc_logged(&t, "create n1: network namespace /nonexistent: No such file"));
+	ck_assert_int_eq(access(dir, F_OK), -1);
+
+	/* no path: a new namespace of husk-vmm's own */
+	lc_ns("/proc/self/ns/net", ours, sizeof(ours));
+	lc_config(&t, "{\"namespaces\": [{\"type\": \"network\"}]}", NULL);
+	ck_assert_int_eq(husk_create(&t.g, "n1", &t.o, &st), 0);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)st.pid);
+	lc_ns(path, vmm, sizeof(vmm));
+	ck_assert_str_ne(vmm, ours);
+	ck_assert_int_eq(husk_delete(&t.g, "n1", true), 0);
+
+	/* a path (Podman's): husk-vmm joins it */
+	int sync[2];
+	ck_assert_int_eq(pipe(sync), 0);
+	pid_t other = fork();
+	ck_assert_int_ge(other, 0);
+	if (other == 0) {
+		char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+		(void)!write(sync[1], &c, 1);
+		pause();
+		_exit(0);
+	}
+	char c = 0, theirs[64];
+	ck_assert_int_eq(read(sync[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'y');
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)other);
+	lc_ns(path, theirs, sizeof(theirs));
+	snprintf(linux_json, sizeof(linux_json),
+		 "{\"namespaces\": [{\"type\": \"network\", \"path\": \"%s\"}]}", path);
+	lc_config(&t, linux_json, NULL);
+	ck_assert_int_eq(husk_create(&t.g, "n1", &t.o, &st), 0);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)st.pid);
+	lc_ns(path, vmm, sizeof(vmm));
+	ck_assert_str_eq(vmm, theirs);
+	ck_assert_int_eq(husk_delete(&t.g, "n1", true), 0);
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+	close(sync[0]);
+	close(sync[1]);
+	lc_teardown(&t);
+}
+END_TEST
+
 START_TEST(spec_writes_once)
 {
 	struct lc t;
@@ -474,6 +725,10 @@ int main(void)
 	tcase_add_test(tc, exec_only_in_a_running_container);
 	tcase_add_test(tc, state_and_list);
 	tcase_add_test(tc, spec_writes_once);
+	tcase_add_test(tc, hooks_in_order);
+	tcase_add_test(tc, failing_create_hook_leaves_nothing);
+	tcase_add_test(tc, start_hooks_failures);
+	tcase_add_test(tc, network_namespaces);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
