@@ -3,7 +3,9 @@
 # container created, started, listed, signalled and deleted (nothing left
 # behind); execs in it (attached, detached with --pid-file, a missing
 # program, with a terminal of husk's and one through --console-socket);
-# `husk run` with the workload's exit status; a terminal container whose
+# `husk run` with the workload's exit status and each kind of OCI hook (its
+# state on stdin, in order, in the right network namespace); host networking
+# refused; a terminal container whose
 # pty master goes over --console-socket and whose resizes reach the guest;
 # a VMM killed outright leaves nothing after delete (its bind staging
 # included); refusals of bad input. Every refusal an engine reads (an
@@ -51,11 +53,11 @@ expect() {
 		fail "husk $*: \"$words\" not in the log: $(tail -n +$((n + 1)) "$work/log.json")"
 }
 
-bundle() { # DIR ARGS-JSON [TERMINAL] [MORE-LINUX-JSON] [MORE-MOUNTS-JSON]
+bundle() { # DIR ARGS-JSON [TERMINAL] [MORE-LINUX-JSON] [MORE-MOUNTS-JSON] [MORE-TOP-JSON]
 	mkdir -p "$1"
 	cp -a "$rootfs" "$1/rootfs"
 	cat >"$1/config.json" <<JSON
-{"ociVersion": "1.0.2",
+{"ociVersion": "1.0.2", ${6:-}
  "process": {"terminal": ${3:-false}, "args": $2, "env": ["PATH=/bin"], "cwd": "/"},
  "root": {"path": "rootfs"}, "hostname": "husk-test",
  "annotations": {"org.husk.test": "yes"},
@@ -91,6 +93,14 @@ grep -q 'console socket' "$work/e" || fail "terminal without socket: $(cat "$wor
 h create --bundle "$work/b3" --console-socket "$work/none.sock" x 2>"$work/e" &&
 	fail "create with a console socket nobody listens on succeeded"
 grep -q 'none.sock' "$work/e" || fail "absent console socket: $(cat "$work/e")"
+# host networking (no network namespace, or the host's own) is refused before anything is made
+mkdir -p "$work/hostnet"
+sed 's/, {"type": "network"}//' "$work/b3/config.json" | sed 's/"terminal": true/"terminal": false/' \
+	>"$work/hostnet/config.json"
+expect 1 'host networking is not possible' create --bundle "$work/hostnet" x
+sed 's|{"type": "network"}|{"type": "network", "path": "/proc/self/ns/net"}|' "$work/b3/config.json" |
+	sed 's/"terminal": true/"terminal": false/' >"$work/hostnet/config.json"
+expect 1 'host networking is not possible' create --bundle "$work/hostnet" x
 # every command parses its options as runc takes them; an unknown one is refused
 expect 1 'unknown option --bogus' list --bogus
 expect 1 'unknown option --bogus' spec --bogus
@@ -232,9 +242,24 @@ for d in /sys/fs/cgroup$cg /sys/fs/cgroup/*$cg; do
 	[ ! -e "$d/c1" ] || fail "delete left the cgroup $d/c1"
 done
 
-# --- run: the workload's exit status -------------------------------------------
-# nothing is lost when the workload writes a lot and exits at once
-bundle "$work/b2" '["sh", "-c", "echo hello from $(hostname); seq 1 100000; exit 3"]'
+# --- run: the workload's exit status, and the OCI hooks -----------------------
+# nothing is lost when the workload writes a lot and exits at once; each kind
+# of hook writes its name, the state it got on stdin, its own network
+# namespace and that of the state's pid (husk-vmm's) to hooks.log
+cat >"$work/hook.sh" <<SH
+#!/bin/sh
+state=\$(cat)
+pid=\$(echo "\$state" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p')
+echo "\$1 \$state \$(readlink /proc/self/ns/net) \$(readlink /proc/\$pid/ns/net 2>/dev/null)" >>"$work/hooks.log"
+echo "hook output is not the container's"
+SH
+chmod +x "$work/hook.sh"
+hooks=
+for k in prestart createRuntime createContainer startContainer poststart poststop; do
+	hooks="$hooks${hooks:+, }\"$k\": [{\"path\": \"$work/hook.sh\", \"args\": [\"hook.sh\", \"$k\"], \"timeout\": 60}]"
+done
+bundle "$work/b2" '["sh", "-c", "echo hello from $(hostname); seq 1 100000; exit 3"]' false "" "" \
+	"\"hooks\": {$hooks},"
 set +e
 h run --bundle "$work/b2" c2 >"$work/out2" 2>"$work/err2" </dev/null
 status=$?
@@ -244,6 +269,25 @@ set -e
 [ "$(tail -n +2 "$work/out2" | md5sum)" = "$(seq 1 100000 | md5sum)" ] ||
 	fail "run: stdout lost bytes: $(wc -lc <"$work/out2"), ends $(tail -c 20 "$work/out2")"
 [ ! -e "$root/c2" ] || fail "run left $root/c2"
+# the hooks: in order, each with its state; the container's kinds in husk-vmm's
+# network namespace, which is not the host's; the others in husk's
+hostns=$(readlink /proc/self/ns/net)
+[ "$(cut -d' ' -f1 "$work/hooks.log" | tr '\n' ' ')" = \
+	"prestart createRuntime createContainer startContainer poststart poststop " ] ||
+	fail "hooks: $(cat "$work/hooks.log")"
+while read -r kind state self vmmns; do
+	case $kind in
+	prestart | createRuntime | createContainer) want=creating ;;
+	startContainer) want=created ;; poststart) want=running ;; poststop) want=stopped ;;
+	esac
+	echo "$state" | grep -q "\"status\":\"$want\"" && echo "$state" | grep -q '"id":"c2"' &&
+		echo "$state" | grep -qF "\"bundle\":\"$work/b2\"" || fail "$kind hook's state: $state"
+	case $kind in
+	createContainer | startContainer) [ "$self" = "$vmmns" ] && [ "$self" != "$hostns" ] ;;
+	poststop) [ "$self" = "$hostns" ] && echo "$state" | grep -q '"pid":0' ;;
+	*) [ "$self" = "$hostns" ] && [ -n "$vmmns" ] && [ "$vmmns" != "$hostns" ] ;;
+	esac || fail "$kind hook's namespaces: $self, husk-vmm's $vmmns, the host's $hostns"
+done <"$work/hooks.log"
 
 # --- a terminal container: the master over --console-socket -------------------
 python3 "$helper" console "$work/c3.sock" "$work/c3.out" 'resize:40x120' 'expect:40 120' \
