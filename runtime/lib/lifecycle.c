@@ -369,8 +369,8 @@ static const char *husk_start_refusal(const char *status)
  * Start a created container: the network attach (if create found the
  * namespace empty), the startContainer hooks (status "created"), START, then
  * the poststart hooks (status "running"), whose failure is only reported. A
- * failure before START stops the container (it is then "stopped", for
- * delete), as the runtime spec asks of a failing startContainer hook.
+ * failing attach or startContainer hook stops the container (it is then
+ * "stopped", for delete), as the runtime spec asks of the hook.
  */
 static int husk_start_st(const struct husk_global *g, const struct husk_state *st, const char *verb)
 {
@@ -378,11 +378,13 @@ static int husk_start_st(const struct husk_global *g, const struct husk_state *s
 	struct husk_err e = { 0 };
 
 	int r = hooks_load(st->dir, &h, &e);
-	if (r == 0 && (r = husk_net_attach(st, HUSK_NET_AT_START, &e)) == 0 &&
-	    (r = husk_hooks(&h, SPEC_HOOK_START_CONTAINER, st, "created", &e)) < 0)
-		husk_stop_vmm(st);
-	if (r == 0)
-		r = state_control(st, PROTO_START, NULL, NULL, &e);
+	if (r == 0) {
+		if ((r = husk_net_attach(st, HUSK_NET_AT_START, &e)) < 0 ||
+		    (r = husk_hooks(&h, SPEC_HOOK_START_CONTAINER, st, "created", &e)) < 0)
+			husk_stop_vmm(st);
+		else
+			r = state_control(st, PROTO_START, NULL, NULL, &e);
+	}
 	if (r < 0) {
 		husk_report(g, "%s %s: %s", verb, st->id, e.msg);
 		spec_hooks_free(&h);
