@@ -44,6 +44,10 @@ c image import "$work/image.tar" >/dev/null || fail "image import"
 img=localhost/husk-test-bb:latest
 run() { c run --rm --runtime io.containerd.runc.v2 --runc-binary "$husk" "$@"; }
 
+# host networking: refused by husk before any VM, in its words
+run --net-host $img t0 true >/dev/null 2>"$work/e" </dev/null && fail "run --net-host succeeded"
+grep -q 'host networking is not possible' "$work/e" || fail "run --net-host: $(cat "$work/e")"
+
 out=$(run $img t1 sh -c 'uname -r; echo $((6*7))' </dev/null)
 [ "$(echo "$out" | tail -1)" = 42 ] || fail "run: $out"
 echo "$out" | head -1 | grep -q '^6\.1\.' || fail "not the guest kernel: $out"

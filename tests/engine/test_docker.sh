@@ -61,6 +61,11 @@ python3 "$(dirname "$0")/mkimage.py" "$work/rootfs.tar" $img "$work/image.tar"
 d load -i "$work/image.tar" >/dev/null || fail "docker load"
 run() { d run --runtime husk --network none "$@"; }
 
+# --- host networking: refused by husk before any VM, in its words --------------
+d run --rm --runtime husk --network host $img true >/dev/null 2>"$work/e" </dev/null &&
+	fail "run --network host succeeded"
+grep -q 'host networking is not possible' "$work/e" || fail "run --network host: $(cat "$work/e")"
+
 # --- run --rm: the guest's kernel, and the workload's exit status --------------
 out=$(run --rm --cidfile "$work/cid1" $img sh -c 'uname -r; echo $((6*7))' </dev/null)
 [ "$(echo "$out" | tail -1)" = 42 ] || fail "run: $out"
@@ -105,6 +110,9 @@ d rmi $img >/dev/null
 stop_daemon "$dockerd_pid"
 stop_daemon "$ctrd_pid"
 [ ! -e "/proc/$dockerd_pid" ] && [ ! -e "/proc/$ctrd_pid" ] || fail "a daemon outlived SIGTERM"
+# dockerd's own bind of the host's namespace, made for the --network host
+# container above and kept past its own end: not husk's to leave or take
+! grep -q " $work/exec/netns/default " /proc/mounts || umount "$work/exec/netns/default"
 left=$(grep -ls -- "$work" /proc/[0-9]*/cmdline || true)
 [ -z "$left" ] || fail "processes of the test left: $left"
 ! grep -q " $work" /proc/mounts || fail "mounts left: $(grep " $work" /proc/mounts)"

@@ -24,6 +24,11 @@ run() { p run --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 
 tar -C "$build/guest/rootfs.dir" -czf "$work/rootfs.tar.gz" .
 podman import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' "$work/rootfs.tar.gz" $img >/dev/null
 
+# host networking: refused by husk before any VM, in its words
+p run --rm --network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 $img true \
+	>/dev/null 2>"$work/e" && fail "run --network host succeeded"
+grep -q 'host networking is not possible' "$work/e" || fail "run --network host: $(cat "$work/e")"
+
 out=$(run --rm --cidfile "$work/cid1" $img sh -c 'uname -r; echo $((6*7))')
 [ "$(echo "$out" | tail -1)" = 42 ] || fail "run: $out"
 [ "$(echo "$out" | head -1)" != "$(uname -r)" ] || fail "uname -r is the host's: $out"
