@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "husk/error.h"
 
@@ -101,6 +102,23 @@ int hostnet_attach(const struct hostnet *n, struct husk_err *e);
 
 /* Detach: unmirror each link (husk delete; the taps go with husk-vmm). */
 int hostnet_detach(const struct hostnet *n, struct husk_err *e);
+
+/*
+ * Step 4 for the container whose husk-vmm (in the container's network
+ * namespace) is `pid`: enter that namespace, read it into *n, attach each
+ * link to its tap, come back, and build the NETWORK payload for container
+ * `id` into *payload. A namespace with no links yet (ctr --cni before
+ * start) is no error: n->n_links is 0, *payload NULL, nothing done.
+ */
+int hostnet_attach_pid(pid_t pid, const char *id, struct hostnet *n, json_t **payload,
+		       struct husk_err *e);
+
+/*
+ * Step 6: in the namespace at `netns_path`, unmirror the named links. A
+ * namespace that is gone is no error.
+ */
+int hostnet_detach_path(const char *netns_path, const char *const *links, unsigned n_links,
+			struct husk_err *e);
 
 /*
  * The NETWORK request's payload (include/husk/proto.h) for container `id`:

@@ -27,8 +27,8 @@ static json_t *hostnet_json_link(unsigned i, const struct hostnet_link *l, struc
 		return NULL;
 	}
 	hostnet_device_mac(i, device_mac);
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0], l->mac[1],
-		 l->mac[2], l->mac[3], l->mac[4], l->mac[5]);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0], l->mac[1], l->mac[2],
+		 l->mac[3], l->mac[4], l->mac[5]);
 	json_t *addrs = json_array();
 	for (unsigned a = 0; addrs && a < l->n_addrs; a++) {
 		const struct hostnet_addr *ad = &l->addrs[a];
@@ -38,10 +38,10 @@ static json_t *hostnet_json_link(unsigned i, const struct hostnet_link *l, struc
 			addrs = NULL;
 		}
 	}
-	json_t *o = addrs ? json_pack("{s:s, s:s, s:s, s:I, s:o}", "device_mac", device_mac,
-				      "name", l->name, "mac", mac, "mtu", (json_int_t)l->mtu,
-				      "addresses", addrs)
-			  : NULL;
+	json_t *o = addrs ? json_pack("{s:s, s:s, s:s, s:I, s:o}", "device_mac", device_mac, "name",
+				      l->name, "mac", mac, "mtu", (json_int_t)l->mtu, "addresses",
+				      addrs) :
+			    NULL;
 	if (!o)
 		husk_err_set(e, ENOMEM, "out of memory");
 	return o;

@@ -101,7 +101,8 @@ int hostnet_nl_talk(struct hostnet_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, vo
 			if (m->nlmsg_type == NLMSG_DONE) {
 				const int *status = mnl_nlmsg_get_payload(m);
 				if (mnl_nlmsg_get_payload_len(m) >= sizeof(int) && *status < 0) {
-					snprintf(nl->why, sizeof(nl->why), "%s", strerror(-*status));
+					snprintf(nl->why, sizeof(nl->why), "%s",
+						 strerror(-*status));
 					return *status;
 				}
 				return 0;

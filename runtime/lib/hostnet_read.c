@@ -125,8 +125,9 @@ static int hostnet_read_addr(const struct nlmsghdr *m, void *data)
 	if (!l)
 		return MNL_CB_OK;
 	/* IPv4's own address is IFA_LOCAL (IFA_ADDRESS is the peer's on point-to-point) */
-	const struct nlattr *a = at.tb[IFA_LOCAL] && ifa->ifa_family == AF_INET ? at.tb[IFA_LOCAL]
-										: at.tb[IFA_ADDRESS];
+	const struct nlattr *a = at.tb[IFA_LOCAL] && ifa->ifa_family == AF_INET ?
+					 at.tb[IFA_LOCAL] :
+					 at.tb[IFA_ADDRESS];
 	struct hostnet_addr addr = { .family = ifa->ifa_family, .prefixlen = ifa->ifa_prefixlen };
 	if (hostnet_read_ip(a, addr.family, addr.addr) < 0)
 		return MNL_CB_OK;
@@ -249,8 +250,8 @@ int hostnet_read(struct hostnet *n, struct husk_err *e)
 				hostnet_read_addr, &r, "addresses");
 	if (ret < 0)
 		goto out;
-	ret = hostnet_read_dump(nl, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg),
-				hostnet_read_route, &r, "IPv4 routes");
+	ret = hostnet_read_dump(nl, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), hostnet_read_route,
+				&r, "IPv4 routes");
 	if (ret < 0)
 		goto out;
 	ret = hostnet_read_dump(nl, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg),

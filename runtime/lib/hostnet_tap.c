@@ -24,8 +24,8 @@ void hostnet_device_mac(unsigned i, char mac[18])
 static int hostnet_tap_set(struct hostnet_nl *nl, int ifindex, uint32_t mtu, bool up)
 {
 	struct ifinfomsg *ifi;
-	struct nlmsghdr *nlh = hostnet_nl_msg(nl, RTM_NEWLINK, NLM_F_ACK, (void **)&ifi,
-					      sizeof(*ifi));
+	struct nlmsghdr *nlh =
+		hostnet_nl_msg(nl, RTM_NEWLINK, NLM_F_ACK, (void **)&ifi, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	if (up) {
@@ -67,8 +67,8 @@ int hostnet_tap_prepare(const char *tap, uint32_t mtu, struct husk_err *e)
 		ret = hostnet_nl_talk(nl, nlh, NULL, NULL);
 	}
 	if (ret < 0) {
-		ret = husk_err_set(e, -ret, "tap %s: set MTU %u and no IPv6 address: %s", tap,
-				   mtu, nl->why);
+		ret = husk_err_set(e, -ret, "tap %s: set MTU %u and no IPv6 address: %s", tap, mtu,
+				   nl->why);
 		goto out;
 	}
 	ret = hostnet_tap_set(nl, ifindex, 0, true);

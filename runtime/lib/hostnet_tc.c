@@ -27,8 +27,8 @@ static struct nlmsghdr *hostnet_tc_msg(struct hostnet_nl *nl, uint16_t type, uin
 				       int ifindex, uint32_t handle, uint32_t parent, uint32_t info)
 {
 	struct tcmsg *tcm;
-	struct nlmsghdr *nlh = hostnet_nl_msg(nl, type, NLM_F_ACK | flags, (void **)&tcm,
-					      sizeof(*tcm));
+	struct nlmsghdr *nlh =
+		hostnet_nl_msg(nl, type, NLM_F_ACK | flags, (void **)&tcm, sizeof(*tcm));
 	tcm->tcm_family = AF_UNSPEC;
 	tcm->tcm_ifindex = ifindex;
 	tcm->tcm_handle = handle;
@@ -49,8 +49,8 @@ static int hostnet_tc_qdisc_add(struct hostnet_nl *nl, int ifindex)
 
 static int hostnet_tc_qdisc_del(struct hostnet_nl *nl, int ifindex)
 {
-	struct nlmsghdr *nlh = hostnet_tc_msg(nl, RTM_DELQDISC, 0, ifindex, HOSTNET_TC_INGRESS,
-					      TC_H_INGRESS, 0);
+	struct nlmsghdr *nlh =
+		hostnet_tc_msg(nl, RTM_DELQDISC, 0, ifindex, HOSTNET_TC_INGRESS, TC_H_INGRESS, 0);
 	return hostnet_nl_talk(nl, nlh, NULL, NULL);
 }
 
@@ -62,8 +62,8 @@ static uint32_t hostnet_tc_info(void)
 /* Our filters on a link's ingress (all at our priority); none is no error. */
 static int hostnet_tc_filter_del(struct hostnet_nl *nl, int ifindex)
 {
-	struct nlmsghdr *nlh = hostnet_tc_msg(nl, RTM_DELTFILTER, 0, ifindex, 0,
-					      HOSTNET_TC_INGRESS, hostnet_tc_info());
+	struct nlmsghdr *nlh = hostnet_tc_msg(nl, RTM_DELTFILTER, 0, ifindex, 0, HOSTNET_TC_INGRESS,
+					      hostnet_tc_info());
 	int ret = hostnet_nl_talk(nl, nlh, NULL, NULL);
 	return ret == -ENOENT ? 0 : ret;
 }

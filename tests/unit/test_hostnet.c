@@ -165,8 +165,9 @@ static bool frame_wait(int fd, bool packet, const char *tag, int ms)
 		uint8_t buf[2048];
 		struct sockaddr_ll from = { 0 };
 		socklen_t fl = sizeof(from);
-		ssize_t n = packet ? recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl)
-				   : read(fd, buf, sizeof(buf));
+		ssize_t n =
+			packet ? recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) :
+				 read(fd, buf, sizeof(buf));
 		if (n < 14 || (packet && from.sll_pkttype == PACKET_OUTGOING))
 			continue;
 		if (buf[12] == TEST_ETHERTYPE >> 8 && buf[13] == (TEST_ETHERTYPE & 0xff) &&
@@ -177,8 +178,8 @@ static bool frame_wait(int fd, bool packet, const char *tag, int ms)
 
 /* ---- namespaces ---- */
 
-/* A child in a network namespace of its own, until a byte arrives on *stop; it has link nsmark. */
-static pid_t netns_child(int *stop)
+/* A child in a network namespace of its own set up by `setup` (sh), until a byte arrives on *stop. */
+static pid_t netns_child_with(int *stop, const char *setup)
 {
 	int ready[2], halt[2];
 	char c;
@@ -187,8 +188,7 @@ static pid_t netns_child(int *stop)
 	pid_t child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
-		int ok = unshare(CLONE_NEWNET) == 0 &&
-			 system("ip link add nsmark type veth peer name nsmark2") == 0;
+		int ok = unshare(CLONE_NEWNET) == 0 && system(setup) == 0;
 		if (write(ready[1], ok ? "1" : "0", 1) != 1 || read(halt[0], &c, 1) < 0)
 			_exit(1);
 		_exit(0);
@@ -200,6 +200,12 @@ static pid_t netns_child(int *stop)
 	close(halt[0]);
 	*stop = halt[1];
 	return child;
+}
+
+/* ... with link nsmark */
+static pid_t netns_child(int *stop)
+{
+	return netns_child_with(stop, "ip link add nsmark type veth peer name nsmark2");
 }
 
 static void netns_child_end(pid_t child, int stop)
@@ -369,7 +375,8 @@ START_TEST(test_read_bounds)
 	sh("ip link add ve type veth peer name vf");
 	memset(&e, 0, sizeof(e));
 	ck_assert_int_eq(hostnet_read(&n, &e), -E2BIG);
-	ck_assert_msg(strstr(e.msg, "6 network interfaces besides lo") && strstr(e.msg, "at most 4"),
+	ck_assert_msg(strstr(e.msg, "6 network interfaces besides lo") &&
+			      strstr(e.msg, "at most 4"),
 		      "%s", e.msg);
 }
 END_TEST
@@ -485,7 +492,7 @@ START_TEST(test_mirror)
 	ck_assert_int_eq(hostnet_tc_unmirror("va", &e), 0);
 	ck_assert_str_eq(sh_out("tc qdisc show dev va ingress"), "");
 	ck_assert_str_eq(sh_out("tc filter show dev va ingress"), "");
-	ck_assert_int_eq(hostnet_tc_unmirror("va", &e), 0); /* no qdisc */
+	ck_assert_int_eq(hostnet_tc_unmirror("va", &e), 0);    /* no qdisc */
 	ck_assert_int_eq(hostnet_tc_unmirror("gone0", &e), 0); /* no link */
 	ck_assert_int_eq(e.code, 0);
 	/* the veth no longer sends to the tap */
@@ -537,6 +544,73 @@ START_TEST(test_attach)
 }
 END_TEST
 
+/* Steps 4 and 6 from the host's namespace, as husk does them: by husk-vmm's PID, then by path. */
+START_TEST(test_attach_pid)
+{
+	struct hostnet n;
+	struct husk_err e = { 0 };
+	json_t *payload = (json_t *)&e;
+	char path[64];
+	int stop;
+
+	/* an empty namespace (ctr --cni at create): nothing to do yet */
+	pid_t child = netns_child_with(&stop, "ip tuntap add husktap0 mode tap");
+	ck_assert_msg(hostnet_attach_pid(child, "c1", &n, &payload, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(n.n_links, 0);
+	ck_assert_ptr_null(payload);
+	netns_child_end(child, stop);
+
+	child = netns_child_with(&stop,
+				 "ip tuntap add husktap0 mode tap && "
+				 "ip link add eth0 type veth peer name eth1 && "
+				 "ip tuntap add husktap1 mode tap && "
+				 "ip addr add 10.88.0.5/16 dev eth0 && ip link set eth1 up && "
+				 "ip link set eth0 mtu 1450 up && "
+				 "ip route add default via 10.88.0.1");
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
+	ck_assert_msg(hostnet_attach_pid(child, "c2", &n, &payload, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(n.n_links, 2);
+	ck_assert_ptr_nonnull(payload);
+	ck_assert_str_eq(json_string_value(json_object_get(payload, "id")), "c2");
+	ck_assert_uint_eq(json_array_size(json_object_get(payload, "interfaces")), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(payload, "routes")), 1);
+	json_decref(payload);
+	ck_assert_uint_eq(if_nametoindex("eth1"), 0); /* back in the host's namespace */
+	{
+		cleanup_netns int saved = -1;
+		ck_assert_int_eq(netns_enter_path(path, &saved, &e), 0);
+		/* link i (ifindex order: the peer eth1 was made first) on husktap<i> */
+		ck_assert_str_eq(n.links[0].name, "eth1");
+		check_filter("eth1", "husktap0");
+		check_filter("husktap0", "eth1");
+		check_filter("eth0", "husktap1");
+		check_filter("husktap1", "eth0");
+		ck_assert_int_eq(if_get("husktap1", SIOCGIFMTU).ifr_mtu, 1450);
+		ck_assert(if_get("husktap1", SIOCGIFFLAGS).ifr_flags & IFF_UP);
+		ck_assert(!has_link_local("husktap1"));
+	}
+
+	static const char *const links[] = { "eth0", "eth1" };
+	ck_assert_msg(hostnet_detach_path(path, links, 2, &e) == 0, "%s", e.msg);
+	{
+		cleanup_netns int saved = -1;
+		ck_assert_int_eq(netns_enter_path(path, &saved, &e), 0);
+		ck_assert_str_eq(sh_out("tc qdisc show dev eth0 ingress"), "");
+		ck_assert_str_eq(sh_out("tc qdisc show dev eth1 ingress"), "");
+	}
+	ck_assert_int_eq(hostnet_detach_path(path, links, 2, &e), 0);
+	netns_child_end(child, stop);
+	/* the namespace is gone: nothing to remove */
+	ck_assert_int_eq(hostnet_detach_path(path, links, 2, &e), 0);
+	ck_assert_int_eq(hostnet_detach_path("/run/netns/husk-no-such", links, 2, &e), 0);
+	ck_assert_int_eq(e.code, 0);
+
+	/* a husk-vmm that is gone */
+	ck_assert_int_eq(hostnet_attach_pid(child, "c3", &n, &payload, &e), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "container network: "));
+}
+END_TEST
+
 /* ---- the NETWORK request ---- */
 
 START_TEST(test_payload)
@@ -577,12 +651,13 @@ START_TEST(test_payload)
 	json_t *routes = json_object_get(p, "routes");
 	ck_assert_uint_eq(json_array_size(routes), 3);
 	s = json_dumps(routes, JSON_SORT_KEYS | JSON_COMPACT);
-	ck_assert_msg(strstr(s, "{\"dest\":\"default\",\"dev\":\"va\",\"gateway\":\"10.88.0.1\"}") &&
-			      strstr(s, "{\"dest\":\"10.1.0.0/16\",\"dev\":\"va\",\"gateway\":"
-					"\"10.88.0.1\",\"metric\":5}") &&
-			      strstr(s, "{\"dest\":\"::/0\",\"dev\":\"va\",\"gateway\":"
-					"\"fd00::1\",\"metric\":1024}"),
-		      "%s", s);
+	ck_assert_msg(
+		strstr(s, "{\"dest\":\"default\",\"dev\":\"va\",\"gateway\":\"10.88.0.1\"}") &&
+			strstr(s, "{\"dest\":\"10.1.0.0/16\",\"dev\":\"va\",\"gateway\":"
+				  "\"10.88.0.1\",\"metric\":5}") &&
+			strstr(s, "{\"dest\":\"::/0\",\"dev\":\"va\",\"gateway\":"
+				  "\"fd00::1\",\"metric\":1024}"),
+		"%s", s);
 	free(s);
 	json_decref(p);
 
@@ -610,8 +685,9 @@ END_TEST
 int main(void)
 {
 	if (geteuid() != 0) {
-		fprintf(stderr, "test_hostnet: needs root (it makes network namespaces, veths, taps "
-				"and tc filters); run it as root\n");
+		fprintf(stderr,
+			"test_hostnet: needs root (it makes network namespaces, veths, taps "
+			"and tc filters); run it as root\n");
 		return EXIT_FAILURE;
 	}
 	Suite *s = suite_create("hostnet");
@@ -626,6 +702,7 @@ int main(void)
 	tcase_add_test(tc, test_tap_prepare);
 	tcase_add_test(tc, test_mirror);
 	tcase_add_test(tc, test_attach);
+	tcase_add_test(tc, test_attach_pid);
 	tcase_add_test(tc, test_payload);
 	suite_add_tcase(s, tc);
 
