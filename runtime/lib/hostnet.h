@@ -59,7 +59,8 @@ struct hostnet_route {
 struct hostnet {
 	struct hostnet_link links[HOSTNET_MAX_LINKS]; /* ascending ifindex */
 	unsigned n_links;
-	struct hostnet_route routes[HOSTNET_MAX_ROUTES]; /* the kernel's order */
+	struct hostnet_route
+		routes[HOSTNET_MAX_ROUTES]; /* link routes first, then the kernel's order */
 	unsigned n_routes;
 };
 
@@ -67,7 +68,8 @@ struct hostnet {
  * Read the current namespace: every link but `lo` and husk's taps
  * (husktap*, kind tun), each with its addresses of global (or site) scope,
  * IPv4 and IPv6; the routes of the main table over those links, without
- * the kernel's own (proto kernel) and fe80::/64. More than the bounds
+ * the kernel's own (proto kernel) and fe80::/64; routes without a gateway
+ * first, so that each gateway is reachable when its route is added. More than the bounds
  * above is an error (-E2BIG) that says which; so is a multipath route.
  */
 int hostnet_read(struct hostnet *n, struct husk_err *e);

@@ -222,6 +222,22 @@ static int hostnet_read_by_ifindex(const void *a, const void *b)
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
+/*
+ * Routes without a gateway first (stable otherwise): a gateway must be
+ * reachable when its route is added, and the kernel dumps IPv4's default
+ * route before a link route to its gateway (Calico's 169.254.1.1).
+ */
+static void hostnet_read_order_routes(struct hostnet *n)
+{
+	struct hostnet_route sorted[HOSTNET_MAX_ROUTES];
+	unsigned k = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < n->n_routes; i++)
+			if (n->routes[i].has_gateway == (pass == 1))
+				sorted[k++] = n->routes[i];
+	memcpy(n->routes, sorted, k * sizeof(sorted[0]));
+}
+
 int hostnet_read(struct hostnet *n, struct husk_err *e)
 {
 	struct hostnet_nl *nl = calloc(1, sizeof(*nl));
@@ -256,6 +272,8 @@ int hostnet_read(struct hostnet *n, struct husk_err *e)
 		goto out;
 	ret = hostnet_read_dump(nl, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg),
 				hostnet_read_route, &r, "IPv6 routes");
+	if (ret == 0)
+		hostnet_read_order_routes(n);
 out:
 	hostnet_nl_close(nl);
 	free(nl);

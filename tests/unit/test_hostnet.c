@@ -96,6 +96,7 @@ static void veth_configure(void)
 	sh("ip route add default via 10.88.0.1 dev va");
 	sh("ip route add 10.1.0.0/16 via 10.88.0.1 dev va metric 5");
 	sh("ip -6 route add default via fd00::1 dev va");
+	sh("ip route add 169.254.1.1 dev va scope link");
 }
 
 static struct ifreq if_get(const char *name, unsigned long req)
@@ -324,10 +325,17 @@ START_TEST(test_read)
 	ck_assert_uint_eq(vb->n_addrs, 0);
 
 	/* no proto kernel routes (10.88.0.0/16, fd00::/64), no fe80::/64 */
-	ck_assert_uint_eq(n.n_routes, 3);
+	ck_assert_uint_eq(n.n_routes, 4);
 	unsigned va_pos = (unsigned)(va - n.links);
+	/* the link route first, though the kernel lists the default route before it */
+	ck_assert(!n.routes[0].has_gateway);
+	ck_assert_uint_eq(n.routes[0].family, AF_INET);
+	ck_assert_uint_eq(n.routes[0].dst_len, 32);
+	ck_assert_uint_eq(n.routes[0].link, va_pos);
+	static const uint8_t ll_gw[4] = { 169, 254, 1, 1 };
+	ck_assert_mem_eq(n.routes[0].dst, ll_gw, 4);
 	bool v4_default = false, v4_net = false, v6_default = false;
-	for (unsigned i = 0; i < n.n_routes; i++) {
+	for (unsigned i = 1; i < n.n_routes; i++) {
 		const struct hostnet_route *r = &n.routes[i];
 		char gw[INET6_ADDRSTRLEN];
 		ck_assert_uint_eq(r->link, va_pos);
@@ -649,10 +657,14 @@ START_TEST(test_payload)
 	free(s);
 
 	json_t *routes = json_object_get(p, "routes");
-	ck_assert_uint_eq(json_array_size(routes), 3);
+	ck_assert_uint_eq(json_array_size(routes), 4);
 	s = json_dumps(routes, JSON_SORT_KEYS | JSON_COMPACT);
+	static const char link_first[] = "[{\"dest\":\"169.254.1.1/32\",\"dev\":\"va\"},";
 	ck_assert_msg(
-		strstr(s, "{\"dest\":\"default\",\"dev\":\"va\",\"gateway\":\"10.88.0.1\"}") &&
+		!strncmp(s, link_first, strlen(link_first)) &&
+
+			strstr(s,
+			       "{\"dest\":\"default\",\"dev\":\"va\",\"gateway\":\"10.88.0.1\"}") &&
 			strstr(s, "{\"dest\":\"10.1.0.0/16\",\"dev\":\"va\",\"gateway\":"
 				  "\"10.88.0.1\",\"metric\":5}") &&
 			strstr(s, "{\"dest\":\"::/0\",\"dev\":\"va\",\"gateway\":"
