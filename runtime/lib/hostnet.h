@@ -1,13 +1,13 @@
 /*
- * The host side of a container's network (docs/architecture.md, "Network"):
- * what the engine configured in the container's network namespace, read
+ * The host side of a container's network: what the engine configured in the container's network namespace, read
  * into plain structs; the taps husk-vmm made there (husktap<i>) prepared and
  * mirrored to the engine's links with tc (an ingress qdisc and a u32
  * `match u8 0 0` filter with `action mirred egress redirect`, both ways);
  * and the agent's NETWORK request built from what was read.
  *
- * Every function works in the calling thread's current network namespace:
- * enter the container's first (netns.h).
+ * Every function but hostnet_attach_pid and hostnet_detach_path (which go
+ * there and back themselves) works in the calling thread's current network
+ * namespace: enter the container's first (netns.h).
  */
 #ifndef HUSK_RUNTIME_HOSTNET_H
 #define HUSK_RUNTIME_HOSTNET_H
@@ -37,7 +37,7 @@ struct hostnet_addr {
 struct hostnet_link {
 	char name[IFNAMSIZ];
 	int ifindex;
-	unsigned short type; /* ARPHRD_*: only ARPHRD_ETHER links can be mirrored */
+	unsigned short type; /* ARPHRD_*: ARPHRD_ETHER from hostnet_read */
 	uint8_t mac[6];
 	uint32_t mtu;
 	char kind[16]; /* rtnetlink's link kind ("veth", "macvlan"), "" for none */
@@ -59,18 +59,19 @@ struct hostnet_route {
 struct hostnet {
 	struct hostnet_link links[HOSTNET_MAX_LINKS]; /* ascending ifindex */
 	unsigned n_links;
-	struct hostnet_route
-		routes[HOSTNET_MAX_ROUTES]; /* link routes first, then the kernel's order */
+	/* routes without a gateway first, each part in the kernel's order */
+	struct hostnet_route routes[HOSTNET_MAX_ROUTES];
 	unsigned n_routes;
 };
 
 /*
- * Read the current namespace: every link but `lo` and husk's taps
- * (husktap*, kind tun), each with its addresses of global (or site) scope,
+ * Read the current namespace: every Ethernet link that is up, but husk's
+ * taps (husktap*, kind tun), each with its addresses of global (or site) scope,
  * IPv4 and IPv6; the routes of the main table over those links, without
  * the kernel's own (proto kernel) and fe80::/64; routes without a gateway
- * first, so that each gateway is reachable when its route is added. More than the bounds
- * above is an error (-E2BIG) that says which; so is a multipath route.
+ * first, so that each gateway is reachable when its route is added. More
+ * than the bounds above is an error (-E2BIG) that says which; a multipath
+ * route is one too (-EOPNOTSUPP).
  */
 int hostnet_read(struct hostnet *n, struct husk_err *e);
 
@@ -110,7 +111,8 @@ int hostnet_detach(const struct hostnet *n, struct husk_err *e);
  * namespace) is `pid`: enter that namespace, read it into *n, attach each
  * link to its tap, come back, and build the NETWORK payload for container
  * `id` into *payload. A namespace with no links yet (ctr --cni before
- * start) is no error: n->n_links is 0, *payload NULL, nothing done.
+ * start) is no error: n->n_links is 0, *payload NULL, nothing done. On
+ * failure nothing is left mirrored and the thread is back where it was.
  */
 int hostnet_attach_pid(pid_t pid, const char *id, struct hostnet *n, json_t **payload,
 		       struct husk_err *e);

@@ -44,18 +44,22 @@ int hostnet_attach_pid(pid_t pid, const char *id, struct hostnet *n, json_t **pa
 	int ret = netns_enter_pid(pid, &saved, e);
 	if (ret < 0)
 		return husk_err_wrap(e, "container network");
+	json_t *p = NULL;
 	ret = hostnet_read(n, e);
-	if (ret == 0)
-		ret = hostnet_attach(n, e);
+	if (ret == 0 && n->n_links > 0) {
+		/* the payload first: it refuses a link that is not Ethernet before any mirror */
+		p = hostnet_payload(id, n, e);
+		ret = p ? hostnet_attach(n, e) : -e->code;
+	}
 	int back = netns_leave(&saved, e);
 	if (ret == 0 && back < 0)
 		ret = back;
-	if (ret == 0 && n->n_links > 0) {
-		*payload = hostnet_payload(id, n, e);
-		if (!*payload)
-			ret = -e->code;
+	if (ret < 0) {
+		json_decref(p);
+		return husk_err_wrap(e, "container network");
 	}
-	return ret < 0 ? husk_err_wrap(e, "container network") : 0;
+	*payload = p;
+	return 0;
 }
 
 int hostnet_detach_path(const char *netns_path, const char *const *links, unsigned n_links,

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,14 @@ static int hostnet_read_link(const struct nlmsghdr *m, void *data)
 
 	if (m->nlmsg_type != RTM_NEWLINK || hostnet_read_parse(m, sizeof(*ifi), &at) < 0)
 		return MNL_CB_OK;
-	if (ifi->ifi_flags & IFF_LOOPBACK)
+	/*
+	 * Only links in use that frames can be mirrored to: up and Ethernet.
+	 * Not lo; nor the fallback tunnels a kernel with ipip, sit or gre puts
+	 * in every namespace (tunl0, sit0, gre0: not Ethernet; gretap0,
+	 * erspan0: down).
+	 */
+	if ((ifi->ifi_flags & IFF_LOOPBACK) || !(ifi->ifi_flags & IFF_UP) ||
+	    ifi->ifi_type != ARPHRD_ETHER)
 		return MNL_CB_OK;
 	const struct nlattr *name = at.tb[IFLA_IFNAME];
 	if (!name || mnl_attr_validate(name, MNL_TYPE_STRING) < 0 ||

@@ -303,6 +303,9 @@ START_TEST(test_read)
 	int tap = tap_open("husktap0");
 	veth_setup();
 	veth_configure();
+	/* not counted either: a link that is down, one that is not Ethernet */
+	sh("ip link add vx type veth peer name vy");
+	sh("ip tuntap add tun0 mode tun && ip link set tun0 up");
 
 	ck_assert_msg(hostnet_read(&n, &e) == 0, "%s", e.msg);
 	/* lo and husktap0 are not the container's */
@@ -378,9 +381,10 @@ START_TEST(test_read_bounds)
 	ck_assert_ptr_nonnull(strstr(e.msg, "va has more than 16 addresses"));
 
 	sh("ip addr flush dev va");
-	sh("ip link add vc type veth peer name vd");
+	sh("ip link add vc type veth peer name vd && ip link set vc up && ip link set vd up");
+	sh("ip link add ve type veth peer name vf"); /* down: not counted */
 	ck_assert_int_eq(hostnet_read(&(struct hostnet){ 0 }, &(struct husk_err){ 0 }), 0);
-	sh("ip link add ve type veth peer name vf");
+	sh("ip link set dev ve up && ip link set dev vf up");
 	memset(&e, 0, sizeof(e));
 	ck_assert_int_eq(hostnet_read(&n, &e), -E2BIG);
 	ck_assert_msg(strstr(e.msg, "6 network interfaces besides lo") &&
