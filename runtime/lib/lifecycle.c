@@ -111,7 +111,7 @@ static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct h
 	if (spec.cgroups_path && spec.cgroups_path[0])
 		r = hcg_path_from_spec(spec.cgroups_path, b->cgroup, sizeof(b->cgroup), e);
 	if (r == 0)
-		r = netns_open(&spec, &b->netns, e);
+		r = netns_open_spec(&spec, &b->netns, e);
 	spec_free(&spec);
 	return r;
 }
@@ -296,7 +296,7 @@ static int husk_create_in(const struct husk_global *g, const char *id,
 			_exit(1);
 		}
 		/* and in the container's network namespace: /proc/<pid>/ns/net is the container's */
-		if (netns_enter(b->netns, &e) < 0) {
+		if (netns_join(b->netns, &e) < 0) {
 			dprintf(pipefd[1], "error %s\n", e.msg);
 			_exit(1);
 		}
