@@ -66,6 +66,7 @@ struct husk_bundle {
 	char cgroup[PATH_MAX]; /* "" : the VM stays in the caller's cgroup */
 	struct hcg_limits limits;
 	int netns;	    /* the network namespace husk-vmm joins, -1: a new one */
+	char netns_path[PATH_MAX]; /* its path in config.json, "" for a new one */
 	json_t *hooks_json; /* config.json's "hooks", NULL when absent */
 	struct spec_hooks hooks;
 };
@@ -112,6 +113,8 @@ static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct h
 		r = hcg_path_from_spec(spec.cgroups_path, b->cgroup, sizeof(b->cgroup), e);
 	if (r == 0)
 		r = netns_open_spec(&spec, &b->netns, e);
+	if (r == 0 && spec.net_ns_path)
+		r = path_fmt(e, b->netns_path, sizeof(b->netns_path), "%s", spec.net_ns_path);
 	spec_free(&spec);
 	return r;
 }
@@ -218,7 +221,7 @@ static void husk_destroy(const struct husk_global *g, const struct husk_state *s
  * createContainer, status "creating"), then the network attach. A failure
  * fails the create.
  */
-static int husk_create_hooks(const struct husk_bundle *b, const struct husk_state *st,
+static int husk_create_hooks(const struct husk_bundle *b, struct husk_state *st,
 			     struct husk_err *e)
 {
 	static const enum spec_hook_kind kinds[] = { SPEC_HOOK_PRESTART, SPEC_HOOK_CREATE_RUNTIME,
@@ -273,6 +276,7 @@ static int husk_create_in(const struct husk_global *g, const char *id,
 	pty.master = -1;
 	snprintf(st->bundle, sizeof(st->bundle), "%s", bundle);
 	snprintf(st->cgroup, sizeof(st->cgroup), "%s", b->cgroup);
+	snprintf(st->netns, sizeof(st->netns), "%s", b->netns_path);
 	st->mem_bytes = b->mem;
 	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(b->mem >> 20));
 	snprintf(cpus, sizeof(cpus), "%u", b->cpus);
@@ -372,7 +376,7 @@ static const char *husk_start_refusal(const char *status)
  * failing attach or startContainer hook stops the container (it is then
  * "stopped", for delete), as the runtime spec asks of the hook.
  */
-static int husk_start_st(const struct husk_global *g, const struct husk_state *st, const char *verb)
+static int husk_start_st(const struct husk_global *g, struct husk_state *st, const char *verb)
 {
 	struct spec_hooks h;
 	struct husk_err e = { 0 };

@@ -18,7 +18,7 @@ enum husk_net_when {
 };
 
 /* A failure fails the create or start that called it. */
-int husk_net_attach(const struct husk_state *st, enum husk_net_when when, struct husk_err *e);
+int husk_net_attach(struct husk_state *st, enum husk_net_when when, struct husk_err *e);
 /* At delete, before husk-vmm ends; whatever fails is left as it is. */
 void husk_net_detach(const struct husk_state *st);
 

@@ -81,10 +81,14 @@ int state_create(const struct husk_global *g, const char *id, struct husk_state 
 int state_save(const struct husk_state *st, struct husk_err *e)
 {
 	char path[sizeof(st->dir) + 32], tmp[sizeof(st->dir) + 32];
-	json_t *j = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:I}", "id", st->id, "bundle", st->bundle,
-			      "pid", (int)st->pid, "starttime", (json_int_t)st->starttime,
-			      "created", st->created, "cgroup", st->cgroup, "mem",
-			      (json_int_t)st->mem_bytes);
+	json_t *links = json_array();
+	for (unsigned i = 0; links && i < st->n_net_links; i++)
+		json_array_append_new(links, json_string(st->net_links[i]));
+	json_t *j = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:I,s:s,s:b,s:o}", "id", st->id, "bundle",
+			      st->bundle, "pid", (int)st->pid, "starttime",
+			      (json_int_t)st->starttime, "created", st->created, "cgroup",
+			      st->cgroup, "mem", (json_int_t)st->mem_bytes, "netns", st->netns,
+			      "net_attached", st->net_attached, "net_links", links);
 	snprintf(path, sizeof(path), "%s/state.json", st->dir);
 	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", st->dir);
 	int r = j && json_dump_file(j, tmp, 0) == 0 && rename(tmp, path) == 0 ? 0 : -EIO;
@@ -118,16 +122,28 @@ int state_load(const struct husk_global *g, const char *id, struct husk_state *s
 	const char *bundle = json_string_value(json_object_get(j, "bundle"));
 	const char *created = json_string_value(json_object_get(j, "created"));
 	const char *cgroup = json_string_value(json_object_get(j, "cgroup"));
+	const char *netns = json_string_value(json_object_get(j, "netns"));
 	snprintf(st->created, sizeof(st->created), "%s", created ? created : "");
 	/* written by husk from paths that fit: longer ones are not its own */
 	if (path_fmt(e, st->cgroup, sizeof(st->cgroup), "%s", cgroup ? cgroup : "") < 0 ||
-	    path_fmt(e, st->bundle, sizeof(st->bundle), "%s", bundle ? bundle : "") < 0) {
+	    path_fmt(e, st->bundle, sizeof(st->bundle), "%s", bundle ? bundle : "") < 0 ||
+	    path_fmt(e, st->netns, sizeof(st->netns), "%s", netns ? netns : "") < 0) {
 		json_decref(j);
 		return husk_err_wrap(e, "%s", path);
 	}
 	st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	st->starttime = (unsigned long long)json_integer_value(json_object_get(j, "starttime"));
 	st->mem_bytes = (unsigned long long)json_integer_value(json_object_get(j, "mem"));
+	st->net_attached = json_is_true(json_object_get(j, "net_attached"));
+	json_t *links = json_object_get(j, "net_links"), *l;
+	size_t i;
+	json_array_foreach (links, i, l) {
+		const char *name = json_string_value(l);
+		if (!name || i >= HUSK_STATE_MAX_LINKS || strlen(name) >= sizeof(st->net_links[0]))
+			break; /* not husk's own: what was read so far is all delete takes down */
+		snprintf(st->net_links[i], sizeof(st->net_links[i]), "%s", name);
+		st->n_net_links = (unsigned)i + 1;
+	}
 	json_decref(j);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "husk/proto.h"
 
 #define HUSK_DEFAULT_ROOT "/run/husk"
+#define HUSK_STATE_MAX_LINKS 4 /* HOSTNET_MAX_LINKS */
 
 struct husk_global {
 	const char *root;
@@ -41,6 +42,11 @@ struct husk_state {
 	char created[40];	      /* RFC 3339 */
 	char cgroup[4096];	      /* the VM's host cgroup, "" for none */
 	unsigned long long mem_bytes; /* the VM's RAM */
+	char netns[4096]; /* the network namespace config.json named, "" when husk-vmm made one */
+	/* the engine's links mirrored to the VM's taps (net_attach.c), for delete */
+	bool net_attached;
+	char net_links[HUSK_STATE_MAX_LINKS][16];
+	unsigned n_net_links;
 };
 
 /* Make <root>/<id> (EEXIST if the id is taken). */
