@@ -93,9 +93,9 @@ static int netcfg_iface(struct nl_sock *s, const struct netcfg_iface *f, const s
 	if (r < 0)
 		return husk_err_set(e, -r, "%s: looking for it: %s", f->name, strerror(-r));
 	/* a name and an address are changed while the interface is down */
-	if (!renamed && (r = nl_link_set(s, *ifindex, f->name,
-					 memcmp(f->device_mac, f->mac, 6) ? f->mac : NULL,
-					 f->mtu, false)) < 0)
+	if (!renamed &&
+	    (r = nl_link_set(s, *ifindex, f->name, memcmp(f->device_mac, f->mac, 6) ? f->mac : NULL,
+			     f->mtu, false)) < 0)
 		return husk_err_set(e, -r, "%s (device %s): setting its name, MAC and MTU %u: %s",
 				    f->name, netcfg_mac_str(f->device_mac, mac), f->mtu,
 				    strerror(-r));

@@ -190,8 +190,8 @@ static int netcfg_route(const json_t *j, size_t i, const struct netcfg *cfg,
 	out->metric = metric;
 	if (gw) {
 		if (!netcfg_parse_ip(gw, &gw_family, out->gateway))
-			return husk_err_set(e, EINVAL, "%s.gateway: \"%.50s\" is not an address", at,
-					    gw);
+			return husk_err_set(e, EINVAL, "%s.gateway: \"%.50s\" is not an address",
+					    at, gw);
 		out->has_gateway = true;
 	}
 	if (!strcmp(dest, "default")) {

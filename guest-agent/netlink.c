@@ -241,8 +241,8 @@ int nl_link_move(struct nl_sock *s, int ifindex, int nsfd)
 	return r < 0 ? r : nl_talk(s, &m);
 }
 
-int nl_link_set(struct nl_sock *s, int ifindex, const char *name, const uint8_t *mac,
-		unsigned mtu, bool up)
+int nl_link_set(struct nl_sock *s, int ifindex, const char *name, const uint8_t *mac, unsigned mtu,
+		bool up)
 {
 	struct nl_msg m;
 	struct ifinfomsg *ifi = nl_msg_init(&m, RTM_NEWLINK, 0, sizeof(*ifi));
@@ -288,7 +288,8 @@ int nl_addr_add(struct nl_sock *s, int ifindex, int family, const uint8_t *addr,
 	 */
 	if (family == AF_INET6)
 		ifa->ifa_flags = IFA_F_NODAD;
-	if ((r = nl_put(&m, IFA_LOCAL, addr, len)) < 0 || (r = nl_put(&m, IFA_ADDRESS, addr, len)) < 0)
+	if ((r = nl_put(&m, IFA_LOCAL, addr, len)) < 0 ||
+	    (r = nl_put(&m, IFA_ADDRESS, addr, len)) < 0)
 		return r;
 	if (family == AF_INET6 && (r = nl_put_u32(&m, IFA_FLAGS, IFA_F_NODAD)) < 0)
 		return r;

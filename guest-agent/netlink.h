@@ -61,8 +61,8 @@ int nl_link_move(struct nl_sock *s, int ifindex, int nsfd);
  * Set what is given: a name (NULL: keep), a hardware address (NULL: keep),
  * an MTU (0: keep); then up or down.
  */
-int nl_link_set(struct nl_sock *s, int ifindex, const char *name, const uint8_t *mac,
-		unsigned mtu, bool up);
+int nl_link_set(struct nl_sock *s, int ifindex, const char *name, const uint8_t *mac, unsigned mtu,
+		bool up);
 
 /* --- addresses and routes -------------------------------------------------------- */
 

@@ -140,15 +140,17 @@ static int count(const char *hay, const char *needle)
 
 /* --- the payload's checks ------------------------------------------------------ */
 
-#define IF0 "{\"device_mac\": \"02:68:75:73:6b:00\", \"name\": \"eth0\", " \
-	    "\"mac\": \"0a:58:0a:58:00:05\", \"mtu\": 1500"
+#define IF0                                                            \
+	"{\"device_mac\": \"02:68:75:73:6b:00\", \"name\": \"eth0\", " \
+	"\"mac\": \"0a:58:0a:58:00:05\", \"mtu\": 1500"
 
 static const struct bad_payload {
 	const char *json, *words;
 } bad_payloads[] = {
 	{ "{\"id\": \"c1\"}", "network c1: \"interfaces\": missing" },
 	{ "{\"id\": \"c1\", \"interfaces\": {}}", "\"interfaces\": not an array" },
-	{ "{\"id\": \"c1\", \"interfaces\": [1, 2, 3, 4, 5]}", "\"interfaces\": more than 4 entries" },
+	{ "{\"id\": \"c1\", \"interfaces\": [1, 2, 3, 4, 5]}",
+	  "\"interfaces\": more than 4 entries" },
 	{ "{\"id\": \"c1\", \"interfaces\": [7]}", "interfaces[0]: not an object" },
 	{ "{\"id\": \"c1\", \"interfaces\": [{\"device_mac\": \"02:68:75:73:6b\", \"name\": "
 	  "\"eth0\", \"mac\": \"0a:58:0a:58:00:05\", \"mtu\": 1500}]}",
@@ -364,12 +366,11 @@ START_TEST(network_moves_and_configures_the_interfaces)
 	snprintf(routes, sizeof(routes), "%s", sh_out("nsenter -t %d -n ip route", (int)pid));
 	ck_assert_msg(strstr(routes, "default via 10.88.0.1 dev eth0 \n"), "%s", routes);
 	ck_assert_msg(strstr(routes, "default via 10.89.0.1 dev eth1 \n"), "%s", routes);
-	ck_assert_msg(strstr(routes, "10.1.0.0/16 via 169.254.1.1 dev eth1 metric 50"),
-		      "%s", routes);
+	ck_assert_msg(strstr(routes, "10.1.0.0/16 via 169.254.1.1 dev eth1 metric 50"), "%s",
+		      routes);
 	ck_assert_msg(strstr(routes, "169.254.1.1 dev eth1 scope link"), "%s", routes);
 	out = sh_out("nsenter -t %d -n ip -6 route", (int)pid);
-	ck_assert_msg(strstr(out, "default via fd00::1 dev eth0 metric 1024"), "%s",
-		      out);
+	ck_assert_msg(strstr(out, "default via fd00::1 dev eth0 metric 1024"), "%s", out);
 	out = sh_out("nsenter -t %d -n cat /proc/sys/net/ipv4/conf/eth1/rp_filter", (int)pid);
 	ck_assert_str_eq(out, "2\n");
 
@@ -377,8 +378,7 @@ START_TEST(network_moves_and_configures_the_interfaces)
 	call_ok(&h, PROTO_NETWORK, req);
 	out = sh_out("nsenter -t %d -n ip route", (int)pid);
 	ck_assert_str_eq(out, routes);
-	ck_assert_int_eq(count(sh_out("nsenter -t %d -n ip -o addr", (int)pid), "10.88.0.5/16"),
-			 1);
+	ck_assert_int_eq(count(sh_out("nsenter -t %d -n ip -o addr", (int)pid), "10.88.0.5/16"), 1);
 
 	/* a device that is not there */
 	call_error(&h, PROTO_NETWORK,
