@@ -15,6 +15,7 @@ static const char *const proto_names[] = {
 	[PROTO_RESIZE] = "resize",     [PROTO_PS] = "ps",	  [PROTO_DELETE] = "delete",
 	[PROTO_SHUTDOWN] = "shutdown", [PROTO_STREAM] = "stream", [PROTO_UPDATE] = "update",
 	[PROTO_PAUSE] = "pause",       [PROTO_RESUME] = "resume", [PROTO_STATE] = "state",
+	[PROTO_NETWORK] = "network",
 };
 
 const char *proto_type_name(uint16_t type)

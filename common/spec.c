@@ -1,7 +1,8 @@
 /*
  * config.json into struct spec: the top level, root, hostname, the Linux
  * namespaces and resources, and the typed JSON reads the other spec_*.c
- * files share. The process is in spec_process.c, the mounts in spec_mount.c.
+ * files share. The process is in spec_process.c, the mounts in spec_mount.c,
+ * the sysctls in spec_sysctl.c.
  */
 #include "husk/spec.h"
 
@@ -254,7 +255,7 @@ int spec_resources_parse(const json_t *res, struct spec_resources *out, struct h
 	return 0;
 }
 
-/* Everything under "linux" we read; the rest (devices, seccomp, sysctl, ...) is ignored. */
+/* Everything under "linux" we read; the rest (devices, seccomp, ...) is ignored. */
 static int spec_linux(const json_t *lnx, struct spec *s, struct husk_err *e)
 {
 	int r;
@@ -265,6 +266,8 @@ static int spec_linux(const json_t *lnx, struct spec *s, struct husk_err *e)
 		return r;
 	const json_t *cg = spec_json_get(lnx, "cgroupsPath");
 	if (cg && (r = spec_json_strdup(cg, "linux.cgroupsPath", &s->cgroups_path, e)) < 0)
+		return r;
+	if ((r = spec_sysctl_parse(spec_json_get(lnx, "sysctl"), s, e)) < 0)
 		return r;
 	return spec_resources_parse(spec_json_get(lnx, "resources"), &s->resources, e);
 }
@@ -321,6 +324,7 @@ void spec_free(struct spec *s)
 	free(s->hostname);
 	free(s->cgroups_path);
 	free(s->net_ns_path);
+	spec_sysctl_free(s);
 	memset(s, 0, sizeof(*s));
 }
 

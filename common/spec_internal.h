@@ -1,8 +1,8 @@
 /*
  * Private to the spec parser (spec.c, spec_process.c, spec_mount.c,
- * spec_hooks.c): typed reads of jansson values that name the offending JSON
- * path in their error ("process.args[0]: not a string"). All of config.json
- * is untrusted input.
+ * spec_hooks.c, spec_sysctl.c): typed reads of jansson values that name the
+ * offending JSON path in their error ("process.args[0]: not a string"). All
+ * of config.json is untrusted input.
  */
 #ifndef HUSK_SPEC_INTERNAL_H
 #define HUSK_SPEC_INTERNAL_H
@@ -38,5 +38,9 @@ int spec_nomem(struct husk_err *e);
 /* spec_mount.c: the "mounts" array into s->mounts. */
 int spec_mounts_parse(const json_t *mounts, struct spec *s, struct husk_err *e);
 void spec_mounts_free(struct spec *s);
+
+/* spec_sysctl.c: linux.sysctl's net.* entries into s->sysctls. */
+int spec_sysctl_parse(const json_t *sysctl, struct spec *s, struct husk_err *e);
+void spec_sysctl_free(struct spec *s);
 
 #endif

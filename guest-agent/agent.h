@@ -81,6 +81,7 @@ struct container {
 
 struct agent;
 struct child_args;
+struct netcfg;
 
 /*
  * What only a real guest can do: mount, make cgroups, clone into new
@@ -95,6 +96,8 @@ struct agent_ops {
 	/* Start the process that goes on in child_main(ca): its PID or a negative errno. */
 	pid_t (*clone_child)(struct agent *a, struct container *c, const struct child_args *ca,
 			     struct husk_err *e);
+	/* NETWORK: the interfaces into the container's network namespace (netcfg_apply). */
+	int (*network)(struct container *c, const struct netcfg *cfg, struct husk_err *e);
 };
 
 /* guestops.c */

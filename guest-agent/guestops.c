@@ -1,7 +1,8 @@
-/* The agent's operations in a real guest: mounts, cgroups, clone3. */
+/* The agent's operations in a real guest: mounts, cgroups, clone3, netlink. */
 #include "agent.h"
 
 #include "cgroup.h"
+#include "netcfg.h"
 #include "rootfs.h"
 
 static int gops_prepare(struct container *c, const json_t *payload, struct husk_err *e)
@@ -21,8 +22,14 @@ static void gops_release(struct container *c)
 	cg_remove(c->cgroup);
 }
 
+static int gops_network(struct container *c, const struct netcfg *cfg, struct husk_err *e)
+{
+	return netcfg_apply(c->procs->pid, cfg, &c->spec, e);
+}
+
 const struct agent_ops gops_guest = {
 	.prepare = gops_prepare,
 	.release = gops_release,
 	.clone_child = spawn_clone_child,
+	.network = gops_network,
 };

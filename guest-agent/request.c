@@ -1,6 +1,6 @@
 /*
  * The agent's answers to CREATE, START, EXEC, SIGNAL, WAIT, RESIZE, PS,
- * UPDATE and DELETE (and HELLO), one handler each in a table. A request
+ * UPDATE, NETWORK and DELETE (and HELLO), one handler each in a table. A request
  * that needs a process to get somewhere (set up, exec'd, ended) is
  * answered later, from procevent.c; nothing here blocks.
  */
@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "netcfg.h"
 
 #define REQ_MAX_CONTAINERS 64
 #define REQ_MAX_PROCS	   1024
@@ -263,6 +265,33 @@ static int req_ps(struct agent *a, struct container *c, uint64_t conn, const str
 	return 0;
 }
 
+static int req_network(struct agent *a, struct container *c, uint64_t conn,
+		       const struct proto_msg *m, json_t **result, struct husk_err *e)
+{
+	struct netcfg *cfg = calloc(1, sizeof(*cfg));
+	const struct proc *init = c->procs;
+	int r;
+
+	if (!cfg)
+		return husk_err_set(e, ENOMEM, "out of memory");
+	if ((r = netcfg_parse(m->payload, cfg, e)) < 0)
+		husk_err_wrap(e, "network %s", c->id);
+	else if (!(c->spec.namespaces & CLONE_NEWNET))
+		r = husk_err_set(e, EINVAL, "network %s: the container has no network namespace",
+				 c->id);
+	else if (init->pid <= 0 || init->state == PROC_EXITED)
+		r = husk_err_set(e, ESRCH, "container not running: %s has ended", c->id);
+	else if (!a->ops->network)
+		r = husk_err_set(e, EOPNOTSUPP, "network %s: not in this agent", c->id);
+	else if ((r = a->ops->network(c, cfg, e)) < 0)
+		husk_err_wrap(e, "network %s", c->id);
+	free(cfg);
+	if (r < 0)
+		return r;
+	*result = json_object();
+	return 0;
+}
+
 static int req_delete(struct agent *a, struct container *c, uint64_t conn,
 		      const struct proto_msg *m, json_t **result, struct husk_err *e)
 {
@@ -288,11 +317,12 @@ static const struct req_handler {
 	bool container; /* names an existing container by "id" */
 	req_fn *fn;
 } req_handlers[] = {
-	{ PROTO_HELLO, false, req_hello },  { PROTO_CREATE, false, req_create },
-	{ PROTO_START, true, req_start },   { PROTO_EXEC, true, req_exec },
-	{ PROTO_SIGNAL, true, req_signal }, { PROTO_UPDATE, true, req_update },
-	{ PROTO_WAIT, true, req_wait },	    { PROTO_RESIZE, true, req_resize },
-	{ PROTO_PS, true, req_ps },	    { PROTO_DELETE, true, req_delete },
+	{ PROTO_HELLO, false, req_hello },    { PROTO_CREATE, false, req_create },
+	{ PROTO_START, true, req_start },     { PROTO_EXEC, true, req_exec },
+	{ PROTO_SIGNAL, true, req_signal },   { PROTO_UPDATE, true, req_update },
+	{ PROTO_WAIT, true, req_wait },	      { PROTO_RESIZE, true, req_resize },
+	{ PROTO_PS, true, req_ps },	      { PROTO_DELETE, true, req_delete },
+	{ PROTO_NETWORK, true, req_network },
 };
 
 void req_handle(struct agent *a, uint64_t conn, const struct proto_msg *m)

@@ -46,6 +46,27 @@
  *   DELETE   {"id": "c1"}                       -> {} (kills what is left, unmounts)
  *   SHUTDOWN {}                                 -> {} then the guest powers off
  *   STREAM   {"id": "c1", "exec": "e1", "stream": "stdin"|"stdout"|"stderr"|"tty"} -> {}
+ *   NETWORK  {"id": "c1",
+ *             "interfaces": [{"device_mac": "02:68:75:73:6b:00", "name": "eth0",
+ *                             "mac": "0a:58:0a:58:00:05", "mtu": 1500,
+ *                             "addresses": ["10.88.0.5/16", "fd00::5/64"]}],
+ *             "routes": [{"dest": "default", "gateway": "10.88.0.1", "dev": "eth0",
+ *                         "metric": 100}]}     -> {}
+ *            the container's network, before START: the guest's interface
+ *            whose MAC is device_mac (the one husk-vmm gave its virtio-net
+ *            device) moves into the container's network namespace, is
+ *            renamed, gets mac, mtu (68..65535) and the addresses (CIDR,
+ *            IPv4 or IPv6; no duplicate address detection) and comes up;
+ *            then the routes are appended to the main table (several
+ *            default routes may be given). "dest" is "default" (IPv4's,
+ *            or IPv6's with an IPv6 gateway) or a network ("10.1.0.0/16",
+ *            "::/0"); no "gateway" makes a link route on "dev", one of the
+ *            interfaces' names; "metric" is optional. At most 4
+ *            interfaces, 32 addresses each, 128 routes. The same request
+ *            again succeeds. The container must have a network namespace
+ *            of its own (where lo is up from CREATE on, and the spec's
+ *            linux.sysctl net.* entries are set: those of an interface,
+ *            net.ipv4.conf.eth0.*, once NETWORK brings it).
  * PIDs are the guest's. In run-once mode (CREATE "run_once": true) the agent
  * powers the guest off once the container's process has ended and no
  * control connection is left.
@@ -94,9 +115,10 @@ enum proto_type {
 	PROTO_SHUTDOWN = 10,
 	PROTO_STREAM = 11,
 	PROTO_UPDATE = 12,
-	PROTO_PAUSE = 13,  /* husk-vmm's control socket only */
-	PROTO_RESUME = 14, /* husk-vmm's control socket only */
-	PROTO_STATE = 15,  /* husk-vmm's control socket only */
+	PROTO_PAUSE = 13,   /* husk-vmm's control socket only */
+	PROTO_RESUME = 14,  /* husk-vmm's control socket only */
+	PROTO_STATE = 15,   /* husk-vmm's control socket only */
+	PROTO_NETWORK = 16, /* the agent only */
 	PROTO_OK = 0x100,
 	PROTO_ERROR = 0x101,
 };

@@ -18,12 +18,15 @@
 
 #include "husk/error.h"
 
-#define SPEC_MAX_ARGS	 4096
-#define SPEC_MAX_ENV	 4096
-#define SPEC_MAX_MOUNTS	 256
-#define SPEC_MAX_GROUPS	 256
-#define SPEC_MAX_RLIMITS 32
-#define SPEC_ID_MAX	 64 /* container and exec ids: [A-Za-z0-9][A-Za-z0-9_.+-]* */
+#define SPEC_MAX_ARGS	      4096
+#define SPEC_MAX_ENV	      4096
+#define SPEC_MAX_MOUNTS	      256
+#define SPEC_MAX_GROUPS	      256
+#define SPEC_MAX_RLIMITS      32
+#define SPEC_ID_MAX	      64 /* container and exec ids: [A-Za-z0-9][A-Za-z0-9_.+-]* */
+#define SPEC_MAX_SYSCTLS      256
+#define SPEC_SYSCTL_NAME_MAX  256
+#define SPEC_SYSCTL_VALUE_MAX 4096
 
 struct spec_rlimit {
 	int resource; /* RLIMIT_* */
@@ -79,6 +82,12 @@ struct spec_resources {
 	uint64_t cpu_shares;  /* 0 when unset */
 };
 
+/* One of linux.sysctl's net.* entries: "net.ipv4.ip_forward" = "1". */
+struct spec_sysctl {
+	char *name;  /* dot-separated words of [A-Za-z0-9_-] (no "/", no empty word) */
+	char *value; /* what is written to /proc/sys/net/... */
+};
+
 struct spec {
 	struct spec_process process;
 	char *root_path; /* as given; the host side decides what it means */
@@ -90,6 +99,12 @@ struct spec {
 	char *net_ns_path; /* the "network" entry's path (the host side's), NULL when none */
 	struct spec_resources resources;
 	char *cgroups_path; /* linux.cgroupsPath as given, NULL when absent */
+	/*
+	 * linux.sysctl's net.* entries (set in the container's network
+	 * namespace); the others are ignored.
+	 */
+	struct spec_sysctl *sysctls;
+	size_t nsysctls;
 };
 
 /* config.json's "hooks": the kinds, in the order the runtime spec lists them. */

@@ -8,7 +8,8 @@
  *     signals, exec beside the workload (PID 1 of its namespace), the
  *     process's attributes (user, rlimits, capabilities, read-only root,
  *     mounts, cwd, env, hostname), an erofs root, a host directory root
- *     over virtio-fs (virtiofsd), a missing program, a
+ *     over virtio-fs (virtiofsd), a network namespace (lo, net.* sysctls,
+ *     NETWORK), a missing program, a
  *     terminal and its resizing, ps, malformed messages, shutdown.
  * Skipped (77) only where /dev/kvm does not exist.
  */
@@ -349,6 +350,55 @@ static void process_attributes(struct ac_conn *c)
 	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c7"));
 }
 
+/*
+ * A container with a network namespace of its own: lo is up there from
+ * CREATE on (IPv4 and IPv6), the spec's net.* sysctls are set in it, and
+ * NETWORK is served (no virtio-net device here: an interface asked for is
+ * missing, and says so).
+ */
+static void network_namespace(struct ac_conn *c)
+{
+	json_t *spec =
+		mkspec((const char *const[]){ "sh", "-c",
+					      "cat /proc/sys/net/ipv4/ip_unprivileged_port_start"
+					      " /proc/sys/net/ipv4/ping_group_range; "
+					      "ip link show lo; ip addr show lo",
+					      NULL },
+		       false);
+	json_t *lnx = json_object_get(spec, "linux");
+	json_array_append_new(json_object_get(lnx, "namespaces"),
+			      json_pack("{s:s}", "type", "network"));
+	json_object_set_new(lnx, "sysctl",
+			    json_pack("{s:s,s:s,s:s}", "net.ipv4.ip_unprivileged_port_start", "0",
+				      "net.ipv4.ping_group_range", "0 2147483647",
+				      "kernel.domainname", "ignored"));
+	int out = attach("c12", "", "stdout");
+	call_ok(c, PROTO_CREATE,
+		json_pack("{s:s,s:o,s:{s:s,s:s}}", "id", "c12", "spec", spec, "rootfs", "source",
+			  "/dev/vda", "type", "ext4"));
+	call_ok(c, PROTO_NETWORK, json_pack("{s:s,s:[]}", "id", "c12", "interfaces"));
+	struct husk_err e = { 0 };
+	json_t *res = NULL;
+	ck_assert_int_eq(ac_call(c, PROTO_NETWORK,
+				 json_pack("{s:s,s:[{s:s,s:s,s:s,s:i}]}", "id", "c12", "interfaces",
+					   "device_mac", "02:68:75:73:6b:00", "name", "eth0", "mac",
+					   "0a:58:0a:58:00:05", "mtu", 1500),
+				 &res, &e),
+			 -ENODEV);
+	ck_assert_msg(strstr(e.msg, "the guest has no interface with MAC 02:68:75:73:6b:00"), "%s",
+		      e.msg);
+	call_ok(c, PROTO_START, json_pack("{s:s}", "id", "c12"));
+	char *o = read_all(out);
+	ck_assert_int_eq(wait_status(c, "c12", ""), 0);
+	static const char *const want[] = { "0\n0\t2147483647\n", "<LOOPBACK,UP,LOWER_UP>",
+					    "inet 127.0.0.1/8", "inet6 ::1/128" };
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(o, want[i]), "no \"%s\" in:\n%s", want[i], o);
+	free(o);
+	close(out);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c12"));
+}
+
 /* A read-only erofs image as the root, from the guest's second disk. */
 static void erofs_root(struct ac_conn *c)
 {
@@ -482,6 +532,7 @@ START_TEST(agent_in_one_boot)
 	early_signals(&c);
 	trapped_sigterm(&c);
 	process_attributes(&c);
+	network_namespace(&c);
 	erofs_root(&c);
 	virtiofs_root(&c);
 	missing_program(&c);

@@ -22,7 +22,7 @@ static pid_t no_clone(struct agent *a, struct container *c, const struct child_a
 	return husk_err_set(e, EPERM, "no processes in this test");
 }
 
-static const struct agent_ops no_ops = { no_prepare, no_release, no_clone };
+static const struct agent_ops no_ops = { no_prepare, no_release, no_clone, NULL };
 
 static void raw_send(int fd, uint32_t magic, uint16_t type, uint32_t id, const char *payload)
 {

@@ -248,6 +248,32 @@ START_TEST(minimal_defaults)
 }
 END_TEST
 
+/* linux.sysctl: the net.* entries are kept, the others left alone. */
+START_TEST(net_sysctls)
+{
+	json_t *j = load("{'process': {'args': ['true']}, 'root': {'path': '/r'},"
+			 " 'linux': {'sysctl': {'net.ipv4.ip_unprivileged_port_start': '0',"
+			 "  'kernel.shmmax': '../../x', 'fs.mqueue.msg_max': '10',"
+			 "  'net.ipv4.ping_group_range': '0 2147483647'}}}");
+	struct husk_err e = { 0 };
+	struct spec s;
+
+	ck_assert_int_eq(spec_parse(j, &s, &e), 0);
+	ck_assert_uint_eq(s.nsysctls, 2);
+	bool port = false, ping = false;
+	for (size_t i = 0; i < s.nsysctls; i++) {
+		if (!strcmp(s.sysctls[i].name, "net.ipv4.ip_unprivileged_port_start"))
+			port = !strcmp(s.sysctls[i].value, "0");
+		if (!strcmp(s.sysctls[i].name, "net.ipv4.ping_group_range"))
+			ping = !strcmp(s.sysctls[i].value, "0 2147483647");
+	}
+	ck_assert(port && ping);
+	spec_free(&s);
+	ck_assert_ptr_null(s.sysctls);
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(exec_process)
 {
 	json_t *j =
@@ -574,6 +600,14 @@ static const struct bad {
 	  "linux.resources.memory.limit: not an integer" },
 	{ "linux.resources.cpu.period", "-1", ERANGE, "linux.resources.cpu.period: ..." },
 	{ "linux.resources.pids", "5", EINVAL, "linux.resources.pids: not an object" },
+	{ "linux.sysctl", "[]", EINVAL, "linux.sysctl: not an object" },
+	{ "linux.sysctl", "{'net.ipv4..x': '1'}", EINVAL,
+	  "linux.sysctl[\"net.ipv4..x\"]: not a sysctl name" },
+	{ "linux.sysctl", "{'net.ipv4.conf.a/b.x': '1'}", EINVAL,
+	  "linux.sysctl[\"net.ipv4.conf.a/b.x\"]: not a sysctl name" },
+	{ "linux.sysctl", "{'net.': '1'}", EINVAL, "linux.sysctl[\"net.\"]: not a sysctl name" },
+	{ "linux.sysctl", "{'net.ipv4.ip_forward': 1}", EINVAL,
+	  "linux.sysctl[\"net.ipv4.ip_forward\"]: not a string" },
 };
 
 START_TEST(malformed)
@@ -674,6 +708,7 @@ static Suite *spec_suite(void)
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, full_config);
 	tcase_add_test(tc, minimal_defaults);
+	tcase_add_test(tc, net_sysctls);
 	tcase_add_test(tc, rlimit_names);
 	tcase_add_test(tc, exec_process);
 	tcase_add_test(tc, all_capabilities_and_rlimits);
