@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "husk/spec.h"
 #include "log.h"
 #include "spec_control.h"
+#include "spec_net.h"
 
 #define SR_AGENT_TIMEOUT_MS (300 * 1000) /* boots under emulation take tens of seconds */
 #define SR_DRAIN_MS	    (10 * 1000)	 /* output still in flight after the exit */
@@ -75,6 +77,8 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg,
 		goto fail;
 	}
 	sr->terminal = spec.process.terminal;
+	if (spec_net_add(&sr->cfg, spec_net_wanted(spec.namespaces & CLONE_NEWNET)) < 0)
+		goto fail;
 	if (spec_binds_prepare(&sr->binds, sr->config, opts->container_id, opts->binds_dir,
 			       &sr->has_binds) < 0)
 		goto fail;

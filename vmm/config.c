@@ -29,6 +29,11 @@ void config_usage(FILE *f)
 	      "  --fs TAG=DIR         share DIR with the guest over virtio-fs (mount -t\n"
 	      "                       virtiofs TAG), served by a virtiofsd of its own\n"
 	      "                       (repeatable)\n"
+	      "  --net tap=NAME[,mac=MAC][,mtu=N]\n"
+	      "                       a virtio-net device on tap NAME (created if absent,\n"
+	      "                       gone with husk-vmm); MAC XX:XX:XX:XX:XX:XX (default\n"
+	      "                       02:68:75:73:6b:<index>), MTU 68-65535 (default 1500)\n"
+	      "                       (repeatable, up to 4)\n"
 	      "  --no-rng             no virtio-rng entropy device\n"
 	      "  --vsock-uds PATH     a virtio-vsock device bridged to Unix sockets:\n"
 	      "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
@@ -114,6 +119,88 @@ static int config_parse_disk(const char *s, struct disk_config *d)
 	return 0;
 }
 
+/* "XX:XX:XX:XX:XX:XX", exactly. */
+static int config_parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	if (len != 17)
+		return -EINVAL;
+	for (unsigned i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+		    (i < 5 && p[2] != ':'))
+			return -EINVAL;
+		char hex[3] = { p[0], p[1], '\0' };
+		mac[i] = (uint8_t)strtoul(hex, NULL, 16);
+	}
+	if (mac[0] & 1) /* a multicast address cannot be a station's */
+		return -EINVAL;
+	return 0;
+}
+
+int config_parse_net(const char *s, unsigned index, struct net_config *n)
+{
+	const uint8_t prefix[] = { CONFIG_NET_MAC_PREFIX };
+	bool have_tap = false;
+
+	memset(n, 0, sizeof(*n));
+	memcpy(n->mac, prefix, sizeof(prefix));
+	n->mac[5] = (uint8_t)index;
+	n->mtu = CONFIG_NET_MTU_DEFAULT;
+	for (const char *p = s; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq ? (size_t)(eq - p) : len;
+		const char *v = eq ? eq + 1 : p + len;
+		size_t vlen = eq ? len - klen - 1 : 0;
+		if (klen == 3 && !strncmp(p, "tap", 3)) {
+			if (!vlen || vlen >= IFNAMSIZ || memchr(v, '/', vlen) ||
+			    memchr(v, ' ', vlen) || (vlen == 1 && v[0] == '.') ||
+			    (vlen == 2 && !strncmp(v, "..", 2))) {
+				log_err("config",
+					"--net '%s': tap= needs an interface name of 1 to "
+					"%d bytes",
+					s, IFNAMSIZ - 1);
+				return -EINVAL;
+			}
+			memcpy(n->tap, v, vlen);
+			n->tap[vlen] = '\0';
+			have_tap = true;
+		} else if (klen == 3 && !strncmp(p, "mac", 3)) {
+			if (config_parse_mac(v, vlen, n->mac) < 0) {
+				log_err("config",
+					"--net '%s': mac= needs a unicast XX:XX:XX:XX:XX:XX", s);
+				return -EINVAL;
+			}
+		} else if (klen == 3 && !strncmp(p, "mtu", 3)) {
+			char num[12] = "";
+			unsigned mtu = 0;
+			if (vlen < sizeof(num))
+				memcpy(num, v, vlen);
+			if (config_parse_count(num, &mtu) < 0 || mtu < CONFIG_NET_MTU_MIN ||
+			    mtu > CONFIG_NET_MTU_MAX) {
+				log_err("config", "--net '%s': mtu= needs a number from %d to %d",
+					s, CONFIG_NET_MTU_MIN, CONFIG_NET_MTU_MAX);
+				return -EINVAL;
+			}
+			n->mtu = mtu;
+		} else {
+			log_err("config", "--net '%s': unknown setting '%.*s' (tap=, mac=, mtu=)",
+				s, (int)len, p);
+			return -EINVAL;
+		}
+		p += len;
+		if (*p == ',' && *++p == '\0') {
+			log_err("config", "--net '%s': ends with a comma", s);
+			return -EINVAL;
+		}
+	}
+	if (!have_tap) {
+		log_err("config", "--net '%s': tap=NAME is required", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum {
 	OPT_KERNEL = 256,
 	OPT_INITRD,
@@ -132,7 +219,8 @@ enum {
 	OPT_VSOCK_UDS,
 	OPT_VSOCK_CID,
 	OPT_CONSOLE_DEVICE,
-	OPT_FS
+	OPT_FS,
+	OPT_NET
 };
 
 int config_parse(struct vmm_config *c, int argc, char **argv, const struct config_extra *extra)
@@ -156,6 +244,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
 		{ "fs", required_argument, NULL, OPT_FS },
+		{ "net", required_argument, NULL, OPT_NET },
 	};
 	struct option opts[sizeof(vm_opts) / sizeof(vm_opts[0]) + CONFIG_MAX_EXTRA + 1];
 	size_t nopts = sizeof(vm_opts) / sizeof(vm_opts[0]);
@@ -230,6 +319,21 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 			fs->dir = eq + 1;
 			break;
 		}
+		case OPT_NET:
+			if (c->nnet == CONFIG_MAX_NET) {
+				log_err("config", "at most %d --net options", CONFIG_MAX_NET);
+				return -EINVAL;
+			}
+			if (config_parse_net(optarg, c->nnet, &c->net[c->nnet]) < 0)
+				return -EINVAL;
+			for (unsigned i = 0; i < c->nnet; i++)
+				if (!strcmp(c->net[i].tap, c->net[c->nnet].tap)) {
+					log_err("config", "--net: tap %s given twice",
+						c->net[i].tap);
+					return -EINVAL;
+				}
+			c->nnet++;
+			break;
 		case OPT_DISK:
 			if (c->ndisks == CONFIG_MAX_DISKS) {
 				log_err("config", "at most %d --disk options", CONFIG_MAX_DISKS);

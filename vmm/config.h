@@ -3,6 +3,7 @@
 #define HUSK_VMM_CONFIG_H
 
 #include <limits.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,13 @@
 #define CONFIG_MAX_VCPUS   254
 #define CONFIG_MAX_DISKS   8
 #define CONFIG_MAX_FS	   4
+#define CONFIG_MAX_NET	   4
+
+#define CONFIG_NET_MTU_DEFAULT 1500
+#define CONFIG_NET_MTU_MIN     68
+#define CONFIG_NET_MTU_MAX     65535
+/* A --net without mac= gets 02:68:75:73:6b:<index> ("husk" and the option's index). */
+#define CONFIG_NET_MAC_PREFIX 0x02, 0x68, 0x75, 0x73, 0x6b
 
 #define CONFIG_FS_TAG_MAX 36 /* with its NUL */
 
@@ -24,6 +32,12 @@ struct disk_config {
 struct fs_config {
 	char tag[CONFIG_FS_TAG_MAX]; /* what the guest mounts: mount -t virtiofs TAG */
 	const char *dir;	     /* the host directory virtiofsd serves */
+};
+
+struct net_config {
+	char tap[IFNAMSIZ]; /* opened, or created if absent, in husk-vmm's network namespace */
+	uint8_t mac[6];
+	unsigned mtu; /* reported to the guest */
 };
 
 struct vsock_config {
@@ -49,6 +63,8 @@ struct vmm_config {
 	unsigned ndisks;
 	struct fs_config fs[CONFIG_MAX_FS]; /* virtio-fs shares served by virtiofsd */
 	unsigned nfs;
+	struct net_config net[CONFIG_MAX_NET]; /* virtio-net devices on taps */
+	unsigned nnet;
 	bool no_rng;
 	struct vsock_config vsock;
 	bool help, version, print_cmdline;
@@ -84,6 +100,12 @@ int config_parse_count(const char *s, unsigned *out);
 
 /* Parse a size like 128M, 1G, 65536; -EINVAL if malformed or it overflows. */
 int config_parse_size(const char *s, uint64_t *out);
+
+/*
+ * Parse "tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,mtu=N]" into n; the MAC defaults
+ * to CONFIG_NET_MAC_PREFIX and index, the MTU to 1500. -EINVAL, logged.
+ */
+int config_parse_net(const char *s, unsigned index, struct net_config *n);
 
 /* The VM options' part of husk-vmm --help. */
 void config_usage(FILE *f);

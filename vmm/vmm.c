@@ -24,6 +24,7 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
 #include "devices/virtio_fs.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "devices/vsock.h"
 #include "event_loop.h"
@@ -63,6 +64,9 @@ struct vmm {
 	struct virtio_fs fs[CONFIG_MAX_FS];
 	struct fs_backend fs_backend[CONFIG_MAX_FS];
 	unsigned nfs;
+	struct virtio_mmio net_transport[CONFIG_MAX_NET];
+	struct virtio_net *net; /* CONFIG_MAX_NET of them: each holds a frame buffer */
+	unsigned nnet;
 	struct virtio_mmio vsock_transport;
 	struct vsock *vsock;
 	int console_fd;
@@ -240,6 +244,15 @@ static int vmm_setup_devices(struct vmm *m)
 		    (r = devmgr_add(&m->dm, &m->fs_transport[i], &virtio_fs_ops, &m->fs[i])) < 0)
 			return r;
 	}
+	if (m->cfg->nnet && !(m->net = calloc(CONFIG_MAX_NET, sizeof(*m->net))))
+		return -ENOMEM;
+	for (unsigned i = 0; i < m->cfg->nnet; i++) {
+		r = virtio_net_open(&m->net[i], &m->cfg->net[i], &m->el);
+		m->nnet++;
+		if (r < 0 ||
+		    (r = devmgr_add(&m->dm, &m->net_transport[i], &m->net[i].ops, &m->net[i])) < 0)
+			return r;
+	}
 	if (m->cfg->vsock.uds_path) {
 		m->vsock = malloc(sizeof(*m->vsock));
 		if (!m->vsock)
@@ -324,6 +337,9 @@ static void vmm_teardown(struct vmm *m)
 		vsock_destroy(m->vsock);
 		free(m->vsock);
 	}
+	for (unsigned i = 0; i < m->nnet; i++)
+		virtio_net_close(&m->net[i]);
+	free(m->net);
 	if (m->el_ready) {
 		devmgr_destroy(&m->dm);
 		el_destroy(&m->el);

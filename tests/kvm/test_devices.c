@@ -4,19 +4,28 @@
  * file; connects over vsock to a host listener, sends patterned data and
  * checks the echo; then serves an echo listener on vsock port 1234 for the
  * host's tests: 64 MiB through one connection, 16 connections at once, a
- * reader that pauses for seconds, bad handshakes. Skipped (77) only where
- * /dev/kvm does not exist.
+ * reader that pauses for seconds, bad handshakes. Where the test may make
+ * a network namespace (as root), it runs in a fresh one with a virtio-net
+ * device on tap husktap0 (made by husk-vmm): the test brings the tap up as
+ * 10.0.2.1/24 and echoes the guest's UDP datagrams, so frames go both
+ * ways. Skipped (77) only where /dev/kvm does not exist.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm_run.h"
@@ -25,7 +34,11 @@
 #define GUEST_BYTES  (64u << 20)
 #define BOOT_TIMEOUT 300
 
+#define NET_TAP	  "husktap0"
+#define NET_BYTES 3000
+
 static char dir[] = "/tmp/husk-dev-XXXXXX";
+static bool with_net; /* this process is in a network namespace of its own */
 static char uds[80], uds5000[90], disk[80];
 
 static uint8_t pattern(uint64_t i)
@@ -159,6 +172,74 @@ out:
 	return NULL;
 }
 
+struct net_host {
+	volatile int stop;
+	int echoed;	 /* datagrams that came in whole and went back */
+	int bad;	 /* datagrams that did not match */
+	char error[128]; /* why the host end could not be set up */
+};
+
+static int net_ifreq(int s, unsigned long req, struct ifreq *ifr)
+{
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", NET_TAP);
+	return ioctl(s, req, ifr);
+}
+
+/* Set the host end up once husk-vmm has made the tap, then echo UDP on 10.0.2.1:5555. */
+static void *net_host_run(void *arg)
+{
+	struct net_host *h = arg;
+	time_t end = time(NULL) + BOOT_TIMEOUT;
+	while (!if_nametoindex(NET_TAP) && time(NULL) < end && !h->stop)
+		usleep(20000);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, "10.0.2.1", &sin->sin_addr);
+	if (s < 0 || net_ifreq(s, SIOCSIFADDR, &ifr) < 0) {
+		snprintf(h->error, sizeof(h->error), "address on %s: %s", NET_TAP, strerror(errno));
+		return NULL;
+	}
+	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+	if (net_ifreq(s, SIOCSIFNETMASK, &ifr) < 0 || net_ifreq(s, SIOCGIFFLAGS, &ifr) < 0) {
+		snprintf(h->error, sizeof(h->error), "netmask on %s: %s", NET_TAP, strerror(errno));
+		return NULL;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (net_ifreq(s, SIOCSIFFLAGS, &ifr) < 0) {
+		snprintf(h->error, sizeof(h->error), "%s up: %s", NET_TAP, strerror(errno));
+		return NULL;
+	}
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5555) };
+	inet_pton(AF_INET, "10.0.2.1", &a.sin_addr);
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		snprintf(h->error, sizeof(h->error), "bind 10.0.2.1:5555: %s", strerror(errno));
+		return NULL;
+	}
+	static uint8_t buf[NET_BYTES + 1];
+	while (!h->stop) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			continue;
+		bool ok = n == NET_BYTES;
+		for (ssize_t i = 0; ok && i < n; i++)
+			ok = buf[i] == (uint8_t)(i * 7 + (i >> 13)); /* the guest's pattern() */
+		if (!ok) {
+			h->bad++;
+			continue;
+		}
+		if (sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&from, fl) == n)
+			h->echoed++;
+	}
+	close(s);
+	return NULL;
+}
+
 static struct vmm_run vm;
 static pthread_t listener;
 static int lfd = -1;
@@ -178,17 +259,30 @@ START_TEST(devices_in_one_boot)
 	ck_assert_int_eq(listen(lfd, 4), 0);
 	ck_assert_int_eq(pthread_create(&listener, NULL, host_listener, &lfd), 0);
 
+	/* the host end of the guest's network, once husk-vmm has made the tap */
+	struct net_host nh = { 0 };
+	pthread_t net_thread;
+	if (with_net)
+		ck_assert_int_eq(pthread_create(&net_thread, NULL, net_host_run, &nh), 0);
+
 	char guest_bytes[128], blk[200];
 	snprintf(guest_bytes, sizeof(guest_bytes),
-		 "quiet husktest=blk,vsock-connect,vsock-echo "
+		 "quiet husktest=blk,%svsock-connect,vsock-echo "
 		 "husktest_bytes=%u",
-		 GUEST_BYTES);
+		 with_net ? "net," : "", GUEST_BYTES);
 	snprintf(blk, sizeof(blk), "%s", disk);
-	const char *args[] = { "--kernel",    HUSK_GUEST_DIR "/vmlinux",
-			       "--initrd",    HUSK_GUEST_DIR "/test-initramfs.cpio",
-			       "--disk",      blk,
-			       "--vsock-uds", uds,
-			       "--cmdline",   guest_bytes,
+	const char *args[] = { "--kernel",
+			       HUSK_GUEST_DIR "/vmlinux",
+			       "--initrd",
+			       HUSK_GUEST_DIR "/test-initramfs.cpio",
+			       "--disk",
+			       blk,
+			       "--vsock-uds",
+			       uds,
+			       "--cmdline",
+			       guest_bytes,
+			       with_net ? "--net" : NULL,
+			       "tap=" NET_TAP ",mtu=1400",
 			       NULL };
 	vmm_start(&vm, args);
 
@@ -198,6 +292,16 @@ START_TEST(devices_in_one_boot)
 	char *out = slurp(vm.console);
 	ck_assert_msg(strstr(out, "husk-test: blk ok"), "console: %s", out);
 	ck_assert_msg(strstr(out, "husk-test: vsock connect ok"), "console: %s", out);
+	if (with_net) {
+		/* frames both ways: the guest's datagram came in, the echo went back */
+		nh.stop = 1;
+		pthread_join(net_thread, NULL);
+		ck_assert_msg(!nh.error[0], "host end: %s", nh.error);
+		ck_assert_msg(strstr(out, "husk-test: net ok mac 02:68:75:73:6b:00 mtu 1400"),
+			      "console: %s", out);
+		ck_assert_int_ge(nh.echoed, 1);
+		ck_assert_int_eq(nh.bad, 0);
+	}
 	free(out);
 	pthread_join(listener, NULL);
 
@@ -258,6 +362,11 @@ int main(void)
 		return 77;
 	if (!mkdtemp(dir))
 		return 1;
+	/* a network namespace of this test's own: husk-vmm makes its tap there */
+	with_net = unshare(CLONE_NEWNET) == 0;
+	if (!with_net)
+		fprintf(stderr, "devices: no network namespace (%s): virtio-net not tested\n",
+			strerror(errno));
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
 	snprintf(uds5000, sizeof(uds5000), "%s_5000", uds);
 	snprintf(disk, sizeof(disk), "%s/disk.img", dir);

@@ -316,6 +316,69 @@ START_TEST(size_rejects)
 }
 END_TEST
 
+START_TEST(net_devices)
+{
+	struct vmm_config c;
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--net", "tap=husktap0", "--net",
+			       "tap=t1,mac=0A:58:0a:58:00:05,mtu=9000", "--net", "mtu=68,tap=t2",
+			       NULL),
+			 0);
+	ck_assert_uint_eq(c.nnet, 3);
+	ck_assert_str_eq(c.net[0].tap, "husktap0");
+	const uint8_t mac0[6] = { 0x02, 0x68, 0x75, 0x73, 0x6b, 0x00 };
+	ck_assert_mem_eq(c.net[0].mac, mac0, 6);
+	ck_assert_uint_eq(c.net[0].mtu, 1500);
+	ck_assert_str_eq(c.net[1].tap, "t1");
+	const uint8_t mac1[6] = { 0x0a, 0x58, 0x0a, 0x58, 0x00, 0x05 };
+	ck_assert_mem_eq(c.net[1].mac, mac1, 6);
+	ck_assert_uint_eq(c.net[1].mtu, 9000);
+	ck_assert_str_eq(c.net[2].tap, "t2");
+	ck_assert_uint_eq(c.net[2].mac[5], 2); /* the default MAC carries the index */
+	ck_assert_uint_eq(c.net[2].mtu, 68);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--net", "tap=123456789012345", NULL), 0);
+	ck_assert_str_eq(c.net[0].tap, "123456789012345");
+	ck_assert_int_eq(parse(&c, "--kernel", "k", NULL), 0);
+	ck_assert_uint_eq(c.nnet, 0);
+
+	static const char *const bad[] = {
+		"",
+		"tap=",
+		"mac=02:00:00:00:00:01", /* no tap */
+		"tap=1234567890123456",	 /* 16 bytes: longer than IFNAMSIZ allows */
+		"tap=a/b",
+		"tap=..",
+		"tap=a,",
+		",tap=a",
+		"tap=a,,mtu=1500",
+		"tap=a,mac=02:00:00:00:00",
+		"tap=a,mac=02:00:00:00:00:0g",
+		"tap=a,mac=02-00-00-00-00-01",
+		"tap=a,mac=02:00:00:00:00:011",
+		"tap=a,mac=01:00:5e:00:00:01", /* multicast */
+		"tap=a,mtu=67",
+		"tap=a,mtu=65536",
+		"tap=a,mtu=",
+		"tap=a,mtu=15x",
+		"tap=a,mtu=-1",
+		"tap=a,mtu=99999999999999",
+		"tap=a,speed=10",
+		"tap",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(parse(&c, "--kernel", "k", "--net", bad[i], NULL) == -EINVAL,
+			      "--net '%s' was taken", bad[i]);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--net", "tap=a", "--net", "tap=a", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--net", "tap=a", "--net", "tap=b", "--net",
+			       "tap=c", "--net", "tap=d", "--net", "tap=e", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--net", "tap=a", "--net", "tap=b", "--net",
+			       "tap=c", "--net", "tap=d", NULL),
+			 0);
+	ck_assert_uint_eq(c.nnet, 4);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -330,6 +393,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, bad_cpus);
 	tcase_add_test(tc, unknown_option_or_argument);
 	tcase_add_test(tc, device_settings);
+	tcase_add_test(tc, net_devices);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, parses_again_from_scratch);
 	suite_add_tcase(s, tc);

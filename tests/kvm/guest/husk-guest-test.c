@@ -9,18 +9,26 @@
  *   vsock-echo    listen on vsock port 1234 and echo every connection
  *   vsock-connect connect to host port 5000, send husktest_bytes of pattern,
  *                 read them back and check them
+ *   net           configure eth0 (10.0.2.15/24) by ioctl, report its MAC and
+ *                 MTU, send a 3000-byte UDP datagram to 10.0.2.1:5555 once a
+ *                 second until the same bytes come back (at most 120 tries)
  *   vsock-bench   listen on vsock port 1235; per connection, a first byte
  *                 'S' (sink: read to EOF, answer the 8-byte count) or 'G'
  *                 (read an 8-byte count, send that many bytes, close)
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
@@ -231,6 +239,77 @@ static int test_vsock_bench(void)
 	}
 }
 
+static int net_ifreq(int s, unsigned long req, struct ifreq *ifr, const char *what)
+{
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "eth0");
+	if (ioctl(s, req, ifr) < 0) {
+		say("net: %s: %s", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int net_set_addr(int s, unsigned long req, const char *addr, const char *what)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, addr, &sin->sin_addr);
+	return net_ifreq(s, req, &ifr, what);
+}
+
+#define NET_BYTES 3000
+
+static int test_net(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq ifr = { 0 };
+	if (s < 0) {
+		say("net: socket: %s", strerror(errno));
+		return 1;
+	}
+	if (net_ifreq(s, SIOCGIFHWADDR, &ifr, "SIOCGIFHWADDR") < 0)
+		return 1;
+	const uint8_t *m = (const uint8_t *)ifr.ifr_hwaddr.sa_data;
+	char mac[18];
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	if (net_ifreq(s, SIOCGIFMTU, &ifr, "SIOCGIFMTU") < 0)
+		return 1;
+	int mtu = ifr.ifr_mtu;
+	if (net_set_addr(s, SIOCSIFADDR, "10.0.2.15", "SIOCSIFADDR") < 0 ||
+	    net_set_addr(s, SIOCSIFNETMASK, "255.255.255.0", "SIOCSIFNETMASK") < 0 ||
+	    net_ifreq(s, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS") < 0)
+		return 1;
+	ifr.ifr_flags |= IFF_UP;
+	if (net_ifreq(s, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS") < 0)
+		return 1;
+	struct sockaddr_in host = { .sin_family = AF_INET, .sin_port = htons(5555) };
+	inet_pton(AF_INET, "10.0.2.1", &host.sin_addr);
+	static uint8_t out[NET_BYTES], in[NET_BYTES + 1];
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = pattern(i);
+	for (int tries = 0; tries < 120; tries++) {
+		if (sendto(s, out, sizeof(out), 0, (struct sockaddr *)&host, sizeof(host)) < 0) {
+			/* no neighbour yet, or the host end not up: try again */
+			sleep(1);
+			continue;
+		}
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		ssize_t n = recv(s, in, sizeof(in), 0);
+		if (n == (ssize_t)sizeof(out) && !memcmp(in, out, sizeof(out))) {
+			say("net ok mac %s mtu %d tries %d", mac, mtu, tries + 1);
+			return 0;
+		}
+		say("net: a reply of %zd bytes differs", n);
+		return 1;
+	}
+	say("net: no reply from 10.0.2.1:5555");
+	return 1;
+}
+
 static int run_one(const char *t)
 {
 	if (!strcmp(t, "blk"))
@@ -239,6 +318,8 @@ static int run_one(const char *t)
 		return test_vsock_echo();
 	if (!strcmp(t, "vsock-connect"))
 		return test_vsock_connect();
+	if (!strcmp(t, "net"))
+		return test_net();
 	if (!strcmp(t, "vsock-bench"))
 		return test_vsock_bench();
 	say("unknown test %s", t);

@@ -1,0 +1,37 @@
+/*
+ * The container's network devices: when the OCI config gives the container
+ * a network namespace, the VM gets one virtio-net device per link of
+ * husk-vmm's network namespace other than "lo" (at least one, at most
+ * CONFIG_MAX_NET), each on a tap husk-vmm makes there: tap "husktap<i>",
+ * MAC 02:68:75:73:6b:<i>. The runtime attaches each tap to its link later.
+ */
+#ifndef HUSK_SHIM_SPEC_NET_H
+#define HUSK_SHIM_SPEC_NET_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+#define SPEC_NET_TAP_PREFIX "husktap"
+
+/*
+ * Whether the VM gets network devices: the config has a network namespace
+ * and husk-vmm is not in the host's (PID 1's) network namespace, which it
+ * shares with the host whenever the runtime did not put it in the
+ * container's: then the VM gets none, as before there was networking.
+ * Where PID 1's namespace cannot be looked at (EACCES), it counts as the
+ * host's.
+ */
+bool spec_net_wanted(bool spec_has_netns);
+
+/* The links of husk-vmm's network namespace other than "lo"; -errno (logged) on failure. */
+int spec_net_count_links(void);
+
+/*
+ * With wanted (spec_net_wanted()), add max(1, links) devices (at most
+ * CONFIG_MAX_NET) to cfg; none when cfg already has --net devices of its
+ * own. -errno (logged) on failure.
+ */
+int spec_net_add(struct vmm_config *cfg, bool wanted);
+
+#endif
