@@ -7,7 +7,14 @@
 
 #include "log.h"
 
-enum { OPT_SPEC = CONFIG_OPT_EXTRA, OPT_ID, OPT_CONTROL, OPT_READY_FD, OPT_BINDS_DIR };
+enum {
+	OPT_SPEC = CONFIG_OPT_EXTRA,
+	OPT_ID,
+	OPT_CONTROL,
+	OPT_READY_FD,
+	OPT_BINDS_DIR,
+	OPT_NETNS_OWN
+};
 
 void shim_options_usage(FILE *f)
 {
@@ -24,7 +31,10 @@ void shim_options_usage(FILE *f)
 	      "  --ready-fd N         with --spec: write \"ready\" (or \"error MSG\") to\n"
 	      "                       descriptor N once the container is created\n"
 	      "  --binds-dir DIR      with --spec: stage the host's bind mounts in DIR\n"
-	      "                       (made here; default a fresh /tmp/husk-binds-*)\n\n"
+	      "                       (made here; default a fresh /tmp/husk-binds-*)\n"
+	      "  --netns-own          with --spec: husk-vmm runs in the container's own\n"
+	      "                       network namespace; the VM gets a virtio-net device\n"
+	      "                       (tap husktap<i>) per Ethernet link there, at least one\n\n"
 	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
 	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
 	      "128+N when husk-vmm is ended by signal N. With --spec: the process's exit\n"
@@ -42,6 +52,7 @@ static int shim_options_one(void *ctx, int val, const char *arg)
 	case OPT_ID: o->container_id = arg; break;
 	case OPT_CONTROL: o->control = arg; break;
 	case OPT_BINDS_DIR: o->binds_dir = arg; break;
+	case OPT_NETNS_OWN: o->netns_own = true; break;
 	case OPT_READY_FD: {
 		unsigned fd;
 		if (config_parse_count(arg, &fd) < 0 || fd < 3 || fd > 65535) {
@@ -60,8 +71,9 @@ static int shim_options_check(void *ctx)
 {
 	const struct shim_options *o = ctx;
 
-	if ((o->control || o->ready_fd >= 0 || o->binds_dir) && !o->spec) {
-		log_err("config", "--control, --ready-fd and --binds-dir go with --spec");
+	if ((o->control || o->ready_fd >= 0 || o->binds_dir || o->netns_own) && !o->spec) {
+		log_err("config",
+			"--control, --ready-fd, --binds-dir and --netns-own go with --spec");
 		return -EINVAL;
 	}
 	return 0;
@@ -75,6 +87,7 @@ int shim_options_parse(struct shim_options *o, struct vmm_config *c, int argc, c
 		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "binds-dir", required_argument, NULL, OPT_BINDS_DIR },
+		{ "netns-own", no_argument, NULL, OPT_NETNS_OWN },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct config_extra extra = {

@@ -17,6 +17,8 @@ struct shim_options {
 	int ready_fd;		  /* with --spec: "ready\n" or "error MSG\n" once created; -1 */
 	const char *binds_dir;	  /* with --spec: the staging directory for host binds, made
 				     here; NULL: a fresh /tmp/husk-binds-XXXXXX */
+	bool netns_own;		  /* with --spec: husk-vmm runs in the container's network
+				     namespace; the VM gets a virtio-net device per link */
 };
 
 /* Parse argv into both; -EINVAL (with a message on stderr) on bad input. */

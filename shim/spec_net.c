@@ -5,22 +5,22 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 
-/* Same namespace as PID 1's: the host's (or, if that cannot be told, taken to be). */
-static bool spec_net_host_ns(void)
+/* What the runtime mirrors (hostnet_read): an Ethernet link that is up, not one of our taps. */
+static bool spec_net_counts(int sock, const char *name)
 {
-	struct stat self, host;
-	if (stat("/proc/self/ns/net", &self) < 0 || stat("/proc/1/ns/net", &host) < 0)
-		return true;
-	return self.st_dev == host.st_dev && self.st_ino == host.st_ino;
-}
-
-bool spec_net_wanted(bool spec_has_netns)
-{
-	return spec_has_netns && !spec_net_host_ns();
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (!strncmp(name, SPEC_NET_TAP_PREFIX, strlen(SPEC_NET_TAP_PREFIX)) ||
+	    ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
+		return false;
+	return ioctl(sock, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER;
 }
 
 int spec_net_count_links(void)
@@ -31,12 +31,18 @@ int spec_net_count_links(void)
 		log_err("spec", "cannot list the network links: %s", strerror(errno));
 		return e;
 	}
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int n = 0;
-	for (struct if_nameindex *l = links; l->if_index; l++)
-		if (strcmp(l->if_name, "lo"))
+	for (struct if_nameindex *l = links; sock >= 0 && l->if_index; l++)
+		if (spec_net_counts(sock, l->if_name))
 			n++;
+	int e = sock < 0 ? -errno : 0;
+	if (sock < 0)
+		log_err("spec", "cannot look at the network links: %s", strerror(errno));
+	else
+		close(sock);
 	if_freenameindex(links);
-	return n;
+	return e < 0 ? e : n;
 }
 
 int spec_net_add(struct vmm_config *cfg, bool wanted)

@@ -15,20 +15,14 @@
 #define SPEC_NET_TAP_PREFIX "husktap"
 
 /*
- * Whether the VM gets network devices: the config has a network namespace
- * and husk-vmm is not in the host's (PID 1's) network namespace, which it
- * shares with the host whenever the runtime did not put it in the
- * container's: then the VM gets none, as before there was networking.
- * Where PID 1's namespace cannot be looked at (EACCES), it counts as the
- * host's.
+ * The links of husk-vmm's network namespace the runtime will mirror (Ethernet,
+ * up, not a husktap); -errno (logged) on failure.
  */
-bool spec_net_wanted(bool spec_has_netns);
-
-/* The links of husk-vmm's network namespace other than "lo"; -errno (logged) on failure. */
 int spec_net_count_links(void);
 
 /*
- * With wanted (spec_net_wanted()), add max(1, links) devices (at most
+ * With wanted (the config has a network namespace and husk-vmm was started
+ * in it: --netns-own), add max(1, links) devices (at most
  * CONFIG_MAX_NET) to cfg; none when cfg already has --net devices of its
  * own. -errno (logged) on failure.
  */

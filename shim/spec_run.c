@@ -77,7 +77,7 @@ int spec_run_prepare(struct spec_run *sr, const struct vmm_config *cfg,
 		goto fail;
 	}
 	sr->terminal = spec.process.terminal;
-	if (spec_net_add(&sr->cfg, spec_net_wanted(spec.namespaces & CLONE_NEWNET)) < 0)
+	if (spec_net_add(&sr->cfg, (spec.namespaces & CLONE_NEWNET) && opts->netns_own) < 0)
 		goto fail;
 	if (spec_binds_prepare(&sr->binds, sr->config, opts->container_id, opts->binds_dir,
 			       &sr->has_binds) < 0)

@@ -65,9 +65,9 @@ struct husk_bundle {
 	unsigned cpus;
 	char cgroup[PATH_MAX]; /* "" : the VM stays in the caller's cgroup */
 	struct hcg_limits limits;
-	int netns;	    /* the network namespace husk-vmm joins, -1: a new one */
+	int netns;		   /* the network namespace husk-vmm joins, -1: a new one */
 	char netns_path[PATH_MAX]; /* its path in config.json, "" for a new one */
-	json_t *hooks_json; /* config.json's "hooks", NULL when absent */
+	json_t *hooks_json;	   /* config.json's "hooks", NULL when absent */
 	struct spec_hooks hooks;
 };
 
@@ -221,8 +221,7 @@ static void husk_destroy(const struct husk_global *g, const struct husk_state *s
  * createContainer, status "creating"), then the network attach. A failure
  * fails the create.
  */
-static int husk_create_hooks(const struct husk_bundle *b, struct husk_state *st,
-			     struct husk_err *e)
+static int husk_create_hooks(const struct husk_bundle *b, struct husk_state *st, struct husk_err *e)
 {
 	static const enum spec_hook_kind kinds[] = { SPEC_HOOK_PRESTART, SPEC_HOOK_CREATE_RUNTIME,
 						     SPEC_HOOK_CREATE_CONTAINER };
@@ -312,7 +311,8 @@ static int husk_create_in(const struct husk_global *g, const char *id,
 			_exit(127);
 		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b->config, "--id",
 		      id, "--control", control, "--vsock-uds", vsock, "--console", console,
-		      "--binds-dir", binds, "--mem", mem, "--cpus", cpus, "--ready-fd", "3",
+		      "--binds-dir", binds, "--netns-own", "--mem", mem, "--cpus", cpus,
+		      "--ready-fd", "3",
 		      /* the kernel's info messages cost boot time; warnings still show */
 		      "--cmdline", g->debug ? "loglevel=7" : "quiet", (char *)NULL);
 		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));

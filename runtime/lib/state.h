@@ -16,7 +16,7 @@
 #include "husk/error.h"
 #include "husk/proto.h"
 
-#define HUSK_DEFAULT_ROOT "/run/husk"
+#define HUSK_DEFAULT_ROOT    "/run/husk"
 #define HUSK_STATE_MAX_LINKS 4 /* HOSTNET_MAX_LINKS */
 
 struct husk_global {

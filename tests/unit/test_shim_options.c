@@ -58,6 +58,11 @@ START_TEST(spec_options)
 	ck_assert_str_eq(o.binds_dir, "/run/husk/c1/binds");
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "config.json", NULL), 0);
 	ck_assert_ptr_null(o.binds_dir); /* a fresh directory in /tmp then */
+	ck_assert(!o.netns_own);
+	ck_assert_int_eq(
+		parse(&o, &c, "--kernel", "k", "--spec", "config.json", "--netns-own", NULL), 0);
+	ck_assert(o.netns_own);
+	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--netns-own", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--binds-dir", "/d", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--control", "/c.sock", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--ready-fd", "3", NULL), -EINVAL);
@@ -138,7 +143,8 @@ START_TEST(usage_lists_every_option)
 		"--kvm-device", "--kvm-flavour", "--disk",	     "--fs",
 		"--no-rng",	"--vsock-uds",	 "--vsock-cid",	     "--print-cmdline",
 		"--help",	"--version",	 "--spec",	     "--id",
-		"--control",	"--ready-fd",	 "--binds-dir",	     "Exit status",
+		"--control",	"--ready-fd",	 "--binds-dir",	     "--netns-own",
+		"Exit status",
 	};
 	char *text = NULL;
 	size_t len = 0;

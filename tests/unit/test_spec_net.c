@@ -3,7 +3,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -11,23 +13,25 @@
 #include "spec_net.h"
 #include "unit.h"
 
-/* 1: in PID 1's network namespace, 0: not, -1: cannot tell (PID 1's is out of reach). */
-static int in_host_ns(void)
-{
-	struct stat a, b;
-	ck_assert_int_eq(stat("/proc/self/ns/net", &a), 0);
-	if (stat("/proc/1/ns/net", &b) < 0)
-		return -1;
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-/* A network namespace of this test's own (Check runs each test in a child); false: skip. */
+/* A network namespace of this test's own (Check runs each test in a child); needs root. */
 static bool own_ns(const char *test)
 {
-	if (unshare(CLONE_NEWNET) == 0)
-		return true;
-	fprintf(stderr, "%s: skipped (unshare: %s)\n", test, strerror(errno));
-	return false;
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "%s: unshare(CLONE_NEWNET): %s (run as root)",
+		      test, strerror(errno));
+	return true;
+}
+
+/* Bring a link up (SIOCSIFFLAGS), as the engine's veth is. */
+static void link_up(const char *name)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	ck_assert_int_ge(s, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ck_assert_int_eq(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	ck_assert_int_eq(ioctl(s, SIOCSIFFLAGS, &ifr), 0);
+	close(s);
 }
 
 static void assert_dev(const struct vmm_config *c, unsigned i)
@@ -42,26 +46,9 @@ static void assert_dev(const struct vmm_config *c, unsigned i)
 
 START_TEST(no_network_namespace_no_devices)
 {
-	ck_assert(!spec_net_wanted(false));
 	struct vmm_config c = { 0 };
 	ck_assert_int_eq(spec_net_add(&c, false), 0);
 	ck_assert_uint_eq(c.nnet, 0);
-}
-END_TEST
-
-/*
- * Until the runtime moves husk-vmm into the container's namespace: in the
- * host's, or where that cannot be told, none.
- */
-START_TEST(host_namespace_no_devices)
-{
-	int host = in_host_ns();
-	if (host)
-		ck_assert(!spec_net_wanted(true));
-	if (!own_ns("host_namespace_no_devices"))
-		return;
-	/* a namespace of its own: wanted, unless PID 1's cannot be looked at */
-	ck_assert(spec_net_wanted(true) == (in_host_ns() == 0));
 }
 END_TEST
 
@@ -91,6 +78,7 @@ START_TEST(one_device_per_link)
 		snprintf(name, sizeof(name), "link%u", i);
 		fds[i] = virtio_net_tap_open(name, &off);
 		ck_assert_int_ge(fds[i], 0);
+		link_up(name);
 	}
 	ck_assert_int_eq(spec_net_count_links(), (int)links);
 	struct vmm_config c = { 0 };
@@ -101,6 +89,23 @@ START_TEST(one_device_per_link)
 		assert_dev(&c, i);
 	for (unsigned i = 0; i < links; i++)
 		close(fds[i]);
+}
+END_TEST
+
+/* A link that is down and husk's own taps are not the engine's: not counted. */
+START_TEST(down_links_and_taps_not_counted)
+{
+	unsigned off;
+	own_ns("down_links_and_taps_not_counted");
+	int down = virtio_net_tap_open("down0", &off), tap = virtio_net_tap_open("husktap7", &off),
+	    up = virtio_net_tap_open("up0", &off);
+	ck_assert(down >= 0 && tap >= 0 && up >= 0);
+	link_up("husktap7");
+	link_up("up0");
+	ck_assert_int_eq(spec_net_count_links(), 1);
+	close(down);
+	close(tap);
+	close(up);
 }
 END_TEST
 
@@ -124,7 +129,7 @@ static Suite *spec_net_suite(void)
 	Suite *s = suite_create("spec_net");
 	TCase *tc = tcase_create("devices");
 	tcase_add_test(tc, no_network_namespace_no_devices);
-	tcase_add_test(tc, host_namespace_no_devices);
+	tcase_add_test(tc, down_links_and_taps_not_counted);
 	tcase_add_test(tc, empty_namespace_one_device);
 	tcase_add_loop_test(tc, one_device_per_link, 1, 3);
 	tcase_add_loop_test(tc, one_device_per_link, 5, 6);
