@@ -5,6 +5,9 @@
 # terminal), pause and unpause, update, logs, stop (SIGTERM reaches the workload), rm; run -it on a
 # terminal (script(1)) whose size reaches the guest; nothing is left behind. Skips (77) only where
 # /dev/kvm does not exist.
+# Networking: Podman's default network reaches the VM (eth0 has podman's address and MAC, the
+# host's server on the gateway answers, -p publishes the guest's httpd, a second container
+# reaches the first); --network host is refused.
 set -euo pipefail
 build=$(cd "${1:?usage: test_podman.sh BUILD_DIR}" && pwd)
 husk=$build/husk
@@ -15,7 +18,14 @@ img=localhost/husk-test-bb:latest
 name=husk-test-$$
 work=$(mktemp -d /tmp/husk-podman-XXXXXX)
 root=/run/husk # podman's cleanup process calls the runtime without --runtime-flag
-trap 'podman rm -f $name >/dev/null 2>&1 || true; podman rmi -f $img >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+net=husk-net-$$
+cleanup() {
+	podman rm -f $name $net >/dev/null 2>&1 || true
+	podman rmi -f $img >/dev/null 2>&1 || true
+	[ -z "${srv:-}" ] || kill "$srv" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # this host's open-files hard limit is below podman's default ulimits
 p() { podman --runtime "$husk" "$@"; }
@@ -88,6 +98,41 @@ tr -d '\r' <"$work/it.out" | sed 's/\^@//g' >"$work/it.txt"
 grep -q '^6\.1\.' "$work/it.txt" || fail "run -it: not the guest kernel: $(cat "$work/it.txt")"
 grep -q '^/dev/pts/0$' "$work/it.txt" || fail "run -it: no terminal: $(cat "$work/it.txt")"
 grep -q '^33 99$' "$work/it.txt" || fail "run -it: size: $(cat "$work/it.txt")"
+# --- Podman's default network (CNI bridge): the engine's veth mirrored into the VM --------
+mkdir "$work/www"
+echo hello-from-host >"$work/www/index.html"
+hport=$((20000 + $$ % 10000)) pport=$((30000 + $$ % 10000))
+python3 -m http.server --directory "$work/www" --bind 0.0.0.0 $hport >/dev/null 2>&1 &
+srv=$!
+lim=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+p run -d --name $net --cidfile "$work/cid5" -p $pport:80 "${lim[@]}" $img \
+	sh -c 'mkdir -p /www && echo hello-from-guest >/www/index.html && exec httpd -f -p 80 -h /www' \
+	>/dev/null
+# the published port: the host's DNAT, the bridge, the veth, the tap, the guest's httpd
+for _ in $(seq 120); do
+	[ "$(curl -s --max-time 2 http://127.0.0.1:$pport/)" = hello-from-guest ] && break
+	sleep 1
+done
+out=$(curl -s --max-time 5 http://127.0.0.1:$pport/) || true
+[ "$out" = hello-from-guest ] || fail "-p $pport:80: '$out'"
+ip=$(p inspect $net --format '{{.NetworkSettings.IPAddress}}')
+mac=$(p inspect $net --format '{{.NetworkSettings.MacAddress}}')
+gw=$(p inspect $net --format '{{.NetworkSettings.Gateway}}')
+out=$(p exec $net ip -o -4 addr show dev eth0 </dev/null)
+echo "$out" | grep -q "inet $ip/" || fail "eth0 has not podman's address $ip: $out"
+out=$(p exec $net cat /sys/class/net/eth0/address </dev/null)
+[ "$out" = "$mac" ] || fail "eth0's MAC $out is not podman's $mac"
+out=$(p exec $net wget -qO- http://$gw:$hport/ </dev/null) || true
+[ "$out" = hello-from-host ] || fail "the host's server on the gateway $gw: '$out'"
+# a second container on the same network reaches the first by its address
+out=$(p run --rm --cidfile "$work/cid6" "${lim[@]}" $img wget -qO- http://$ip/) || true
+[ "$out" = hello-from-guest ] || fail "from a second container to $ip: '$out'"
+vmm=$(p inspect $net --format '{{.State.Pid}}')
+netns=$(readlink /proc/$vmm/ns/net)
+p rm -f $net >/dev/null
+! ls -l /proc/[0-9]*/ns/net 2>/dev/null | grep -qF "$netns" ||
+	fail "the container's namespace $netns outlived it"
+
 for f in "$work"/cid*; do
 	cid=$(cat "$f")
 	[ ! -e "$root/$cid" ] || fail "state left in $root/$cid"
