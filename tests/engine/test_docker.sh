@@ -7,6 +7,9 @@
 # workload), rm. Then nothing is left: no husk-vmm, no state under the
 # runtime root Docker gives husk, no daemon, no mount, no directory of the
 # test's. Skips (77) only where /dev/kvm does not exist.
+# Networking: Docker's default bridge (iptables on) reaches the VM through the
+# prestart hook: eth0 has docker's address and MAC, the host's server on the
+# gateway answers, -p publishes the guest's httpd; --network host is refused.
 set -euo pipefail
 build=$(cd "${1:?usage: test_docker.sh BUILD_DIR}" && pwd)
 husk=$build/husk
@@ -23,18 +26,37 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 d() { $docker -H "unix://$work/docker.sock" "$@"; }
 # dockerd makes /run/docker/plugins, whatever its exec root: ours to remove if it was not there
 had_run_docker=$([ -e /run/docker ] && echo 1 || echo 0)
+# dockerd's bridge and iptables rules: ours to remove if there was no docker0
+had_docker0=$([ -e /sys/class/net/docker0 ] && echo 1 || echo 0)
+net=husk-docker-net-$$
+
+# Take out what dockerd put in iptables (its chains and the rules that use them or docker0).
+docker_iptables_undo() {
+	local table line
+	for table in nat filter; do
+		iptables -t $table -S | grep -E 'DOCKER|docker0' | grep '^-A' | sed 's/^-A/-D/' |
+			while read -r line; do eval "iptables -t $table $line" 2>/dev/null || true; done
+		iptables -t $table -S | awk '/^-N DOCKER/ {print $2}' |
+			while read -r line; do iptables -t $table -X "$line" 2>/dev/null || true; done
+	done
+}
 
 stop_daemon() { # PID: SIGTERM, then wait for it (our child)
 	[ -n "$1" ] && kill "$1" 2>/dev/null || return 0
 	wait "$1" 2>/dev/null || true
 }
 cleanup() {
-	d rm -f $name >/dev/null 2>&1 || true
+	d rm -f $name $net >/dev/null 2>&1 || true
+	[ -z "${srv:-}" ] || kill "$srv" 2>/dev/null || true
 	stop_daemon "${dockerd_pid:-}"
 	stop_daemon "${ctrd_pid:-}"
 	grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 	rm -rf "$work"
 	[ "$had_run_docker" = 1 ] || rmdir /run/docker/plugins /run/docker 2>/dev/null || true
+	if [ "$had_docker0" = 0 ]; then
+		ip link del docker0 2>/dev/null || true
+		docker_iptables_undo
+	fi
 }
 trap cleanup EXIT
 
@@ -47,8 +69,7 @@ for _ in $(seq 100); do [ -S "$work/containerd.sock" ] && break; sleep 0.1; done
 echo "{\"deprecated-key-path\": \"$work/key.json\"}" >"$work/daemon.json"
 setsid $dockerd --config-file "$work/daemon.json" --containerd "$work/containerd.sock" \
 	--data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/dockerd.pid" \
-	-H "unix://$work/docker.sock" --bridge none --iptables=false --ip-forward=false \
-	--ip-masq=false --add-runtime husk="$husk" >"$work/dockerd.log" 2>&1 &
+	-H "unix://$work/docker.sock" --add-runtime husk="$husk" >"$work/dockerd.log" 2>&1 &
 dockerd_pid=$!
 for _ in $(seq 300); do d version >/dev/null 2>&1 && break; sleep 0.1; done
 d version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -5 "$work/dockerd.log")"
@@ -98,6 +119,35 @@ d stop -t 60 $name >/dev/null
 	fail "exit code after stop: $(d inspect -f '{{.State.ExitCode}}' $name) (SIGKILL?)"
 d rm $name >/dev/null
 [ -z "$(d ps -aq)" ] || fail "containers left: $(d ps -a)"
+
+# --- Docker's default bridge: the prestart hook's veth mirrored into the VM -------
+mkdir "$work/www"
+echo hello-from-host >"$work/www/index.html"
+hport=$((20000 + $$ % 10000)) pport=$((30000 + $$ % 10000))
+python3 -m http.server --directory "$work/www" --bind 0.0.0.0 $hport >/dev/null 2>&1 &
+srv=$!
+cid=$(d run -d --runtime husk --name $net -p $pport:80 $img \
+	sh -c 'mkdir -p /www && echo hello-from-guest >/www/index.html && exec httpd -f -p 80 -h /www' \
+	</dev/null)
+echo "$cid" >"$work/cid4"
+for _ in $(seq 120); do
+	[ "$(curl -s --max-time 2 http://127.0.0.1:$pport/)" = hello-from-guest ] && break
+	sleep 1
+done
+out=$(curl -s --max-time 5 http://127.0.0.1:$pport/) || true
+[ "$out" = hello-from-guest ] || fail "-p $pport:80: '$out'"
+ip=$(d inspect -f '{{.NetworkSettings.IPAddress}}' $net)
+mac=$(d inspect -f '{{.NetworkSettings.MacAddress}}' $net)
+gw=$(d inspect -f '{{.NetworkSettings.Gateway}}' $net)
+out=$(d exec $net ip -o -4 addr show dev eth0 </dev/null)
+echo "$out" | grep -q "inet $ip/" || fail "eth0 has not docker's address $ip: $out"
+out=$(d exec $net cat /sys/class/net/eth0/address </dev/null)
+[ "$out" = "$mac" ] || fail "eth0's MAC $out is not docker's $mac"
+out=$(d exec $net wget -qO- http://$gw:$hport/ </dev/null) || true
+[ "$out" = hello-from-host ] || fail "the host's server on the gateway $gw: '$out'"
+d rm -f $net >/dev/null
+kill "$srv"
+srv=
 
 # --- nothing left ------------------------------------------------------------------
 for f in "$work"/cid*; do
