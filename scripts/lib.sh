@@ -22,6 +22,7 @@ husk_install_deps() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
+	husk_cni_bin
 	[ ${#missing[@]} -eq 0 ] && return 0
 	husk_log "installing ${missing[*]}"
 	local sudo=
@@ -29,6 +30,14 @@ husk_install_deps() {
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
 		"${missing[@]}" >/dev/null
+}
+
+# `ctr run --cni` looks for CNI plugins in /opt/cni/bin; Debian installs them in /usr/lib/cni.
+husk_cni_bin() {
+	local sudo=
+	[ -e /opt/cni/bin ] && return 0
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo mkdir -p /opt/cni && $sudo ln -s /usr/lib/cni /opt/cni/bin
 }
 
 husk_build() {

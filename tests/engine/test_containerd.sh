@@ -5,7 +5,8 @@
 # exit 3 is ctr's exit status 3; task exec in a running task (output and
 # exit status, through the shim's exec --detach --pid-file); run -t on a
 # terminal (script(1)), the shim taking the pty over --console-socket;
-# nothing is left behind. Skips (77) only
+# nothing is left behind. Networking: `ctr run --cni` (Podman's CNI network,
+# set up after create and before start) reaches the host's server. Skips (77) only
 # where /dev/kvm does not exist.
 set -euo pipefail
 build=$(cd "${1:?usage: test_containerd.sh BUILD_DIR}" && pwd)
@@ -26,6 +27,7 @@ cleanup() {
 		c container delete "$t3" >/dev/null 2>&1
 	fi
 	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -z "${srv:-}" ] || kill "$srv" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -91,6 +93,22 @@ tr -d '\r' <"$work/t4.out" | sed 's/\^@//g' >"$work/t4.txt"
 [ "$status" = 6 ] || fail "run -t: status $status: $(cat "$work/t4.txt")"
 grep -q '^/dev/pts/0$' "$work/t4.txt" || fail "run -t: no terminal: $(cat "$work/t4.txt")"
 grep -q '^6\.1\.' "$work/t4.txt" || fail "run -t: not the guest kernel: $(cat "$work/t4.txt")"
+# ctr run --cni: an empty namespace at create, CNI's veth in it before start
+[ -x /opt/cni/bin/bridge ] || fail "no CNI plugins in /opt/cni/bin (scripts/lib.sh links them)"
+conf=/etc/cni/net.d/87-podman-bridge.conflist
+gw=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["ipam"]["ranges"][0][0]["gateway"])' $conf) ||
+	fail "no gateway in $conf"
+mkdir "$work/www"
+echo hello-from-host >"$work/www/index.html"
+hport=$((20000 + $$ % 10000))
+python3 -m http.server --directory "$work/www" --bind 0.0.0.0 $hport >/dev/null 2>&1 &
+srv=$!
+out=$(run --cni $img t5-$$ sh -c "ip -o -4 addr show dev eth0; wget -qO- http://$gw:$hport/" </dev/null) ||
+	fail "run --cni: $out"
+echo "$out" | grep -q "inet ${gw%.*}\." || fail "run --cni: eth0 has no address of CNI's network: $out"
+echo "$out" | grep -q '^hello-from-host$' || fail "run --cni: the host's server: $out"
+kill "$srv"
+srv=
 [ -z "$(c containers ls -q)" ] || fail "containers left: $(c containers ls -q)"
-! grep -qsaP -- "--id\x00(t[12]|$t3|t4-$$)\x00" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
+! grep -qsaP -- "--id\x00(t[12]|$t3|t[45]-$$)\x00" /proc/[0-9]*/cmdline || fail "a husk-vmm is still running"
 echo PASS
