@@ -11,7 +11,8 @@
  *                 read them back and check them
  *   net           configure eth0 (10.0.2.15/24) by ioctl, report its MAC and
  *                 MTU, send a 3000-byte UDP datagram to 10.0.2.1:5555 once a
- *                 second until the same bytes come back (at most 120 tries)
+ *                 second until the same bytes come back (at most 120 tries),
+ *                 then connect to 10.0.2.1:5556 over TCP and echo the stream
  *   vsock-bench   listen on vsock port 1235; per connection, a first byte
  *                 'S' (sink: read to EOF, answer the 8-byte count) or 'G'
  *                 (read an 8-byte count, send that many bytes, close)
@@ -260,6 +261,40 @@ static int net_set_addr(int s, unsigned long req, const char *addr, const char *
 
 #define NET_BYTES 3000
 
+/* Echo what the host sends on 10.0.2.1:5556 until it closes its side. */
+static int net_tcp_echo(struct sockaddr_in *host)
+{
+	static uint8_t buf[65536];
+	uint64_t total = 0;
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	host->sin_port = htons(5556);
+	if (t < 0 || connect(t, (struct sockaddr *)host, sizeof(*host)) < 0) {
+		say("net: tcp connect: %s", strerror(errno));
+		return 1;
+	}
+	for (;;) {
+		ssize_t n = read(t, buf, sizeof(buf));
+		if (n < 0) {
+			say("net: tcp read: %s", strerror(errno));
+			return 1;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(t, buf + done, (size_t)(n - done));
+			if (w <= 0) {
+				say("net: tcp write: %s", strerror(errno));
+				return 1;
+			}
+			done += w;
+		}
+		total += (uint64_t)n;
+	}
+	close(t);
+	say("net tcp ok %llu bytes", (unsigned long long)total);
+	return 0;
+}
+
 static int test_net(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -301,7 +336,7 @@ static int test_net(void)
 		ssize_t n = recv(s, in, sizeof(in), 0);
 		if (n == (ssize_t)sizeof(out) && !memcmp(in, out, sizeof(out))) {
 			say("net ok mac %s mtu %d tries %d", mac, mtu, tries + 1);
-			return 0;
+			return net_tcp_echo(&host);
 		}
 		say("net: a reply of %zd bytes differs", n);
 		return 1;
