@@ -11,6 +11,7 @@ HUSK_PACKAGES=(
 	qemu-system-x86 linux-image-cloud-amd64 python3 e2fsprogs
 	clang clang-format libclang-rt-14-dev libjansson-dev busybox-static crun erofs-utils
 	podman containernetworking-plugins containerd docker.io runc runsc
+	iproute2
 )
 
 husk_log() { printf '==> %s\n' "$*" >&2; }
