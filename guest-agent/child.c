@@ -121,16 +121,9 @@ void child_main(const struct child_args *ca)
 		if (child_join(ca->join_pid, &e) < 0)
 			child_fail(sync, &e);
 	} else {
-		/* lo and net.* sysctls, in its new network namespace (the host's has none) */
+		/* lo and net.* sysctls, in its new network namespace */
 		if ((ca->spec->namespaces & CLONE_NEWNET) && netinit_container(ca->spec, &e) < 0)
 			child_fail(sync, &e);
-		if (!(ca->spec->namespaces & CLONE_NEWNET) && ca->spec->nsysctls) {
-			husk_err_set(
-				&e, EINVAL,
-				"sysctl %s: not allowed without a network namespace of its own",
-				ca->spec->sysctls[0].name);
-			child_fail(sync, &e);
-		}
 		if ((ca->spec->namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
 			husk_err_set(&e, errno, "cgroup namespace: %s", strerror(errno));
 			child_fail(sync, &e);

@@ -70,7 +70,16 @@ static int req_create(struct agent *a, struct container *unused, uint64_t conn,
 	if (!c)
 		return husk_err_set(e, ENOMEM, "out of memory");
 	c->run_once = run_once;
-	if ((r = spec_parse(spec, &c->spec, e)) < 0 || (r = a->ops->prepare(c, m->payload, e)) < 0)
+	if ((r = spec_parse(spec, &c->spec, e)) < 0)
+		goto fail;
+	/* they would change the guest's own network namespace, the agent's */
+	if (c->spec.nsysctls && !(c->spec.namespaces & CLONE_NEWNET)) {
+		r = husk_err_set(e, EINVAL,
+				 "sysctl %s: not allowed without a network namespace of its own",
+				 c->spec.sysctls[0].name);
+		goto fail;
+	}
+	if ((r = a->ops->prepare(c, m->payload, e)) < 0)
 		goto fail;
 	struct proc *p = ctr_new_proc(c, "");
 	if (!p) {

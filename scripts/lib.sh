@@ -12,6 +12,7 @@ HUSK_PACKAGES=(
 	clang clang-format libclang-rt-14-dev libjansson-dev libmnl-dev iproute2 busybox-static crun
 	erofs-utils
 	podman containernetworking-plugins containerd docker.io runc runsc
+	iproute2
 )
 
 husk_log() { printf '==> %s\n' "$*" >&2; }

@@ -243,6 +243,38 @@ START_TEST(network_needs_a_namespace_and_a_container)
 }
 END_TEST
 
+START_TEST(net_sysctls_need_a_network_namespace)
+{
+	struct harness h;
+	harness_init(&h, &net_ops);
+	call_error(&h, PROTO_CREATE,
+		   "{\"id\": \"c1\", \"spec\": {\"root\": {\"path\": \"/\"}, \"process\": "
+		   "{\"args\": [\"sleep\"]}, \"linux\": {\"sysctl\": "
+		   "{\"net.ipv4.ip_forward\": \"1\"}}}}",
+		   "create c1: sysctl net.ipv4.ip_forward: not allowed without a network namespace "
+		   "of its own");
+	ck_assert_ptr_null(h.a.containers);
+	harness_fini(&h);
+}
+END_TEST
+
+START_TEST(network_of_an_ended_container)
+{
+	struct harness h;
+	harness_init(&h, &net_ops);
+	pid_t pid = create(&h, "c1", "{\"namespaces\": [{\"type\": \"network\"}]}");
+	uint32_t wait = harness_send(&h, PROTO_WAIT, "{\"id\": \"c1\"}");
+	kill(pid, SIGKILL);
+	struct proto_msg m = { 0 };
+	harness_recv_on(&h, h.client, &m);
+	ck_assert_uint_eq(m.hdr.id, wait);
+	proto_msg_free(&m);
+	call_error(&h, PROTO_NETWORK, "{\"id\": \"c1\", \"interfaces\": []}",
+		   "container not running: c1 has ended");
+	harness_fini(&h);
+}
+END_TEST
+
 START_TEST(parse_helpers)
 {
 	uint8_t mac[6];
@@ -407,6 +439,8 @@ int main(void)
 	tcase_add_loop_test(tc, bad_payloads_are_refused, 0,
 			    (int)(sizeof(bad_payloads) / sizeof(bad_payloads[0])));
 	tcase_add_test(tc, network_needs_a_namespace_and_a_container);
+	tcase_add_test(tc, net_sysctls_need_a_network_namespace);
+	tcase_add_test(tc, network_of_an_ended_container);
 	tcase_add_test(tc, parse_helpers);
 	tcase_add_test(tc, create_brings_up_lo_and_sets_net_sysctls);
 	tcase_add_test(tc, network_moves_and_configures_the_interfaces);
