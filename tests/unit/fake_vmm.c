@@ -40,13 +40,14 @@ int main(int argc, char **argv)
 		{ "vsock-uds", required_argument, NULL, 'x' },
 		{ "console", required_argument, NULL, 'x' },
 		{ "binds-dir", required_argument, NULL, 'x' },
+		{ "netns-own", no_argument, NULL, 'n' },
 		{ "mem", required_argument, NULL, 'x' },
 		{ "cpus", required_argument, NULL, 'x' },
 		{ "cmdline", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *control = NULL, *state = "created";
-	bool paused = false;
+	bool paused = false, netns_own = false;
 	int ready = -1, o;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -54,11 +55,13 @@ int main(int argc, char **argv)
 			control = optarg;
 		else if (o == 'r')
 			ready = atoi(optarg);
+		else if (o == 'n')
+			netns_own = true;
 		else if (o != 'x')
 			return 2;
 	}
-	if (!control || ready < 0) {
-		fprintf(stderr, "fake-husk-vmm: --control and --ready-fd, please\n");
+	if (!control || ready < 0 || !netns_own) {
+		fprintf(stderr, "fake-husk-vmm: --control, --ready-fd and --netns-own, please\n");
 		return 2;
 	}
 	const char *fail = getenv("FAKE_VMM_ERROR");
