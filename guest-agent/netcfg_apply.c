@@ -170,6 +170,32 @@ static int netcfg_routes(struct nl_sock *s, const struct netcfg *cfg, const int 
 	return 0;
 }
 
+/*
+ * In the container's namespace: each device still named by the guest's kernel
+ * (eth0, eth1, ...) gets a name of husk's first, for the names asked may be
+ * swapped (the engine's eth1 on the guest's eth0).
+ */
+_Static_assert(NETCFG_MAX_IFACES <= 10, "one digit in the temporary name");
+static int netcfg_unname(struct nl_sock *s, const struct netcfg *cfg, struct husk_err *e)
+{
+	for (size_t i = 0; i < cfg->nifaces; i++) {
+		char name[IFNAMSIZ] = "husknet0", mac[18];
+		int ifindex, r;
+		unsigned flags;
+		r = nl_link_by_mac(s, cfg->ifaces[i].device_mac, &ifindex, &flags);
+		if (r == -ENODEV)
+			continue; /* named by an earlier NETWORK, or missing: said later */
+		name[7] = (char)('0' + i);
+		if (r == 0)
+			r = nl_link_set(s, ifindex, name, NULL, 0, false);
+		if (r < 0)
+			return husk_err_set(e, -r, "the interface %s: naming it %s: %s",
+					    netcfg_mac_str(cfg->ifaces[i].device_mac, mac), name,
+					    strerror(-r));
+	}
+	return 0;
+}
+
 /* In the container's namespace: the interfaces, lo, the routes. */
 static int netcfg_inside(const struct netcfg *cfg, const struct spec *spec, struct husk_err *e)
 {
@@ -179,6 +205,7 @@ static int netcfg_inside(const struct netcfg *cfg, const struct spec *spec, stru
 
 	if ((r = nl_open(&s, e)) < 0)
 		return r;
+	r = netcfg_unname(&s, cfg, e);
 	for (size_t i = 0; r >= 0 && i < cfg->nifaces; i++)
 		r = netcfg_iface(&s, &cfg->ifaces[i], spec, &ifindex[i], e);
 	if (r >= 0)

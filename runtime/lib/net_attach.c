@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -54,9 +55,14 @@ void husk_net_detach(const struct husk_state *st)
 
 	if (!st->net_attached)
 		return;
-	/* husk-vmm's namespace while it lives; after, only one that outlives it matters */
+	/*
+	 * The spec's path while it is there: a husk-vmm that is going (its
+	 * workload ended) may still be alive and yet no longer show its
+	 * namespace in /proc, and the namespace outlives it. Otherwise
+	 * husk-vmm's own (one husk made, or a path the engine removed first).
+	 */
 	const char *ns = st->netns;
-	if (state_alive(st)) {
+	if ((!ns[0] || access(ns, F_OK) < 0) && state_alive(st)) {
 		snprintf(own, sizeof(own), "/proc/%d/ns/net", (int)st->pid);
 		ns = own;
 	}

@@ -7,7 +7,8 @@
 # /dev/kvm does not exist.
 # Networking: Podman's default network reaches the VM (eth0 has podman's address and MAC, the
 # host's server on the gateway answers, -p publishes the guest's httpd, a second container
-# reaches the first); --network host is refused.
+# reaches the first); --network host is refused. Two networks, the second with IPv6: eth0 and eth1
+# with podman's MACs and addresses, its default routes, the host reached over IPv6.
 set -euo pipefail
 build=$(cd "${1:?usage: test_podman.sh BUILD_DIR}" && pwd)
 husk=$build/husk
@@ -19,10 +20,13 @@ name=husk-test-$$
 work=$(mktemp -d /tmp/husk-podman-XXXXXX)
 root=/run/husk # podman's cleanup process calls the runtime without --runtime-flag
 net=husk-net-$$
+net2=husk-net2-$$ # a second network, with IPv6
+sub4=10.89.$((40 + $$ % 200)).0/24 sub6=fd00:4855:534b:$(printf %x $(($$ % 65536)))::/64
 cleanup() {
-	podman rm -f $name $net >/dev/null 2>&1 || true
+	podman rm -f $name $net $net2 >/dev/null 2>&1 || true
+	podman network rm -f $net2 >/dev/null 2>&1 || true
 	podman rmi -f $img >/dev/null 2>&1 || true
-	[ -z "${srv:-}" ] || kill "$srv" 2>/dev/null || true
+	[ -z "${srv:-}" ] || kill $srv 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -104,6 +108,8 @@ echo hello-from-host >"$work/www/index.html"
 hport=$((20000 + $$ % 10000)) pport=$((30000 + $$ % 10000))
 python3 -m http.server --directory "$work/www" --bind 0.0.0.0 $hport >/dev/null 2>&1 &
 srv=$!
+python3 -m http.server --directory "$work/www" --bind :: $((hport + 1)) >/dev/null 2>&1 &
+srv="$srv $!"
 lim=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 p run -d --name $net --cidfile "$work/cid5" -p $pport:80 "${lim[@]}" $img \
 	sh -c 'mkdir -p /www && echo hello-from-guest >/www/index.html && exec httpd -f -p 80 -h /www' \
@@ -132,6 +138,47 @@ netns=$(readlink /proc/$vmm/ns/net)
 p rm -f $net >/dev/null
 ! ls -l /proc/[0-9]*/ns/net 2>/dev/null | grep -qF "$netns" ||
 	fail "the container's namespace $netns outlived it"
+
+# --- two networks, the second with IPv6: eth0 and eth1 as podman made them ----------------------
+podman network create --subnet $sub4 --ipv6 --subnet $sub6 $net2 >/dev/null
+p run -d --name $net2 --cidfile "$work/cid7" --network podman,$net2 "${lim[@]}" $img \
+	sh -c 'echo up; while :; do sleep 1; done' >/dev/null
+for _ in $(seq 120); do p logs $net2 2>/dev/null | grep -q up && break; sleep 1; done
+p logs $net2 | grep -q up || fail "two networks: the workload did not start: $(p logs $net2 2>&1)"
+links=$(p exec $net2 ip -o link </dev/null)
+addrs=$(p exec $net2 ip -o addr </dev/null)
+# each network of podman's: an interface with its MAC and its addresses
+p inspect $net2 --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.MacAddress}} {{$v.IPAddress}} {{$v.GlobalIPv6Address}} {{$v.IPv6Gateway}}
+{{end}}' >"$work/nets"
+[ "$(grep -c . "$work/nets")" = 2 ] || fail "two networks: podman inspect: $(cat "$work/nets")"
+while read -r n m a4 a6 g6; do
+	[ -n "$n" ] || continue
+	dev=$(echo "$links" | grep "link/ether $m " | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p')
+	[ -n "$dev" ] || fail "network $n: no interface with podman's MAC $m: $links"
+	echo "$addrs" | grep -q "^[0-9]*: $dev *inet $a4/" || fail "network $n: $dev has not $a4: $addrs"
+	[ "$n" = $net2 ] || continue
+	dev2=$dev ip6=$a6 gw6=$g6
+	[ -n "$a6" ] && echo "$addrs" | grep -q "^[0-9]*: $dev *inet6 $a6/64" ||
+		fail "network $n: $dev has not its IPv6 address '$a6': $addrs"
+done <"$work/nets"
+[ "$(echo "$links" | grep -c ': eth[01][:@]')" = 2 ] || fail "two networks: not eth0 and eth1: $links"
+# as many default routes as podman made in the namespace, each way
+vmm=$(p inspect $net2 --format '{{.State.Pid}}')
+for f in -4 -6; do
+	want=$(nsenter -t "$vmm" -n ip $f route show default | grep -c . || true)
+	got=$(p exec $net2 ip $f route show default </dev/null | grep -c . || true)
+	[ "$got" = "$want" ] && [ "$want" -ge 1 ] ||
+		fail "ip $f default routes: $got in the guest, $want in podman's namespace"
+done
+# the host's server, reached over IPv6 on the second network's gateway
+for _ in $(seq 30); do
+	out=$(p exec $net2 timeout 10 wget -qO- "http://[$gw6]:$((hport + 1))/" </dev/null) || true
+	[ "$out" = hello-from-host ] && break
+	sleep 1
+done
+[ "$out" = hello-from-host ] || fail "over IPv6 to the host's [$gw6] from $dev2 ($ip6): '$out'"
+p rm -f -t 0 $net2 >/dev/null
+podman network rm $net2 >/dev/null
 
 for f in "$work"/cid*; do
 	cid=$(cat "$f")

@@ -5,7 +5,10 @@
 # program, with a terminal of husk's and one through --console-socket);
 # `husk run` with the workload's exit status and each kind of OCI hook (its
 # state on stdin, in order, in the right network namespace); host networking
-# refused; a terminal container whose
+# refused; c1 and c4 in a network namespace that outlives them (as Podman's
+# /run/netns/...): attached to its veth, the guest has the veth's address and
+# reaches the host, and delete leaves no tap, qdisc or filter there, after a
+# VMM killed outright too; a terminal container whose
 # pty master goes over --console-socket and whose resizes reach the guest;
 # a VMM killed outright leaves nothing after delete (its bind staging
 # included); refusals of bad input. Every refusal an engine reads (an
@@ -22,8 +25,12 @@ helper=$(dirname "$0")/console_helper.py
 work=$(mktemp -d /tmp/husk-runtime-XXXXXX)
 root=$work/state
 cg=/husk-test-$$ # the host cgroup parent of c1's VM
+ns=husk-t-$$     # the network namespace c1 and c4 join, and the host's end of its veth
+hveth=hk$$
 cleanup() {
 	for id in c1 c2 c3 c4; do "$husk" --root "$root" delete --force $id >/dev/null 2>&1 || true; done
+	ip netns del $ns 2>/dev/null || true
+	ip link del $hveth 2>/dev/null || true
 	rmdir /sys/fs/cgroup$cg /sys/fs/cgroup/*$cg 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -122,10 +129,38 @@ h spec --rootless --bundle "$work/spec" && grep -q '"user"' "$work/spec/config.j
 	grep -q '"network"' "$work/spec/config.json" || fail "spec --rootless: $(cat "$work/spec/config.json")"
 [ -z "$(ls -A "$root" 2>/dev/null)" ] || fail "bad input left state behind: $(ls "$root")"
 
+# --- a network namespace that outlives the containers in it -------------------
+ip netns add $ns
+ip link add $hveth type veth peer name veth0 netns $ns
+ip addr add 10.213.77.1/24 dev $hveth
+ip link set $hveth up
+ip -n $ns addr add 10.213.77.2/24 dev veth0
+ip -n $ns link set veth0 up
+ip -n $ns route add default via 10.213.77.1
+vmac=$(ip -n $ns -o link show veth0 | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+in_ns() { ip netns exec $ns "$@"; }
+# mirrored: ingress qdisc and filters on the veth, husk's tap beside it
+attached() {
+	in_ns tc qdisc show dev veth0 | grep -q 'qdisc ingress' &&
+		in_ns tc filter show dev veth0 ingress | grep -q mirred &&
+		ip -n $ns link show husktap0 >/dev/null 2>&1 || fail "$1: not attached: $(in_ns tc qdisc show)"
+}
+# nothing of husk's left in the namespace (PID: the VMM, gone too)
+detached() {
+	! in_ns tc qdisc show dev veth0 | grep -q 'qdisc ingress' || fail "$1 left the ingress qdisc"
+	[ -z "$(in_ns tc filter show dev veth0 ingress)" ] || fail "$1 left filters on veth0"
+	! ip -n $ns link show husktap0 >/dev/null 2>&1 || fail "$1 left husktap0"
+	[ ! -e "/proc/$2" ] || fail "$1: husk-vmm $2 outlived delete"
+	ip -n $ns -o link show veth0 | grep -q 'state UP' || fail "$1: veth0 is not up"
+}
+in_netns() { sed -i "s|{\"type\": \"network\"}|{\"type\": \"network\", \"path\": \"/run/netns/$ns\"}|" "$1"; }
+
 # --- create, start, state, kill, delete --------------------------------------
 bundle "$work/b1" '["sh", "-c", "trap \"echo got TERM; exit 7\" TERM; echo up; i=0; while :; do i=$((i+1)); echo $i >/n; sleep 1; done"]' \
 	false "\"cgroupsPath\": \"$cg/c1\", \"resources\": {\"memory\": {\"limit\": 201326592}, \"cpu\": {\"shares\": 512}}, "
+in_netns "$work/b1/config.json"
 h create --bundle "$work/b1" --pid-file "$work/pid" c1 >"$work/out" 2>"$work/err"
+attached c1
 # the VM is in the cgroup the engine asked for, in every hierarchy, with the VM's memory bound
 while IFS=: read -r _ ctl path; do
 	[ "$path" = "$cg/c1" ] || fail "husk-vmm in cgroup $ctl:$path, not $cg/c1"
@@ -148,6 +183,11 @@ grep -q up "$work/out" || fail "c1's workload did not start: $(cat "$work/out")"
 [ -s "$root/c1/console.log" ] || fail "no console log for c1"
 grep -q 'Run /init as init process' "$root/c1/console.log" &&
 	fail "c1's console log has the kernel's info messages"
+# the guest's veth0 is the namespace's: its name, MAC, address, route; the host's end reaches it
+out=$(h exec c1 sh -c 'ip -o link show veth0; ip -o -4 addr show veth0; ip route' </dev/null)
+echo "$out" | grep -q "link/ether $vmac" && echo "$out" | grep -q 'inet 10.213.77.2/24' &&
+	echo "$out" | grep -q 'default via 10.213.77.1 dev veth0' || fail "c1's network: $out"
+"$rootfs/bin/busybox" ping -c 1 -W 20 10.213.77.2 >"$work/e" 2>&1 || fail "the host's ping of c1: $(cat "$work/e")"
 # ps: the guest's processes; the host PID that stands for them
 h ps c1 | grep -q 'sh -c trap' || fail "ps: $(h ps c1)"
 [ "$(h ps --format json c1)" = "[$(cat "$work/pid")]" ] || fail "ps json: $(h ps --format json c1)"
@@ -241,6 +281,7 @@ pid=$(cat "$work/pid")
 for d in /sys/fs/cgroup$cg /sys/fs/cgroup/*$cg; do
 	[ ! -e "$d/c1" ] || fail "delete left the cgroup $d/c1"
 done
+detached c1 "$pid"
 
 # --- run: the workload's exit status, and the OCI hooks -----------------------
 # nothing is lost when the workload writes a lot and exits at once; each kind
@@ -313,8 +354,10 @@ h delete c3
 echo "from the host" >"$work/hostfile"
 bundle "$work/b4" '["sh", "-c", "cat /etc/hostfile; while :; do sleep 1; done"]' \
 	false "" "{\"destination\": \"/etc/hostfile\", \"type\": \"bind\", \"source\": \"$work/hostfile\", \"options\": [\"rbind\", \"ro\"]}"
+in_netns "$work/b4/config.json" # the namespace c1 had: attached again
 h --debug create --bundle "$work/b4" --pid-file "$work/pid4" c4 >"$work/out4" 2>"$work/err4" </dev/null
 pid4=$(cat "$work/pid4")
+attached c4
 # the host's binds are staged in the container's state directory, in the VMM's mount namespace
 grep -q " $root/c4/binds/0 " "/proc/$pid4/mounts" || fail "the bind is not staged under $root/c4"
 h start c4
@@ -330,4 +373,6 @@ expect 1 'container not running' kill c4 9
 expect 0 '' kill --all c4 9
 h delete c4
 [ ! -e "$root/c4" ] || fail "delete after a killed VMM left: $(ls -AR "$root/c4")"
+detached c4 "$pid4"
+ip netns del $ns
 echo "PASS"
