@@ -6,7 +6,10 @@
  */
 #include "devices/virtio_blk.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,26 +22,7 @@
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
 
-#define VIRTIO_ID_BLOCK	   2
-#define VIRTIO_BLK_F_RO	   5
-#define VIRTIO_BLK_F_FLUSH 9
-
-#define VIRTIO_BLK_T_IN	    0
-#define VIRTIO_BLK_T_OUT    1
-#define VIRTIO_BLK_T_FLUSH  4
-#define VIRTIO_BLK_T_GET_ID 8
-
-#define VIRTIO_BLK_S_OK	    0
-#define VIRTIO_BLK_S_IOERR  1
-#define VIRTIO_BLK_S_UNSUPP 2
-
 #define SECTOR 512ULL
-
-struct blk_req_hdr {
-	uint32_t type;
-	uint32_t reserved;
-	uint64_t sector;
-};
 
 int virtio_blk_open(struct virtio_blk *b, const struct disk_config *d)
 {
@@ -84,10 +68,8 @@ void virtio_blk_close(struct virtio_blk *b)
 static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
 {
 	struct virtio_blk *b = dev;
-	uint8_t cfg[8];
-	uint64_t sectors = b->size / SECTOR;
-	memcpy(cfg, &sectors, sizeof(cfg)); /* capacity, little-endian on x86 */
-	memcpy(data, cfg + off, len);
+	uint64_t capacity = htole64(b->size / SECTOR); /* struct virtio_blk_config's first field */
+	memcpy(data, (const uint8_t *)&capacity + off, len);
 }
 
 /* Data transfer between the image and the chain's data buffers. */
@@ -101,9 +83,9 @@ static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write
 		return VIRTIO_BLK_S_IOERR;
 	if (write && b->read_only)
 		return VIRTIO_BLK_S_IOERR;
-	unsigned n =
-		write ? chain_readable_pieces(c, sizeof(struct blk_req_hdr), len, p, VQ_SIZE_MAX) :
-			chain_writable_pieces(c, 0, len, p, VQ_SIZE_MAX);
+	unsigned n = write ? chain_readable_pieces(c, sizeof(struct virtio_blk_outhdr), len, p,
+						   VQ_SIZE_MAX) :
+			     chain_writable_pieces(c, 0, len, p, VQ_SIZE_MAX);
 	for (unsigned i = 0; i < n; i++)
 		iov[i] = (struct iovec){ .iov_base = p[i].base, .iov_len = p[i].len };
 	size_t done = 0;
@@ -134,21 +116,23 @@ static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write
 
 static uint8_t blk_handle(struct virtio_blk *b, const struct vq_chain *c, uint32_t *written)
 {
-	struct blk_req_hdr h;
+	struct virtio_blk_outhdr h;
 
 	*written = 0;
 	if (chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
 		return VIRTIO_BLK_S_IOERR;
+	uint32_t type = le32toh(h.type);
+	uint64_t sector = le64toh(h.sector);
 	uint64_t data_in = c->writable - 1; /* writable bytes before the status byte */
-	switch (h.type) {
+	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		if (h.sector > UINT64_MAX / SECTOR)
+		if (sector > UINT64_MAX / SECTOR)
 			return VIRTIO_BLK_S_IOERR;
-		return blk_rw(b, c, false, h.sector * SECTOR, data_in, written);
+		return blk_rw(b, c, false, sector * SECTOR, data_in, written);
 	case VIRTIO_BLK_T_OUT:
-		if (h.sector > UINT64_MAX / SECTOR)
+		if (sector > UINT64_MAX / SECTOR)
 			return VIRTIO_BLK_S_IOERR;
-		return blk_rw(b, c, true, h.sector * SECTOR, c->readable - sizeof(h), written);
+		return blk_rw(b, c, true, sector * SECTOR, c->readable - sizeof(h), written);
 	case VIRTIO_BLK_T_FLUSH:
 		if (!b->read_only && fdatasync(b->fd) < 0)
 			return VIRTIO_BLK_S_IOERR;
@@ -167,7 +151,7 @@ static int64_t blk_request(void *ctx, const struct vq_chain *chain)
 {
 	struct virtio_blk *b = ctx;
 	uint32_t written = 0;
-	if (chain->writable < 1 || chain->readable < sizeof(struct blk_req_hdr))
+	if (chain->writable < 1 || chain->readable < sizeof(struct virtio_blk_outhdr))
 		return -1; /* no header or no room for a status byte: nothing to answer with */
 	uint8_t status = blk_handle(b, chain, &written);
 	chain_write(chain, chain->writable - 1, &status, 1);

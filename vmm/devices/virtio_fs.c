@@ -1,7 +1,10 @@
 /* virtio-fs through vhost-user (see virtio_fs.h). */
 #include "devices/virtio_fs.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <linux/virtio_fs.h>
+#include <linux/virtio_ids.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -11,9 +14,10 @@
 #include "guest_mem.h"
 #include "log.h"
 
-#define VIRTIO_ID_FS	      26
-#define VIRTIO_FS_QUEUE_SIZE  256
-#define VIRTIO_FS_CONFIG_SIZE (VIRTIO_FS_TAG_MAX + 4)
+#define VIRTIO_FS_QUEUE_SIZE 256
+
+_Static_assert(sizeof(((struct virtio_fs_config *)0)->tag) == VIRTIO_FS_TAG_MAX,
+	       "virtio-fs tag size");
 
 int virtio_fs_init(struct virtio_fs *fs, int fd, const char *tag, const struct guest_mem *gm,
 		   struct event_loop *el)
@@ -56,11 +60,9 @@ void virtio_fs_destroy(struct virtio_fs *fs)
 static void fs_config_read(void *dev, uint32_t offset, uint8_t *data, unsigned len)
 {
 	struct virtio_fs *fs = dev;
-	uint8_t cfg[VIRTIO_FS_CONFIG_SIZE] = { 0 };
-	uint32_t nreq = VIRTIO_FS_QUEUES - 1;
-	memcpy(cfg, fs->tag, VIRTIO_FS_TAG_MAX);
-	memcpy(cfg + VIRTIO_FS_TAG_MAX, &nreq, sizeof(nreq)); /* little-endian host */
-	memcpy(data, cfg + offset, len);		      /* bounds checked by the transport */
+	struct virtio_fs_config cfg = { .num_request_queues = htole32(VIRTIO_FS_QUEUES - 1) };
+	memcpy(cfg.tag, fs->tag, VIRTIO_FS_TAG_MAX);
+	memcpy(data, (const uint8_t *)&cfg + offset, len); /* bounds checked by the transport */
 }
 
 /* The back end used buffers of a ring: interrupt the guest. */
@@ -138,7 +140,7 @@ const struct virtio_device_ops virtio_fs_ops = {
 	.num_queues = VIRTIO_FS_QUEUES,
 	.queue_max_size = VIRTIO_FS_QUEUE_SIZE,
 	.features = 0,
-	.config_size = VIRTIO_FS_CONFIG_SIZE,
+	.config_size = sizeof(struct virtio_fs_config),
 	.config_read = fs_config_read,
 	.activate = fs_activate,
 	.queue_notify = fs_queue_notify,

@@ -5,6 +5,7 @@
  */
 #include "devices/virtio_net.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
@@ -269,9 +270,9 @@ static void net_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len
 	struct virtio_net_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	memcpy(cfg.mac, n->mac, sizeof(cfg.mac));
-	cfg.status = VIRTIO_NET_S_LINK_UP; /* little-endian on x86, as all of these */
-	cfg.max_virtqueue_pairs = 1;
-	cfg.mtu = n->mtu;
+	cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
+	cfg.max_virtqueue_pairs = htole16(1);
+	cfg.mtu = htole16((uint16_t)n->mtu);
 	memcpy(data, (const uint8_t *)&cfg + off, len);
 }
 

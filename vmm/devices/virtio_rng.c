@@ -1,12 +1,12 @@
 #include "devices/virtio_rng.h"
 
+#include <linux/virtio_ids.h>
 #include <sys/random.h>
 
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
 
-#define VIRTIO_ID_RNG 4
-#define RNG_CHUNK     4096
+#define RNG_CHUNK 4096
 
 static int rng_activate(void *dev, uint64_t features, const struct virtio_queues *q)
 {
