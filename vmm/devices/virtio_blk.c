@@ -11,13 +11,18 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "devices/device_module.h"
+#include "devices/devmgr.h"
+#include "husk/path.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
@@ -210,3 +215,77 @@ const struct virtio_device_ops *virtio_blk_ops_for(const struct virtio_blk *b)
 {
 	return b->read_only ? &virtio_blk_ro_ops : &virtio_blk_ops;
 }
+
+/* --- the module: --disk PATH[,ro] --------------------------------------- */
+
+struct blk_module_state {
+	struct virtio_mmio t[CONFIG_MAX_DISKS];
+	struct virtio_blk blk[CONFIG_MAX_DISKS];
+	unsigned n; /* opened */
+};
+
+static const struct option blk_opts[] = {
+	{ "disk", required_argument, NULL, 0 },
+	{ 0 },
+};
+
+/* "PATH" or "PATH,ro". */
+static int blk_parse(struct vmm_config *c, int val, const char *s)
+{
+	(void)val;
+	if (c->ndisks == CONFIG_MAX_DISKS) {
+		log_err("config", "at most %d --disk options", CONFIG_MAX_DISKS);
+		return -EINVAL;
+	}
+	struct disk_config *d = &c->disks[c->ndisks];
+	size_t n = strlen(s);
+	d->read_only = n > 3 && !strcmp(s + n - 3, ",ro");
+	if (d->read_only)
+		n -= 3;
+	struct husk_err e = { 0 };
+	if (path_fmt(&e, d->path, sizeof(d->path), "%.*s", (int)n, s) < 0) {
+		log_err("config", "--disk: %s", e.msg);
+		return -EINVAL;
+	}
+	c->ndisks++;
+	return 0;
+}
+
+static int blk_add(const struct vmm_config *c, const struct device_env *env, void **state)
+{
+	if (!c->ndisks)
+		return 0;
+	struct blk_module_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*state = s;
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		int r = virtio_blk_open(&s->blk[i], &c->disks[i]);
+		if (r < 0)
+			return r;
+		s->n++;
+		r = devmgr_add(env->dm, &s->t[i], virtio_blk_ops_for(&s->blk[i]), &s->blk[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void blk_destroy(void *state)
+{
+	struct blk_module_state *s = state;
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n; i++)
+		virtio_blk_close(&s->blk[i]);
+	free(s);
+}
+
+const struct device_module virtio_blk_module = {
+	.name = "virtio-blk",
+	.opts = blk_opts,
+	.usage = "  --disk PATH[,ro]     a virtio-blk disk backed by a raw image (repeatable)\n",
+	.parse = blk_parse,
+	.add = blk_add,
+	.destroy = blk_destroy,
+};

@@ -7,14 +7,18 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <getopt.h>
 #include <linux/virtio_ids.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "devices/device_module.h"
+#include "devices/devmgr.h"
 #include "husk/path.h"
 #include "husk/uds.h"
 #include "log.h"
@@ -400,4 +404,74 @@ const struct virtio_device_ops vsock_ops = {
 	.activate = vsock_activate,
 	.queue_notify = vsock_queue_notify,
 	.reset = vsock_reset,
+};
+
+/* --- the module: --vsock-uds PATH, --vsock-cid N ------------------------ */
+
+struct vsock_module_state {
+	struct virtio_mmio t;
+	struct vsock v;
+};
+
+enum { VSOCK_OPT_UDS, VSOCK_OPT_CID };
+
+static const struct option vsock_opts[] = {
+	{ "vsock-uds", required_argument, NULL, VSOCK_OPT_UDS },
+	{ "vsock-cid", required_argument, NULL, VSOCK_OPT_CID },
+	{ 0 },
+};
+
+static void vsock_defaults(struct vmm_config *c)
+{
+	c->vsock.cid = 3;
+}
+
+static int vsock_parse(struct vmm_config *c, int val, const char *arg)
+{
+	if (val == VSOCK_OPT_UDS) {
+		c->vsock.uds_path = arg;
+		return 0;
+	}
+	unsigned cid;
+	if (config_parse_count(arg, &cid) < 0 || cid < 3) {
+		log_err("config", "--vsock-cid '%s': a number from 3 up", arg);
+		return -EINVAL;
+	}
+	c->vsock.cid = cid;
+	return 0;
+}
+
+static int vsock_add(const struct vmm_config *c, const struct device_env *env, void **state)
+{
+	if (!c->vsock.uds_path)
+		return 0;
+	struct vsock_module_state *s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*state = s;
+	int r = vsock_init(&s->v, &c->vsock, env->el);
+	if (r < 0)
+		return r;
+	return devmgr_add(env->dm, &s->t, &vsock_ops, &s->v);
+}
+
+static void vsock_stop(void *state)
+{
+	struct vsock_module_state *s = state;
+	if (s)
+		vsock_destroy(&s->v);
+}
+
+const struct device_module vsock_module = {
+	.name = "virtio-vsock",
+	.opts = vsock_opts,
+	.usage = "  --vsock-uds PATH     a virtio-vsock device bridged to Unix sockets:\n"
+		 "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
+		 "                       connects to host port P reach PATH_P\n"
+		 "  --vsock-cid N        the guest's vsock CID (default 3)\n",
+	.defaults = vsock_defaults,
+	.parse = vsock_parse,
+	.add = vsock_add,
+	.stop = vsock_stop,
+	.destroy = free,
 };
