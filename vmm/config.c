@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "husk/path.h"
+#include "devices/device_module.h"
 #include "log.h"
 
 void config_usage(FILE *f)
@@ -24,22 +24,11 @@ void config_usage(FILE *f)
 	      "  --timings PATH       write boot timing points as one JSON line\n"
 	      "                       at exit ('-' for stderr)\n"
 	      "  --kvm-device PATH    KVM device (default /dev/kvm)\n"
-	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n"
-	      "  --disk PATH[,ro]     a virtio-blk disk backed by a raw image (repeatable)\n"
-	      "  --fs TAG=DIR         share DIR with the guest over virtio-fs (mount -t\n"
-	      "                       virtiofs TAG), served by a virtiofsd of its own\n"
-	      "                       (repeatable)\n"
-	      "  --net tap=NAME[,mac=MAC][,mtu=N]\n"
-	      "                       a virtio-net device on tap NAME (created if absent,\n"
-	      "                       gone with husk-vmm); MAC XX:XX:XX:XX:XX:XX (default\n"
-	      "                       02:68:75:73:6b:<index>), MTU 68-65535 (default 1500)\n"
-	      "                       (repeatable, up to 4)\n"
-	      "  --no-rng             no virtio-rng entropy device\n"
-	      "  --vsock-uds PATH     a virtio-vsock device bridged to Unix sockets:\n"
-	      "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
-	      "                       connects to host port P reach PATH_P\n"
-	      "  --vsock-cid N        the guest's vsock CID (default 3)\n"
-	      "  --print-cmdline      print the kernel command line (without the\n"
+	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n",
+	      f);
+	for (const struct device_module *const *dm = device_modules; *dm; dm++)
+		fputs((*dm)->usage, f);
+	fputs("  --print-cmdline      print the kernel command line (without the\n"
 	      "                       devices' entries) and exit\n"
 	      "  --help, --version\n",
 	      f);
@@ -101,21 +90,6 @@ int config_parse_count(const char *s, unsigned *out)
 	if (errno || *end || v > UINT32_MAX)
 		return -EINVAL;
 	*out = (unsigned)v;
-	return 0;
-}
-
-/* "PATH" or "PATH,ro". */
-static int config_parse_disk(const char *s, struct disk_config *d)
-{
-	size_t n = strlen(s);
-	d->read_only = n > 3 && !strcmp(s + n - 3, ",ro");
-	if (d->read_only)
-		n -= 3;
-	struct husk_err e = { 0 };
-	if (path_fmt(&e, d->path, sizeof(d->path), "%.*s", (int)n, s) < 0) {
-		log_err("config", "--disk: %s", e.msg);
-		return -ENAMETOOLONG;
-	}
 	return 0;
 }
 
@@ -214,14 +188,14 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_PRINT_CMDLINE,
-	OPT_DISK,
-	OPT_NO_RNG,
-	OPT_VSOCK_UDS,
-	OPT_VSOCK_CID,
-	OPT_CONSOLE_DEVICE,
-	OPT_FS,
-	OPT_NET
+	OPT_CONSOLE_DEVICE
 };
+
+/* A module's option: CONFIG_OPT_MODULE + its index * DEVICE_MODULE_MAX_OPTS + its own value. */
+#define CONFIG_OPT_MODULE      0x800
+#define CONFIG_MAX_MODULE_OPTS 32
+_Static_assert(CONFIG_OPT_MODULE + DEVICE_MODULES_MAX * DEVICE_MODULE_MAX_OPTS <= CONFIG_OPT_EXTRA,
+	       "module option values below the caller's");
 
 int config_parse(struct vmm_config *c, int argc, char **argv, const struct config_extra *extra)
 {
@@ -238,21 +212,27 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "print-cmdline", no_argument, NULL, OPT_PRINT_CMDLINE },
-		{ "disk", required_argument, NULL, OPT_DISK },
-		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
-		{ "vsock-uds", required_argument, NULL, OPT_VSOCK_UDS },
-		{ "vsock-cid", required_argument, NULL, OPT_VSOCK_CID },
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
-		{ "fs", required_argument, NULL, OPT_FS },
-		{ "net", required_argument, NULL, OPT_NET },
 	};
-	struct option opts[sizeof(vm_opts) / sizeof(vm_opts[0]) + CONFIG_MAX_EXTRA + 1];
-	size_t nopts = sizeof(vm_opts) / sizeof(vm_opts[0]);
+	enum { NVM = sizeof(vm_opts) / sizeof(vm_opts[0]) };
+	struct option opts[NVM + CONFIG_MAX_MODULE_OPTS + CONFIG_MAX_EXTRA + 1];
+	size_t nopts = NVM;
 
 	memcpy(opts, vm_opts, sizeof(vm_opts));
+	for (unsigned i = 0; device_modules[i]; i++)
+		for (const struct option *mo = device_modules[i]->opts; mo->name; mo++) {
+			if (nopts == NVM + CONFIG_MAX_MODULE_OPTS || mo->flag || mo->val < 0 ||
+			    mo->val >= DEVICE_MODULE_MAX_OPTS) {
+				log_err("config", "option --%s cannot be added", mo->name);
+				return -EINVAL;
+			}
+			opts[nopts] = *mo;
+			opts[nopts++].val =
+				CONFIG_OPT_MODULE + (int)i * DEVICE_MODULE_MAX_OPTS + mo->val;
+		}
+	size_t nbase = nopts;
 	for (const struct option *xo = extra ? extra->opts : NULL; xo && xo->name; xo++) {
-		if (nopts == sizeof(vm_opts) / sizeof(vm_opts[0]) + CONFIG_MAX_EXTRA || xo->flag ||
-		    xo->val < CONFIG_OPT_EXTRA) {
+		if (nopts == nbase + CONFIG_MAX_EXTRA || xo->flag || xo->val < CONFIG_OPT_EXTRA) {
 			log_err("config", "option --%s cannot be added", xo->name);
 			return -EINVAL;
 		}
@@ -264,7 +244,9 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->vcpus = 1;
 	c->kvm_device = "/dev/kvm";
-	c->vsock.cid = 3;
+	for (const struct device_module *const *dm = device_modules; *dm; dm++)
+		if ((*dm)->defaults)
+			(*dm)->defaults(c);
 	optind = 1;
 	opterr = 0;
 
@@ -282,7 +264,6 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 		case OPT_HELP: c->help = true; return 0;
 		case OPT_VERSION: c->version = true; return 0;
 		case OPT_PRINT_CMDLINE: c->print_cmdline = true; break;
-		case OPT_NO_RNG: c->no_rng = true; break;
 		case OPT_CONSOLE_DEVICE:
 			if (!strcmp(optarg, "virtio"))
 				c->console_device = CONSOLE_VIRTIO;
@@ -292,56 +273,6 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 				log_err("config", "--console-device must be virtio or serial");
 				return -EINVAL;
 			}
-			break;
-		case OPT_VSOCK_UDS: c->vsock.uds_path = optarg; break;
-		case OPT_VSOCK_CID: {
-			unsigned cid;
-			if (config_parse_count(optarg, &cid) < 0 || cid < 3) {
-				log_err("config", "--vsock-cid '%s': a number from 3 up", optarg);
-				return -EINVAL;
-			}
-			c->vsock.cid = cid;
-			break;
-		}
-		case OPT_FS: {
-			const char *eq = strchr(optarg, '=');
-			if (!eq || eq == optarg || eq - optarg >= CONFIG_FS_TAG_MAX || !eq[1]) {
-				log_err("config", "--fs '%s': TAG=DIR with a tag of 1 to 35 bytes",
-					optarg);
-				return -EINVAL;
-			}
-			if (c->nfs == CONFIG_MAX_FS) {
-				log_err("config", "at most %d --fs options", CONFIG_MAX_FS);
-				return -EINVAL;
-			}
-			struct fs_config *fs = &c->fs[c->nfs++];
-			snprintf(fs->tag, sizeof(fs->tag), "%.*s", (int)(eq - optarg), optarg);
-			fs->dir = eq + 1;
-			break;
-		}
-		case OPT_NET:
-			if (c->nnet == CONFIG_MAX_NET) {
-				log_err("config", "at most %d --net options", CONFIG_MAX_NET);
-				return -EINVAL;
-			}
-			if (config_parse_net(optarg, c->nnet, &c->net[c->nnet]) < 0)
-				return -EINVAL;
-			for (unsigned i = 0; i < c->nnet; i++)
-				if (!strcmp(c->net[i].tap, c->net[c->nnet].tap)) {
-					log_err("config", "--net: tap %s given twice",
-						c->net[i].tap);
-					return -EINVAL;
-				}
-			c->nnet++;
-			break;
-		case OPT_DISK:
-			if (c->ndisks == CONFIG_MAX_DISKS) {
-				log_err("config", "at most %d --disk options", CONFIG_MAX_DISKS);
-				return -EINVAL;
-			}
-			if (config_parse_disk(optarg, &c->disks[c->ndisks]) < 0)
-				return -EINVAL;
-			c->ndisks++;
 			break;
 		case OPT_MEM:
 			if (config_parse_size(optarg, &c->mem_bytes) < 0) {
@@ -372,6 +303,15 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 			log_err("config", "option %s needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
+			if (o >= CONFIG_OPT_MODULE && o < CONFIG_OPT_EXTRA) {
+				unsigned mi =
+					(unsigned)(o - CONFIG_OPT_MODULE) / DEVICE_MODULE_MAX_OPTS;
+				const struct device_module *dm = device_modules[mi];
+				if (dm->parse(c, (o - CONFIG_OPT_MODULE) % DEVICE_MODULE_MAX_OPTS,
+					      optarg) < 0)
+					return -EINVAL;
+				break;
+			}
 			if (o < CONFIG_OPT_EXTRA || !extra) {
 				log_err("config", "unknown option '%s' (see --help)",
 					argv[optind - 1]);

@@ -16,17 +16,12 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "devices/device_module.h"
 #include "devices/devmgr.h"
-#include "devices/fs_backend.h"
 #include "devices/i8042.h"
 #include "devices/iobus.h"
 #include "devices/serial.h"
-#include "devices/virtio_blk.h"
 #include "devices/virtio_console.h"
-#include "devices/virtio_fs.h"
-#include "devices/virtio_net.h"
-#include "devices/virtio_rng.h"
-#include "devices/vsock.h"
 #include "event_loop.h"
 #include "husk/agent.h"
 #include "kvm/flavour.h"
@@ -55,20 +50,7 @@ struct vmm {
 	bool vconsole_ready;
 	struct virtio_mmio vconsole_transport;
 	struct virtio_console vconsole;
-	struct virtio_mmio rng_transport;
-	struct virtio_rng rng;
-	struct virtio_mmio blk_transport[CONFIG_MAX_DISKS];
-	struct virtio_blk blk[CONFIG_MAX_DISKS];
-	unsigned nblk;
-	struct virtio_mmio fs_transport[CONFIG_MAX_FS];
-	struct virtio_fs fs[CONFIG_MAX_FS];
-	struct fs_backend fs_backend[CONFIG_MAX_FS];
-	unsigned nfs;
-	struct virtio_mmio net_transport[CONFIG_MAX_NET];
-	struct virtio_net *net; /* CONFIG_MAX_NET of them: each holds a frame buffer */
-	unsigned nnet;
-	struct virtio_mmio vsock_transport;
-	struct vsock *vsock;
+	void *module_state[DEVICE_MODULES_MAX]; /* per device module, in device_modules order */
 	int console_fd;
 	int stop_efd;
 	int sigfd;	   /* the signals that end the VM */
@@ -222,46 +204,11 @@ static int vmm_setup_devices(struct vmm *m)
 		if (r < 0)
 			return r;
 	}
-	if (!m->cfg->no_rng &&
-	    (r = devmgr_add(&m->dm, &m->rng_transport, &virtio_rng_ops, &m->rng)) < 0)
-		return r;
-	for (unsigned i = 0; i < m->cfg->ndisks; i++) {
-		if ((r = virtio_blk_open(&m->blk[i], &m->cfg->disks[i])) < 0)
+	/* the device modules' devices, in table order (device_modules.c) */
+	const struct device_env env = { .dm = &m->dm, .el = &m->el, .mem = &m->vm.mem };
+	for (unsigned i = 0; device_modules[i]; i++)
+		if ((r = device_modules[i]->add(m->cfg, &env, &m->module_state[i])) < 0)
 			return r;
-		m->nblk++;
-		r = devmgr_add(&m->dm, &m->blk_transport[i], virtio_blk_ops_for(&m->blk[i]),
-			       &m->blk[i]);
-		if (r < 0)
-			return r;
-	}
-	for (unsigned i = 0; i < m->cfg->nfs; i++) {
-		const struct fs_config *fs = &m->cfg->fs[i];
-		int fd = fsb_start(&m->fs_backend[i], fs->dir);
-		if (fd < 0)
-			return fd;
-		m->nfs++;
-		if ((r = virtio_fs_init(&m->fs[i], fd, fs->tag, &m->vm.mem, &m->el)) < 0 ||
-		    (r = devmgr_add(&m->dm, &m->fs_transport[i], &virtio_fs_ops, &m->fs[i])) < 0)
-			return r;
-	}
-	if (m->cfg->nnet && !(m->net = calloc(CONFIG_MAX_NET, sizeof(*m->net))))
-		return -ENOMEM;
-	for (unsigned i = 0; i < m->cfg->nnet; i++) {
-		r = virtio_net_open(&m->net[i], &m->cfg->net[i], &m->el);
-		m->nnet++;
-		if (r < 0 ||
-		    (r = devmgr_add(&m->dm, &m->net_transport[i], &m->net[i].ops, &m->net[i])) < 0)
-			return r;
-	}
-	if (m->cfg->vsock.uds_path) {
-		m->vsock = malloc(sizeof(*m->vsock));
-		if (!m->vsock)
-			return -ENOMEM;
-		if ((r = vsock_init(m->vsock, &m->cfg->vsock, &m->el)) < 0)
-			return r;
-		if ((r = devmgr_add(&m->dm, &m->vsock_transport, &vsock_ops, m->vsock)) < 0)
-			return r;
-	}
 	return 0;
 }
 
@@ -333,23 +280,16 @@ static void vmm_teardown(struct vmm *m)
 	free(m->vcpus);
 	if (m->el_ready)
 		el_stop(&m->el); /* no device work runs after this */
-	if (m->vsock) {
-		vsock_destroy(m->vsock);
-		free(m->vsock);
-	}
-	for (unsigned i = 0; i < m->nnet; i++)
-		virtio_net_close(&m->net[i]);
-	free(m->net);
+	for (unsigned i = 0; device_modules[i]; i++)
+		if (m->module_state[i] && device_modules[i]->stop)
+			device_modules[i]->stop(m->module_state[i]);
 	if (m->el_ready) {
 		devmgr_destroy(&m->dm);
 		el_destroy(&m->el);
 	}
-	for (unsigned i = 0; i < m->nblk; i++)
-		virtio_blk_close(&m->blk[i]);
-	for (unsigned i = 0; i < m->nfs; i++) {
-		fsb_stop(&m->fs_backend[i]);
-		virtio_fs_destroy(&m->fs[i]);
-	}
+	for (unsigned i = 0; device_modules[i]; i++)
+		if (m->module_state[i] && device_modules[i]->destroy)
+			device_modules[i]->destroy(m->module_state[i]);
 	if (m->vconsole_ready)
 		console_out_destroy(&m->vconsole_out);
 	if (m->console_fd >= 0) {

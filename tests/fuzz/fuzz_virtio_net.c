@@ -101,12 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < 8; i++)
 		if (data[0] & (1u << i))
 			feats |= 1ULL << fuzz_features[i];
-	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(0x070, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(0x024, 0);
 	wr(0x020, (uint32_t)feats);
 	wr(0x024, 1);
 	wr(0x020, (uint32_t)(feats >> 32));
-	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	wr(0x070,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 	for (uint32_t q = 0; q < 2; q++) {
 		wr(0x030, q);
 		wr(0x038, 1u << (data[1 + q] % 9));
@@ -119,8 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wr(0x0a4, 0);
 		wr(0x044, 1);
 	}
-	wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-			  VIRTIO_STATUS_DRIVER_OK);
+	wr(0x070, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 
 	/* frames from the back end, of lengths around the buffer sizes that matter */
 	unsigned nframes = data[3] % 8, seed = get16(data + 4);

@@ -4,6 +4,7 @@
  * length, then its bytes), whose readable stream is read as a packet the
  * way the device does: header, checks, payload.
  */
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -41,13 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 	}
 
-	struct vsock_hdr h;
+	struct virtio_vsock_hdr h;
 	memset(&h, 0, sizeof(h));
 	if (chain_read(&chain, 0, &h, sizeof(h)) != sizeof(h))
 		return 0;
-	if (vsock_hdr_check(&h, 3, chain.readable) == NULL && h.op == VSOCK_OP_RW) {
-		size_t n = chain_read(&chain, VSOCK_HDR_SIZE, payload, h.len);
-		if (n != h.len)
+	if (vsock_hdr_check(&h, 3, chain.readable) == NULL && le16toh(h.op) == VIRTIO_VSOCK_OP_RW) {
+		size_t n = chain_read(&chain, VSOCK_HDR_SIZE, payload, le32toh(h.len));
+		if (n != le32toh(h.len))
 			__builtin_trap(); /* the check promised the payload is there */
 	}
 	/* the device writes replies into writable buffers */

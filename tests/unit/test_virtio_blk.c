@@ -50,9 +50,9 @@ enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
 #define F_RO	(1u << 5)
 #define F_FLUSH (1u << 9)
 
-#define ALL_OK                                                                          \
-	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
-	 VIRTIO_STATUS_DRIVER_OK)
+#define ALL_OK                                                                                \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
+	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 struct blk_hdr {
 	uint32_t type, reserved;
@@ -137,16 +137,17 @@ static void start(bool ro, bool bring_up)
 		0);
 	if (!bring_up)
 		return;
-	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(DEV_FEAT_SEL, 0);
 	uint32_t lo = rd(DEV_FEAT);
 	wr(DRV_FEAT_SEL, 0);
 	wr(DRV_FEAT, lo);
 	wr(DRV_FEAT_SEL, 1);
 	wr(DRV_FEAT, 1u << (VIRTIO_F_VERSION_1 - 32));
-	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+	wr(STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_FEATURES_OK);
 	wr(QSEL, 0);
 	ck_assert_uint_ge(rd(QNUM_MAX), QSIZE);
 	wr(QNUM, QSIZE);
@@ -176,8 +177,8 @@ static uint16_t offer(const struct seg *sg, unsigned n)
 		struct virtq_desc d = {
 			.addr = sg[i].gpa,
 			.len = sg[i].len,
-			.flags = (uint16_t)((sg[i].dev_writes ? VIRTQ_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+			.flags = (uint16_t)((sg[i].dev_writes ? VRING_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
 			.next = (uint16_t)(head + i + 1),
 		};
 		memcpy(table + 16 * (size_t)(head + i), &d, sizeof(d));
@@ -404,7 +405,7 @@ START_TEST(malformed_needs_reset)
 	default: offer(hdr_only, 1); break;
 	}
 	wr(QNOTIFY, 0);
-	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_CONFIG_S_NEEDS_RESET);
 	ck_assert_uint_eq(rd(INT_STATUS) & VIRTIO_MMIO_INT_CONFIG, VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_int_eq(irqs, 1);
 	ck_assert_uint_eq(used_idx(), 0);
@@ -418,7 +419,7 @@ START_TEST(malformed_needs_reset)
 	ck_assert_uint_eq(status_byte(1), 0xff);
 	ck_assert_uint_eq(used_idx(), 0);
 	ck_assert_int_eq(irqs, 1);
-	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_CONFIG_S_NEEDS_RESET);
 	assert_file_is_img();
 }
 END_TEST

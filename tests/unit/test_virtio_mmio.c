@@ -167,24 +167,25 @@ static void setup_queue(unsigned q, uint32_t num)
 static void negotiate(uint64_t features)
 {
 	wr(STATUS, 0);
-	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	for (unsigned sel = 0; sel < 2; sel++) {
 		wr(DRV_FEAT_SEL, sel);
 		wr(DRV_FEAT, (uint32_t)(features >> (32 * sel)));
 	}
-	wr(STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	wr(STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
-#define ALL_OK                                                                          \
-	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
-	 VIRTIO_STATUS_DRIVER_OK)
+#define ALL_OK                                                                                \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
+	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 /* The whole Linux-style bring-up with both queues. */
 static void bring_up(void)
 {
 	negotiate(FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
-	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_FEATURES_OK);
 	setup_queue(0, QMAX);
 	ck_assert_uint_eq(rd(QREADY), 1);
 	setup_queue(1, 8);
@@ -208,8 +209,8 @@ static void restart(void)
 static void offer_chain(unsigned q, uint16_t head)
 {
 	uint8_t *d = hva(ring_desc(q));
-	struct virtq_desc a = { BUF, 16, VIRTQ_DESC_F_NEXT, (uint16_t)((head + 1) % 8) };
-	struct virtq_desc b = { BUF + 0x100, 32, VIRTQ_DESC_F_WRITE, 0 };
+	struct virtq_desc a = { BUF, 16, VRING_DESC_F_NEXT, (uint16_t)((head + 1) % 8) };
+	struct virtq_desc b = { BUF + 0x100, 32, VRING_DESC_F_WRITE, 0 };
 	memcpy(d + 16 * head, &a, 16);
 	memcpy(d + 16 * a.next, &b, 16);
 	uint16_t *avail = hva(ring_avail(q));
@@ -243,7 +244,7 @@ START_TEST(identity_registers)
 	ck_assert_uint_eq(rd(MAGIC), 0x74726976);
 	ck_assert_uint_eq(rd(VERSION), 2);
 	ck_assert_uint_eq(rd(DEVICE_ID), 42);
-	ck_assert_uint_eq(rd(VENDOR_ID), VIRTIO_MMIO_VENDOR_ID);
+	ck_assert_uint_eq(rd(VENDOR_ID), VMMIO_VENDOR_ID_VALUE);
 	wr(DEV_FEAT_SEL, 0);
 	ck_assert_uint_eq(rd(DEV_FEAT), 1);
 	wr(DEV_FEAT_SEL, 1);
@@ -346,20 +347,20 @@ START_TEST(feature_negotiation_refusals)
 {
 	/* a feature that was not offered */
 	negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << 1));
-	ck_assert_uint_eq(rd(STATUS), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	ck_assert_uint_eq(rd(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	/* DRIVER_OK without FEATURES_OK: not taken, no activation */
 	setup_queue(0, QMAX);
-	wr(STATUS, ALL_OK & ~(uint32_t)VIRTIO_STATUS_FEATURES_OK);
-	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_DRIVER_OK, 0);
+	wr(STATUS, ALL_OK & ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_CONFIG_S_DRIVER_OK, 0);
 	ck_assert_int_eq(dev.activates, 0);
 
 	/* no VERSION_1 */
 	negotiate(FAKE_FEATURES);
-	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_FEATURES_OK, 0);
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
 
 	/* a subset is fine, and is what activate sees */
 	negotiate((1ULL << VIRTIO_F_VERSION_1));
-	ck_assert_uint_eq(rd(STATUS) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+	ck_assert_uint_eq(rd(STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_FEATURES_OK);
 	/* features are frozen after FEATURES_OK */
 	wr(DRV_FEAT_SEL, 0);
 	wr(DRV_FEAT, 1);
@@ -369,7 +370,7 @@ START_TEST(feature_negotiation_refusals)
 	ck_assert_int_eq(dev.activates, 1);
 	ck_assert_uint_eq(dev.features, 1ULL << VIRTIO_F_VERSION_1);
 	/* the driver cannot set DEVICE_NEEDS_RESET */
-	wr(STATUS, ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	wr(STATUS, ALL_OK | VIRTIO_CONFIG_S_NEEDS_RESET);
 	ck_assert_uint_eq(rd(STATUS), ALL_OK);
 }
 END_TEST
@@ -471,7 +472,7 @@ START_TEST(broken_chain_needs_reset)
 	avail[1] = 1;
 	wr(QNOTIFY, 0);
 	ck_assert(t.vq[0].broken);
-	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_CONFIG_S_NEEDS_RESET);
 	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_int_eq(irqs, 1);
 	ck_assert_uint_eq(used_idx(0), 0);
@@ -501,7 +502,7 @@ START_TEST(activation_failure_needs_reset)
 {
 	dev.fail_activate = 1;
 	bring_up();
-	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	ck_assert_uint_eq(rd(STATUS), ALL_OK | VIRTIO_CONFIG_S_NEEDS_RESET);
 	ck_assert_uint_eq(rd(INT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_int_eq(irqs, 1);
 	wr(QNOTIFY, 0);
@@ -531,7 +532,7 @@ START_TEST(odd_access_sizes)
 	ck_assert_uint_eq(rd(MAGIC + 1), 0);
 	ck_assert_uint_eq(rd(STATUS + 2), 0);
 	/* narrow writes to registers are dropped */
-	d[0] = VIRTIO_STATUS_ACKNOWLEDGE;
+	d[0] = VIRTIO_CONFIG_S_ACKNOWLEDGE;
 	virtio_mmio_write(&t, STATUS, d, 1);
 	virtio_mmio_write(&t, STATUS, d, 2);
 	ck_assert_uint_eq(rd(STATUS), 0);

@@ -52,9 +52,9 @@ enum {
 };
 enum { RXQ = 0, TXQ = 1 };
 
-#define ALL_OK                                                                          \
-	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
-	 VIRTIO_STATUS_DRIVER_OK)
+#define ALL_OK                                                                                \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
+	 VIRTIO_CONFIG_S_DRIVER_OK)
 #define F(b)	  (1ULL << (b))
 #define F_MRG	  F(VIRTIO_NET_F_MRG_RXBUF)
 #define ALL_TUN	  (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
@@ -102,8 +102,8 @@ static void start_with(int fd, bool is_tap, unsigned offloads, uint64_t want)
 	started = true;
 	ck_assert_int_eq(virtio_net_init(&net, &c, fd, is_tap, offloads, &el), 0);
 	ck_assert_int_eq(virtio_mmio_init(&t, &gm, &net.ops, &net, mmio_count_irq, &irqs), 0);
-	mmio_wr(&t, STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	mmio_wr(&t, STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	mmio_wr(&t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	mmio_wr(&t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	uint64_t offered = 0;
 	for (uint32_t w = 0; w < 2; w++) {
 		mmio_wr(&t, DEV_FEAT_SEL, w);
@@ -115,9 +115,9 @@ static void start_with(int fd, bool is_tap, unsigned offloads, uint64_t want)
 		mmio_wr(&t, DRV_FEAT, (uint32_t)(take >> (32 * w)));
 	}
 	mmio_wr(&t, STATUS,
-		VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	ck_assert_uint_eq(mmio_rd(&t, STATUS) & VIRTIO_STATUS_FEATURES_OK,
-			  VIRTIO_STATUS_FEATURES_OK);
+		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(mmio_rd(&t, STATUS) & VIRTIO_CONFIG_S_FEATURES_OK,
+			  VIRTIO_CONFIG_S_FEATURES_OK);
 	for (uint32_t q = 0; q < 2; q++) {
 		mmio_wr(&t, QSEL, q);
 		ck_assert_uint_ge(mmio_rd(&t, QNUM_MAX), QSIZE);
@@ -157,8 +157,8 @@ static uint16_t offer(unsigned q, const struct seg *sg, unsigned n)
 		struct virtq_desc d = {
 			.addr = sg[i].gpa,
 			.len = sg[i].len,
-			.flags = (uint16_t)((sg[i].dev_writes ? VIRTQ_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+			.flags = (uint16_t)((sg[i].dev_writes ? VRING_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
 			.next = (uint16_t)(head + i + 1),
 		};
 		memcpy(table + 16 * (size_t)(head + i), &d, sizeof(d));
@@ -195,7 +195,7 @@ static struct virtq_used_elem used(unsigned q, unsigned i)
 
 static bool needs_reset(void)
 {
-	return mmio_rd(&t, STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	return mmio_rd(&t, STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
 static void setup(void)
@@ -523,7 +523,7 @@ START_TEST(malformed_tx)
 		struct seg sg[] = { { TXBUF, HDR, false }, { TXBUF + 0x1000, 100, false } };
 		offer(TXQ, sg, 2);
 		struct virtq_desc *d = hva(ring[TXQ][0], VQ_DESC_BYTES(QSIZE));
-		d[1].flags = VIRTQ_DESC_F_NEXT;
+		d[1].flags = VRING_DESC_F_NEXT;
 		d[1].next = 0;
 	}
 	mmio_wr(&t, QNOTIFY, TXQ);

@@ -167,9 +167,9 @@ END_TEST
 START_TEST(read_then_write_chain)
 {
 	/* out of order indices: 3 -> 5 -> 7 */
-	desc(3, BUF, 16, VIRTQ_DESC_F_NEXT, 5);
-	desc(5, BUF + 0x1000, 32, VIRTQ_DESC_F_NEXT, 7);
-	desc(7, BUF + 0x2000, 64, VIRTQ_DESC_F_WRITE, 0);
+	desc(3, BUF, 16, VRING_DESC_F_NEXT, 5);
+	desc(5, BUF + 0x1000, 32, VRING_DESC_F_NEXT, 7);
+	desc(7, BUF + 0x2000, 64, VRING_DESC_F_WRITE, 0);
 	offer(3);
 	ck_assert_int_eq(vq_pop(&vq, &ch), 1);
 	ck_assert_uint_eq(ch.head, 3);
@@ -186,8 +186,8 @@ START_TEST(read_then_write_chain)
 	ck_assert_uint_eq(used_elem(0).len, 64);
 
 	/* write-only chains are fine as well */
-	desc(1, BUF, 8, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
-	desc(2, BUF + 8, 8, VIRTQ_DESC_F_WRITE, 0);
+	desc(1, BUF, 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+	desc(2, BUF + 8, 8, VRING_DESC_F_WRITE, 0);
 	offer(1);
 	ck_assert_int_eq(vq_pop(&vq, &ch), 1);
 	ck_assert_uint_eq(ch.writable, 16);
@@ -200,7 +200,7 @@ START_TEST(chains_in_order_across_index_wrap)
 	/* more than 65536 round trips: both 16-bit indices wrap */
 	for (unsigned i = 0; i < 65536 + 3 * QSIZE; i++) {
 		uint16_t head = (uint16_t)(i % QSIZE);
-		desc(head, BUF + head * 64, 64, VIRTQ_DESC_F_WRITE, 0);
+		desc(head, BUF + head * 64, 64, VRING_DESC_F_WRITE, 0);
 		offer(head);
 		if (i % 3 == 2) {
 			offer((uint16_t)((head + 1) % QSIZE));
@@ -220,7 +220,7 @@ START_TEST(full_ring_and_chain_of_queue_size)
 {
 	/* a chain using every descriptor */
 	for (uint16_t i = 0; i < QSIZE; i++)
-		desc(i, BUF + i, 1, i + 1 < QSIZE ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+		desc(i, BUF + i, 1, i + 1 < QSIZE ? VRING_DESC_F_NEXT : 0, (uint16_t)(i + 1));
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), 1);
 	ck_assert_uint_eq(ch.nbufs, QSIZE);
@@ -256,8 +256,8 @@ END_TEST
 
 START_TEST(two_descriptor_loop)
 {
-	desc(0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
-	desc(1, BUF, 8, VIRTQ_DESC_F_NEXT, 0);
+	desc(0, BUF, 8, VRING_DESC_F_NEXT, 1);
+	desc(1, BUF, 8, VRING_DESC_F_NEXT, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -ELOOP);
 	assert_broken(-ELOOP);
@@ -266,7 +266,7 @@ END_TEST
 
 START_TEST(self_loop)
 {
-	desc(5, BUF, 0, VIRTQ_DESC_F_NEXT, 5); /* zero length too: still counted */
+	desc(5, BUF, 0, VRING_DESC_F_NEXT, 5); /* zero length too: still counted */
 	offer(5);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -ELOOP);
 	assert_broken(-ELOOP);
@@ -275,8 +275,8 @@ END_TEST
 
 START_TEST(buffer_outside_ram)
 {
-	desc(0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
-	desc(1, RAM - 10, 20, VIRTQ_DESC_F_WRITE, 0);
+	desc(0, BUF, 8, VRING_DESC_F_NEXT, 1);
+	desc(1, RAM - 10, 20, VRING_DESC_F_WRITE, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -EFAULT);
 	assert_broken(-EFAULT);
@@ -302,7 +302,7 @@ END_TEST
 
 START_TEST(next_out_of_range)
 {
-	desc(0, BUF, 8, VIRTQ_DESC_F_NEXT, QSIZE);
+	desc(0, BUF, 8, VRING_DESC_F_NEXT, QSIZE);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -EINVAL);
 	assert_broken(-EINVAL);
@@ -312,9 +312,9 @@ END_TEST
 START_TEST(zero_length_descriptors_are_skipped)
 {
 	/* its address is never translated, so it may be anything */
-	desc(0, ~0ULL, 0, VIRTQ_DESC_F_NEXT, 1);
-	desc(1, BUF, 8, VIRTQ_DESC_F_NEXT, 2);
-	desc(2, ~0ULL, 0, VIRTQ_DESC_F_WRITE, 0);
+	desc(0, ~0ULL, 0, VRING_DESC_F_NEXT, 1);
+	desc(1, BUF, 8, VRING_DESC_F_NEXT, 2);
+	desc(2, ~0ULL, 0, VRING_DESC_F_WRITE, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), 1);
 	ck_assert_uint_eq(ch.nbufs, 1);
@@ -335,7 +335,7 @@ END_TEST
 
 START_TEST(readable_after_writable)
 {
-	desc(0, BUF, 8, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	desc(0, BUF, 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
 	desc(1, BUF, 8, 0, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -EINVAL);
@@ -365,11 +365,11 @@ END_TEST
 
 START_TEST(indirect_table)
 {
-	put_desc(IND, 0, BUF, 10, VIRTQ_DESC_F_NEXT, 2);
-	put_desc(IND, 2, BUF + 0x100, 20, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(IND, 1, BUF + 0x200, 30, VIRTQ_DESC_F_WRITE, 0);
+	put_desc(IND, 0, BUF, 10, VRING_DESC_F_NEXT, 2);
+	put_desc(IND, 2, BUF + 0x100, 20, VRING_DESC_F_NEXT, 1);
+	put_desc(IND, 1, BUF + 0x200, 30, VRING_DESC_F_WRITE, 0);
 	/* the WRITE flag on the indirect descriptor itself is ignored */
-	desc(4, IND, 3 * 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_WRITE, 9);
+	desc(4, IND, 3 * 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE, 9);
 	offer(4);
 	ck_assert_int_eq(vq_pop(&vq, &ch), 1);
 	ck_assert_uint_eq(ch.head, 4);
@@ -381,9 +381,9 @@ START_TEST(indirect_table)
 
 	/* unaligned table, as many entries as the queue size */
 	for (uint16_t i = 0; i < QSIZE; i++)
-		put_desc(IND + 8, i, BUF, 1, i + 1 < QSIZE ? VIRTQ_DESC_F_NEXT : 0,
+		put_desc(IND + 8, i, BUF, 1, i + 1 < QSIZE ? VRING_DESC_F_NEXT : 0,
 			 (uint16_t)(i + 1));
-	desc(0, IND + 8, QSIZE * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	desc(0, IND + 8, QSIZE * 16, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), 1);
 	ck_assert_uint_eq(ch.nbufs, QSIZE);
@@ -398,16 +398,16 @@ static const struct {
 	uint16_t flags;
 	int err;
 } bad_indirect[] = {
-	{ IND, 0, VIRTQ_DESC_F_INDIRECT, -EINVAL },
-	{ IND, 24, VIRTQ_DESC_F_INDIRECT, -EINVAL },
-	{ IND, (QSIZE + 1) * 16, VIRTQ_DESC_F_INDIRECT, -EINVAL },
-	{ IND, 32, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, -EINVAL },
-	{ RAM - 16, 32, VIRTQ_DESC_F_INDIRECT, -EFAULT },
+	{ IND, 0, VRING_DESC_F_INDIRECT, -EINVAL },
+	{ IND, 24, VRING_DESC_F_INDIRECT, -EINVAL },
+	{ IND, (QSIZE + 1) * 16, VRING_DESC_F_INDIRECT, -EINVAL },
+	{ IND, 32, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, -EINVAL },
+	{ RAM - 16, 32, VRING_DESC_F_INDIRECT, -EFAULT },
 };
 
 START_TEST(indirect_bad_descriptor)
 {
-	put_desc(IND, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(IND, 0, BUF, 8, VRING_DESC_F_NEXT, 1);
 	put_desc(IND, 1, BUF, 8, 0, 0);
 	desc(1, 0, 0, 0, 0);
 	desc(0, bad_indirect[_i].addr, bad_indirect[_i].len, bad_indirect[_i].flags, 1);
@@ -419,9 +419,9 @@ END_TEST
 
 START_TEST(indirect_nested)
 {
-	put_desc(IND, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(IND, 1, IND, 32, VIRTQ_DESC_F_INDIRECT, 0);
-	desc(0, IND, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	put_desc(IND, 0, BUF, 8, VRING_DESC_F_NEXT, 1);
+	put_desc(IND, 1, IND, 32, VRING_DESC_F_INDIRECT, 0);
+	desc(0, IND, 32, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -EINVAL);
 	assert_broken(-EINVAL);
@@ -431,8 +431,8 @@ END_TEST
 START_TEST(indirect_not_at_head)
 {
 	put_desc(IND, 0, BUF, 8, 0, 0);
-	desc(0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
-	desc(1, IND, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	desc(0, BUF, 8, VRING_DESC_F_NEXT, 1);
+	desc(1, IND, 16, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -EINVAL);
 	assert_broken(-EINVAL);
@@ -442,10 +442,10 @@ END_TEST
 START_TEST(indirect_next_beyond_table)
 {
 	/* next 3 is inside the queue but outside the 2-entry table */
-	put_desc(IND, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(IND, 1, BUF, 8, VIRTQ_DESC_F_NEXT, 3);
+	put_desc(IND, 0, BUF, 8, VRING_DESC_F_NEXT, 1);
+	put_desc(IND, 1, BUF, 8, VRING_DESC_F_NEXT, 3);
 	put_desc(IND, 3, BUF, 8, 0, 0);
-	desc(0, IND, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	desc(0, IND, 32, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -EINVAL);
 	assert_broken(-EINVAL);
@@ -454,9 +454,9 @@ END_TEST
 
 START_TEST(indirect_loop)
 {
-	put_desc(IND, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
-	put_desc(IND, 1, BUF, 8, VIRTQ_DESC_F_NEXT, 0);
-	desc(0, IND, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	put_desc(IND, 0, BUF, 8, VRING_DESC_F_NEXT, 1);
+	put_desc(IND, 1, BUF, 8, VRING_DESC_F_NEXT, 0);
+	desc(0, IND, 32, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -ELOOP);
 	assert_broken(-ELOOP);
@@ -468,9 +468,9 @@ START_TEST(chain_over_4gib)
 	/* 256 overlapping 64 MiB buffers add up to 16 GiB */
 	ck_assert_int_eq(vq_configure(&vq, 256, 256, DESC, AVAIL, USED), 0);
 	for (uint16_t i = 0; i < 256; i++)
-		put_desc(IND, i, 0, (uint32_t)RAM, i < 255 ? VIRTQ_DESC_F_NEXT : 0,
+		put_desc(IND, i, 0, (uint32_t)RAM, i < 255 ? VRING_DESC_F_NEXT : 0,
 			 (uint16_t)(i + 1));
-	desc(0, IND, 256 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	desc(0, IND, 256 * 16, VRING_DESC_F_INDIRECT, 0);
 	offer(0);
 	ck_assert_int_eq(vq_pop(&vq, &ch), -EINVAL);
 	ck_assert(vq.broken);

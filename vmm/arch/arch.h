@@ -5,6 +5,9 @@
  * vmm/arch/<arch>/; the build picks the port by CMAKE_SYSTEM_PROCESSOR and
  * puts its include/ folder on the path, where "arch/defs.h" gives:
  *
+ *   ARCH_NAME                  the port's name, in messages
+ *   ARCH_ELF_MACHINE           the e_machine of the kernels it boots
+ *   ARCH_KERNEL_START          where a kernel image goes that does not say (bzImage)
  *   ARCH_PC_NAME               what crash reports call the program counter
  *   ARCH_MIN_RAM               the least guest RAM the port boots in
  *   ARCH_RAM_START             where guest RAM begins
@@ -18,8 +21,9 @@
  * Each hook returns 0 or a negative errno, logged once where it arose.
  *
  * Not behind it yet, and x86 still: the kernel loaders in vmm/boot/
- * (bzImage and ELF, struct setup_header in boot_image.h) are to become an
- * arch_boot_load_kernel hook; the legacy port-I/O devices vmm.c registers
+ * (bzImage and ELF, struct setup_header in boot_image.h; they take the load
+ * address and ELF machine from above) are to become an arch_boot_load_kernel
+ * hook; the legacy port-I/O devices vmm.c registers
  * (8250 UART at 0x3f8, i8042 reset) and the earlycon words in boot/boot.h
  * are to become an arch hook that adds the platform's own devices.
  *

@@ -57,20 +57,20 @@ int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len, str
 	}
 	/* The decompressor works in place and needs init_size bytes there. */
 	uint64_t span = hdr.init_size > payload ? hdr.init_size : payload;
-	if (!gm_gpa_to_hva(gm, MM_KERNEL_START, span)) {
+	if (!gm_gpa_to_hva(gm, ARCH_KERNEL_START, span)) {
 		log_err("bzimage", "kernel needs %llu MiB above 16 MiB, more than guest RAM",
 			(unsigned long long)(span >> 20));
 		return -ENOMEM;
 	}
-	int r = gm_write(gm, MM_KERNEL_START, img + setup_size, payload);
+	int r = gm_write(gm, ARCH_KERNEL_START, img + setup_size, payload);
 	if (r < 0)
 		return r;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = BOOT_BZIMAGE;
-	out->entry = MM_KERNEL_START + BZ_ENTRY64;
-	out->start = MM_KERNEL_START;
-	out->end = MM_KERNEL_START + span;
+	out->entry = ARCH_KERNEL_START + BZ_ENTRY64;
+	out->start = ARCH_KERNEL_START;
+	out->end = ARCH_KERNEL_START + span;
 	out->has_hdr = true;
 	out->hdr = hdr;
 	return 0;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "boot/boot_image.h"
 #include "log.h"
 
@@ -23,9 +24,9 @@ int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len, struct 
 		log_err("elf", "not a 64-bit little-endian ELF file");
 		return -ENOEXEC;
 	}
-	if (eh.e_machine != EM_X86_64 || eh.e_type != ET_EXEC) {
-		log_err("elf", "not an x86_64 executable (machine %u, type %u)", eh.e_machine,
-			eh.e_type);
+	if (eh.e_machine != ARCH_ELF_MACHINE || eh.e_type != ET_EXEC) {
+		log_err("elf", "not an " ARCH_NAME " executable (machine %u, type %u)",
+			eh.e_machine, eh.e_type);
 		return -ENOEXEC;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phoff > len ||

@@ -6,39 +6,28 @@
  */
 #include "devices/virtio_blk.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "devices/device_module.h"
+#include "devices/devmgr.h"
+#include "husk/path.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
 
-#define VIRTIO_ID_BLOCK	   2
-#define VIRTIO_BLK_F_RO	   5
-#define VIRTIO_BLK_F_FLUSH 9
-
-#define VIRTIO_BLK_T_IN	    0
-#define VIRTIO_BLK_T_OUT    1
-#define VIRTIO_BLK_T_FLUSH  4
-#define VIRTIO_BLK_T_GET_ID 8
-
-#define VIRTIO_BLK_S_OK	    0
-#define VIRTIO_BLK_S_IOERR  1
-#define VIRTIO_BLK_S_UNSUPP 2
-
 #define SECTOR 512ULL
-
-struct blk_req_hdr {
-	uint32_t type;
-	uint32_t reserved;
-	uint64_t sector;
-};
 
 int virtio_blk_open(struct virtio_blk *b, const struct disk_config *d)
 {
@@ -84,10 +73,8 @@ void virtio_blk_close(struct virtio_blk *b)
 static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
 {
 	struct virtio_blk *b = dev;
-	uint8_t cfg[8];
-	uint64_t sectors = b->size / SECTOR;
-	memcpy(cfg, &sectors, sizeof(cfg)); /* capacity, little-endian on x86 */
-	memcpy(data, cfg + off, len);
+	uint64_t capacity = htole64(b->size / SECTOR); /* struct virtio_blk_config's first field */
+	memcpy(data, (const uint8_t *)&capacity + off, len);
 }
 
 /* Data transfer between the image and the chain's data buffers. */
@@ -101,9 +88,9 @@ static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write
 		return VIRTIO_BLK_S_IOERR;
 	if (write && b->read_only)
 		return VIRTIO_BLK_S_IOERR;
-	unsigned n =
-		write ? chain_readable_pieces(c, sizeof(struct blk_req_hdr), len, p, VQ_SIZE_MAX) :
-			chain_writable_pieces(c, 0, len, p, VQ_SIZE_MAX);
+	unsigned n = write ? chain_readable_pieces(c, sizeof(struct virtio_blk_outhdr), len, p,
+						   VQ_SIZE_MAX) :
+			     chain_writable_pieces(c, 0, len, p, VQ_SIZE_MAX);
 	for (unsigned i = 0; i < n; i++)
 		iov[i] = (struct iovec){ .iov_base = p[i].base, .iov_len = p[i].len };
 	size_t done = 0;
@@ -134,21 +121,23 @@ static uint8_t blk_rw(struct virtio_blk *b, const struct vq_chain *c, bool write
 
 static uint8_t blk_handle(struct virtio_blk *b, const struct vq_chain *c, uint32_t *written)
 {
-	struct blk_req_hdr h;
+	struct virtio_blk_outhdr h;
 
 	*written = 0;
 	if (chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
 		return VIRTIO_BLK_S_IOERR;
+	uint32_t type = le32toh(h.type);
+	uint64_t sector = le64toh(h.sector);
 	uint64_t data_in = c->writable - 1; /* writable bytes before the status byte */
-	switch (h.type) {
+	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		if (h.sector > UINT64_MAX / SECTOR)
+		if (sector > UINT64_MAX / SECTOR)
 			return VIRTIO_BLK_S_IOERR;
-		return blk_rw(b, c, false, h.sector * SECTOR, data_in, written);
+		return blk_rw(b, c, false, sector * SECTOR, data_in, written);
 	case VIRTIO_BLK_T_OUT:
-		if (h.sector > UINT64_MAX / SECTOR)
+		if (sector > UINT64_MAX / SECTOR)
 			return VIRTIO_BLK_S_IOERR;
-		return blk_rw(b, c, true, h.sector * SECTOR, c->readable - sizeof(h), written);
+		return blk_rw(b, c, true, sector * SECTOR, c->readable - sizeof(h), written);
 	case VIRTIO_BLK_T_FLUSH:
 		if (!b->read_only && fdatasync(b->fd) < 0)
 			return VIRTIO_BLK_S_IOERR;
@@ -167,7 +156,7 @@ static int64_t blk_request(void *ctx, const struct vq_chain *chain)
 {
 	struct virtio_blk *b = ctx;
 	uint32_t written = 0;
-	if (chain->writable < 1 || chain->readable < sizeof(struct blk_req_hdr))
+	if (chain->writable < 1 || chain->readable < sizeof(struct virtio_blk_outhdr))
 		return -1; /* no header or no room for a status byte: nothing to answer with */
 	uint8_t status = blk_handle(b, chain, &written);
 	chain_write(chain, chain->writable - 1, &status, 1);
@@ -226,3 +215,77 @@ const struct virtio_device_ops *virtio_blk_ops_for(const struct virtio_blk *b)
 {
 	return b->read_only ? &virtio_blk_ro_ops : &virtio_blk_ops;
 }
+
+/* --- the module: --disk PATH[,ro] --------------------------------------- */
+
+struct blk_module_state {
+	struct virtio_mmio t[CONFIG_MAX_DISKS];
+	struct virtio_blk blk[CONFIG_MAX_DISKS];
+	unsigned n; /* opened */
+};
+
+static const struct option blk_opts[] = {
+	{ "disk", required_argument, NULL, 0 },
+	{ 0 },
+};
+
+/* "PATH" or "PATH,ro". */
+static int blk_parse(struct vmm_config *c, int val, const char *s)
+{
+	(void)val;
+	if (c->ndisks == CONFIG_MAX_DISKS) {
+		log_err("config", "at most %d --disk options", CONFIG_MAX_DISKS);
+		return -EINVAL;
+	}
+	struct disk_config *d = &c->disks[c->ndisks];
+	size_t n = strlen(s);
+	d->read_only = n > 3 && !strcmp(s + n - 3, ",ro");
+	if (d->read_only)
+		n -= 3;
+	struct husk_err e = { 0 };
+	if (path_fmt(&e, d->path, sizeof(d->path), "%.*s", (int)n, s) < 0) {
+		log_err("config", "--disk: %s", e.msg);
+		return -EINVAL;
+	}
+	c->ndisks++;
+	return 0;
+}
+
+static int blk_add(const struct vmm_config *c, const struct device_env *env, void **state)
+{
+	if (!c->ndisks)
+		return 0;
+	struct blk_module_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*state = s;
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		int r = virtio_blk_open(&s->blk[i], &c->disks[i]);
+		if (r < 0)
+			return r;
+		s->n++;
+		r = devmgr_add(env->dm, &s->t[i], virtio_blk_ops_for(&s->blk[i]), &s->blk[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void blk_destroy(void *state)
+{
+	struct blk_module_state *s = state;
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n; i++)
+		virtio_blk_close(&s->blk[i]);
+	free(s);
+}
+
+const struct device_module virtio_blk_module = {
+	.name = "virtio-blk",
+	.opts = blk_opts,
+	.usage = "  --disk PATH[,ro]     a virtio-blk disk backed by a raw image (repeatable)\n",
+	.parse = blk_parse,
+	.add = blk_add,
+	.destroy = blk_destroy,
+};

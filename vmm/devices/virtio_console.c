@@ -1,9 +1,10 @@
 #include "devices/virtio_console.h"
 
+#include <linux/virtio_ids.h>
+
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
 
-#define VIRTIO_ID_CONSOLE 3
 enum { CONSOLE_RXQ = 0, CONSOLE_TXQ = 1 };
 
 static int console_activate(void *dev, uint64_t features, const struct virtio_queues *q)

@@ -1,19 +1,28 @@
 /* virtio-fs through vhost-user (see virtio_fs.h). */
 #include "devices/virtio_fs.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <getopt.h>
+#include <linux/virtio_fs.h>
+#include <linux/virtio_ids.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "devices/device_module.h"
+#include "devices/devmgr.h"
+#include "devices/fs_backend.h"
 #include "guest_mem.h"
 #include "log.h"
 
-#define VIRTIO_ID_FS	      26
-#define VIRTIO_FS_QUEUE_SIZE  256
-#define VIRTIO_FS_CONFIG_SIZE (VIRTIO_FS_TAG_MAX + 4)
+#define VIRTIO_FS_QUEUE_SIZE 256
+
+_Static_assert(sizeof(((struct virtio_fs_config *)0)->tag) == VIRTIO_FS_TAG_MAX,
+	       "virtio-fs tag size");
 
 int virtio_fs_init(struct virtio_fs *fs, int fd, const char *tag, const struct guest_mem *gm,
 		   struct event_loop *el)
@@ -56,11 +65,9 @@ void virtio_fs_destroy(struct virtio_fs *fs)
 static void fs_config_read(void *dev, uint32_t offset, uint8_t *data, unsigned len)
 {
 	struct virtio_fs *fs = dev;
-	uint8_t cfg[VIRTIO_FS_CONFIG_SIZE] = { 0 };
-	uint32_t nreq = VIRTIO_FS_QUEUES - 1;
-	memcpy(cfg, fs->tag, VIRTIO_FS_TAG_MAX);
-	memcpy(cfg + VIRTIO_FS_TAG_MAX, &nreq, sizeof(nreq)); /* little-endian host */
-	memcpy(data, cfg + offset, len);		      /* bounds checked by the transport */
+	struct virtio_fs_config cfg = { .num_request_queues = htole32(VIRTIO_FS_QUEUES - 1) };
+	memcpy(cfg.tag, fs->tag, VIRTIO_FS_TAG_MAX);
+	memcpy(data, (const uint8_t *)&cfg + offset, len); /* bounds checked by the transport */
 }
 
 /* The back end used buffers of a ring: interrupt the guest. */
@@ -138,9 +145,84 @@ const struct virtio_device_ops virtio_fs_ops = {
 	.num_queues = VIRTIO_FS_QUEUES,
 	.queue_max_size = VIRTIO_FS_QUEUE_SIZE,
 	.features = 0,
-	.config_size = VIRTIO_FS_CONFIG_SIZE,
+	.config_size = sizeof(struct virtio_fs_config),
 	.config_read = fs_config_read,
 	.activate = fs_activate,
 	.queue_notify = fs_queue_notify,
 	.reset = fs_reset,
+};
+
+/* --- the module: --fs TAG=DIR ------------------------------------------- */
+
+struct fs_module_state {
+	struct virtio_mmio t[CONFIG_MAX_FS];
+	struct virtio_fs fs[CONFIG_MAX_FS];
+	struct fs_backend backend[CONFIG_MAX_FS];
+	unsigned n; /* back ends started */
+};
+
+static const struct option fs_opts[] = {
+	{ "fs", required_argument, NULL, 0 },
+	{ 0 },
+};
+
+static int fs_parse(struct vmm_config *c, int val, const char *arg)
+{
+	(void)val;
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || eq - arg >= CONFIG_FS_TAG_MAX || !eq[1]) {
+		log_err("config", "--fs '%s': TAG=DIR with a tag of 1 to 35 bytes", arg);
+		return -EINVAL;
+	}
+	if (c->nfs == CONFIG_MAX_FS) {
+		log_err("config", "at most %d --fs options", CONFIG_MAX_FS);
+		return -EINVAL;
+	}
+	struct fs_config *fs = &c->fs[c->nfs++];
+	snprintf(fs->tag, sizeof(fs->tag), "%.*s", (int)(eq - arg), arg);
+	fs->dir = eq + 1;
+	return 0;
+}
+
+static int fs_add(const struct vmm_config *c, const struct device_env *env, void **state)
+{
+	if (!c->nfs)
+		return 0;
+	struct fs_module_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*state = s;
+	for (unsigned i = 0; i < c->nfs; i++) {
+		int r, fd = fsb_start(&s->backend[i], c->fs[i].dir);
+		if (fd < 0)
+			return fd;
+		s->n++;
+		if ((r = virtio_fs_init(&s->fs[i], fd, c->fs[i].tag, env->mem, env->el)) < 0 ||
+		    (r = devmgr_add(env->dm, &s->t[i], &virtio_fs_ops, &s->fs[i])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void fs_destroy(void *state)
+{
+	struct fs_module_state *s = state;
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n; i++) {
+		fsb_stop(&s->backend[i]);
+		virtio_fs_destroy(&s->fs[i]);
+	}
+	free(s);
+}
+
+const struct device_module virtio_fs_module = {
+	.name = "virtio-fs",
+	.opts = fs_opts,
+	.usage = "  --fs TAG=DIR         share DIR with the guest over virtio-fs (mount -t\n"
+		 "                       virtiofs TAG), served by a virtiofsd of its own\n"
+		 "                       (repeatable)\n",
+	.parse = fs_parse,
+	.add = fs_add,
+	.destroy = fs_destroy,
 };

@@ -5,8 +5,10 @@
  */
 #include "devices/virtio_net.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_ids.h>
@@ -14,12 +16,15 @@
 #include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "devices/device_module.h"
+#include "devices/devmgr.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
@@ -269,9 +274,9 @@ static void net_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len
 	struct virtio_net_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	memcpy(cfg.mac, n->mac, sizeof(cfg.mac));
-	cfg.status = VIRTIO_NET_S_LINK_UP; /* little-endian on x86, as all of these */
-	cfg.max_virtqueue_pairs = 1;
-	cfg.mtu = n->mtu;
+	cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
+	cfg.max_virtqueue_pairs = htole16(1);
+	cfg.mtu = htole16((uint16_t)n->mtu);
 	memcpy(data, (const uint8_t *)&cfg + off, len);
 }
 
@@ -409,3 +414,72 @@ void virtio_net_close(struct virtio_net *n)
 	n->fd = -1;
 	pthread_mutex_destroy(&n->lock);
 }
+
+/* --- the module: --net tap=NAME[,mac=MAC][,mtu=N] ----------------------- */
+
+struct net_module_state {
+	struct virtio_mmio t[CONFIG_MAX_NET];
+	struct virtio_net net[CONFIG_MAX_NET]; /* each holds a frame buffer */
+	unsigned n;			       /* opened, or tried */
+};
+
+static const struct option net_opts[] = {
+	{ "net", required_argument, NULL, 0 },
+	{ 0 },
+};
+
+static int net_parse(struct vmm_config *c, int val, const char *arg)
+{
+	(void)val;
+	if (c->nnet == CONFIG_MAX_NET) {
+		log_err("config", "at most %d --net options", CONFIG_MAX_NET);
+		return -EINVAL;
+	}
+	if (config_parse_net(arg, c->nnet, &c->net[c->nnet]) < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < c->nnet; i++)
+		if (!strcmp(c->net[i].tap, c->net[c->nnet].tap)) {
+			log_err("config", "--net: tap %s given twice", c->net[i].tap);
+			return -EINVAL;
+		}
+	c->nnet++;
+	return 0;
+}
+
+static int net_add(const struct vmm_config *c, const struct device_env *env, void **state)
+{
+	if (!c->nnet)
+		return 0;
+	struct net_module_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*state = s;
+	for (unsigned i = 0; i < c->nnet; i++) {
+		int r = virtio_net_open(&s->net[i], &c->net[i], env->el);
+		s->n++;
+		if (r < 0 || (r = devmgr_add(env->dm, &s->t[i], &s->net[i].ops, &s->net[i])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void net_stop(void *state)
+{
+	struct net_module_state *s = state;
+	for (unsigned i = 0; s && i < s->n; i++)
+		virtio_net_close(&s->net[i]);
+}
+
+const struct device_module virtio_net_module = {
+	.name = "virtio-net",
+	.opts = net_opts,
+	.usage = "  --net tap=NAME[,mac=MAC][,mtu=N]\n"
+		 "                       a virtio-net device on tap NAME (created if absent,\n"
+		 "                       gone with husk-vmm); MAC XX:XX:XX:XX:XX:XX (default\n"
+		 "                       02:68:75:73:6b:<index>), MTU 68-65535 (default 1500)\n"
+		 "                       (repeatable, up to 4)\n",
+	.parse = net_parse,
+	.add = net_add,
+	.stop = net_stop,
+	.destroy = free,
+};

@@ -1,12 +1,17 @@
 #include "devices/virtio_rng.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <linux/virtio_ids.h>
+#include <stdlib.h>
 #include <sys/random.h>
 
+#include "devices/devmgr.h"
+#include "devices/device_module.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
 
-#define VIRTIO_ID_RNG 4
-#define RNG_CHUNK     4096
+#define RNG_CHUNK 4096
 
 static int rng_activate(void *dev, uint64_t features, const struct virtio_queues *q)
 {
@@ -56,4 +61,44 @@ const struct virtio_device_ops virtio_rng_ops = {
 	.activate = rng_activate,
 	.queue_notify = rng_queue_notify,
 	.reset = rng_reset,
+};
+
+/* --- the module: --no-rng ----------------------------------------------- */
+
+struct rng_module_state {
+	struct virtio_mmio t;
+	struct virtio_rng rng;
+};
+
+static const struct option rng_opts[] = {
+	{ "no-rng", no_argument, NULL, 0 },
+	{ 0 },
+};
+
+static int rng_parse(struct vmm_config *c, int val, const char *arg)
+{
+	(void)val;
+	(void)arg;
+	c->no_rng = true;
+	return 0;
+}
+
+static int rng_add(const struct vmm_config *c, const struct device_env *env, void **state)
+{
+	if (c->no_rng)
+		return 0;
+	struct rng_module_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*state = s;
+	return devmgr_add(env->dm, &s->t, &virtio_rng_ops, &s->rng);
+}
+
+const struct device_module virtio_rng_module = {
+	.name = "virtio-rng",
+	.opts = rng_opts,
+	.usage = "  --no-rng             no virtio-rng entropy device\n",
+	.parse = rng_parse,
+	.add = rng_add,
+	.destroy = free,
 };

@@ -5,21 +5,26 @@
  */
 #include "devices/vsock.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <getopt.h>
+#include <linux/virtio_ids.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "devices/device_module.h"
+#include "devices/devmgr.h"
 #include "husk/path.h"
 #include "husk/uds.h"
 #include "log.h"
 #include "virtio/chain_io.h"
 #include "virtio/process.h"
 
-#define VIRTIO_ID_VSOCK 19
 enum { VSOCK_RXQ = 0, VSOCK_TXQ = 1, VSOCK_EVQ = 2 };
 
 /*
@@ -94,34 +99,36 @@ void vsock_destroy(struct vsock *v)
 
 /* --- host to guest ------------------------------------------------------ */
 
-static void vsock_fill_hdr(const struct vsock *v, const struct vsock_conn *c, struct vsock_hdr *h,
-			   uint16_t op, uint32_t local_port, uint32_t peer_port)
+static void vsock_fill_hdr(const struct vsock *v, const struct vsock_conn *c,
+			   struct virtio_vsock_hdr *h, uint16_t op, uint32_t local_port,
+			   uint32_t peer_port)
 {
 	memset(h, 0, sizeof(*h));
-	h->src_cid = VSOCK_CID_HOST;
-	h->dst_cid = v->guest_cid;
-	h->src_port = local_port;
-	h->dst_port = peer_port;
-	h->type = VSOCK_TYPE_STREAM;
-	h->op = op;
+	h->src_cid = htole64(VMADDR_CID_HOST);
+	h->dst_cid = htole64(v->guest_cid);
+	h->src_port = htole32(local_port);
+	h->dst_port = htole32(peer_port);
+	h->type = htole16(VIRTIO_VSOCK_TYPE_STREAM);
+	h->op = htole16(op);
 	if (c) {
-		h->buf_alloc = VSOCK_BUF_ALLOC;
-		h->fwd_cnt = c->fwd_cnt;
+		h->buf_alloc = htole32(VSOCK_BUF_ALLOC);
+		h->fwd_cnt = htole32(c->fwd_cnt);
 	}
 }
 
 /* Put one packet (header, then payload already in the chain) on the rx queue. */
-static void vsock_rx_push(struct vsock *v, const struct vq_chain *chain, struct vsock_hdr *h)
+static void vsock_rx_push(struct vsock *v, const struct vq_chain *chain, struct virtio_vsock_hdr *h)
 {
 	chain_write(chain, 0, h, sizeof(*h));
-	vq_push(&v->q.vq[VSOCK_RXQ], chain->head, VSOCK_HDR_SIZE + h->len);
+	vq_push(&v->q.vq[VSOCK_RXQ], chain->head, VSOCK_HDR_SIZE + le32toh(h->len));
 }
 
 /* Next control packet, if any: true and *h filled. */
-static bool vsock_next_control(struct vsock *v, struct vsock_hdr *h)
+static bool vsock_next_control(struct vsock *v, struct virtio_vsock_hdr *h)
 {
 	if (v->nrst) {
-		vsock_fill_hdr(v, NULL, h, VSOCK_OP_RST, v->rst[0].local_port, v->rst[0].peer_port);
+		vsock_fill_hdr(v, NULL, h, VIRTIO_VSOCK_OP_RST, v->rst[0].local_port,
+			       v->rst[0].peer_port);
 		memmove(v->rst, v->rst + 1, sizeof(v->rst[0]) * --v->nrst);
 		return true;
 	}
@@ -131,28 +138,28 @@ static bool vsock_next_control(struct vsock *v, struct vsock_hdr *h)
 			continue;
 		uint16_t op;
 		if (c->pending & VSOCK_PEND_RST)
-			op = VSOCK_OP_RST;
+			op = VIRTIO_VSOCK_OP_RST;
 		else if (c->pending & VSOCK_PEND_REQUEST)
-			op = VSOCK_OP_REQUEST;
+			op = VIRTIO_VSOCK_OP_REQUEST;
 		else if (c->pending & VSOCK_PEND_RESPONSE)
-			op = VSOCK_OP_RESPONSE;
+			op = VIRTIO_VSOCK_OP_RESPONSE;
 		else if (c->pending & VSOCK_PEND_CREDIT)
-			op = VSOCK_OP_CREDIT_UPDATE;
+			op = VIRTIO_VSOCK_OP_CREDIT_UPDATE;
 		else
-			op = VSOCK_OP_SHUTDOWN;
+			op = VIRTIO_VSOCK_OP_SHUTDOWN;
 		vsock_fill_hdr(v, c, h, op, c->local_port, c->peer_port);
 		c->fwd_cnt_sent = c->fwd_cnt;
-		if (op == VSOCK_OP_RST) {
+		if (op == VIRTIO_VSOCK_OP_RST) {
 			vsock_conn_close(v, c);
 			return true;
 		}
-		if (op == VSOCK_OP_SHUTDOWN)
-			h->flags = VSOCK_SHUTDOWN_SEND |
-				   (c->guest_shut_send ? VSOCK_SHUTDOWN_RCV : 0);
-		c->pending &= op == VSOCK_OP_REQUEST	   ? ~VSOCK_PEND_REQUEST :
-			      op == VSOCK_OP_RESPONSE	   ? ~VSOCK_PEND_RESPONSE :
-			      op == VSOCK_OP_CREDIT_UPDATE ? ~VSOCK_PEND_CREDIT :
-							     ~VSOCK_PEND_SHUTDOWN;
+		if (op == VIRTIO_VSOCK_OP_SHUTDOWN)
+			h->flags = htole32(VIRTIO_VSOCK_SHUTDOWN_SEND |
+					   (c->guest_shut_send ? VIRTIO_VSOCK_SHUTDOWN_RCV : 0));
+		c->pending &= op == VIRTIO_VSOCK_OP_REQUEST	  ? ~VSOCK_PEND_REQUEST :
+			      op == VIRTIO_VSOCK_OP_RESPONSE	  ? ~VSOCK_PEND_RESPONSE :
+			      op == VIRTIO_VSOCK_OP_CREDIT_UPDATE ? ~VSOCK_PEND_CREDIT :
+								    ~VSOCK_PEND_SHUTDOWN;
 		return true;
 	}
 	return false;
@@ -195,7 +202,7 @@ static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
 			c->readable = errno == EINTR; /* EAGAIN: wait for the next edge */
 			continue;
 		}
-		struct vsock_hdr h;
+		struct virtio_vsock_hdr h;
 		if (r <= 0) {
 			/* EOF or error: no more data from the host */
 			c->host_eof = true;
@@ -203,8 +210,8 @@ static bool vsock_rx_data(struct vsock *v, const struct vq_chain *chain)
 			c->pending |= r < 0 ? VSOCK_PEND_RST : VSOCK_PEND_SHUTDOWN;
 			continue;
 		}
-		vsock_fill_hdr(v, c, &h, VSOCK_OP_RW, c->local_port, c->peer_port);
-		h.len = (uint32_t)r;
+		vsock_fill_hdr(v, c, &h, VIRTIO_VSOCK_OP_RW, c->local_port, c->peer_port);
+		h.len = htole32((uint32_t)r);
 		c->tx_cnt += (uint32_t)r;
 		c->fwd_cnt_sent = c->fwd_cnt;
 		vsock_rx_push(v, chain, &h);
@@ -225,7 +232,7 @@ void vsock_rx_kick(struct vsock *v)
 		return;
 	chain = &chain_buf;
 	while (vq_has_avail(vq)) {
-		struct vsock_hdr h;
+		struct virtio_vsock_hdr h;
 		bool control = vsock_next_control(v, &h);
 		bool work = control;
 		if (!control) {
@@ -272,30 +279,32 @@ void vsock_rx_kick(struct vsock *v)
 
 static void vsock_tx_packet(struct vsock *v, const struct vq_chain *chain)
 {
-	struct vsock_hdr h;
+	struct virtio_vsock_hdr h;
 	memset(&h, 0, sizeof(h));
 	chain_read(chain, 0, &h, sizeof(h));
 	const char *bad = vsock_hdr_check(&h, v->guest_cid, chain->readable);
+	uint16_t op = le16toh(h.op);
+	uint32_t src_port = le32toh(h.src_port), dst_port = le32toh(h.dst_port);
 	if (bad) {
 		log_err("vsock", "dropped a packet from the guest: %s", bad);
-		if (chain->readable >= VSOCK_HDR_SIZE && h.op != VSOCK_OP_RST)
-			vsock_queue_rst(v, h.dst_port, h.src_port);
+		if (chain->readable >= VSOCK_HDR_SIZE && op != VIRTIO_VSOCK_OP_RST)
+			vsock_queue_rst(v, dst_port, src_port);
 		return;
 	}
-	if (h.op == VSOCK_OP_REQUEST) {
+	if (op == VIRTIO_VSOCK_OP_REQUEST) {
 		vsock_conn_guest_connect(v, &h);
 		return;
 	}
-	struct vsock_conn *c = vsock_conn_find(v, h.dst_port, h.src_port);
+	struct vsock_conn *c = vsock_conn_find(v, dst_port, src_port);
 	if (!c) {
-		if (h.op != VSOCK_OP_RST)
-			vsock_queue_rst(v, h.dst_port, h.src_port);
+		if (op != VIRTIO_VSOCK_OP_RST)
+			vsock_queue_rst(v, dst_port, src_port);
 		return;
 	}
-	c->peer_buf_alloc = h.buf_alloc;
-	c->peer_fwd_cnt = h.fwd_cnt;
-	switch (h.op) {
-	case VSOCK_OP_RESPONSE:
+	c->peer_buf_alloc = le32toh(h.buf_alloc);
+	c->peer_fwd_cnt = le32toh(h.fwd_cnt);
+	switch (op) {
+	case VIRTIO_VSOCK_OP_RESPONSE:
 		if (c->state != VSOCK_HOST_REQUESTED) {
 			c->pending |= VSOCK_PEND_RST;
 			break;
@@ -306,20 +315,20 @@ static void vsock_tx_packet(struct vsock *v, const struct vq_chain *chain)
 		if (send(c->fd, ok, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
 			c->pending |= VSOCK_PEND_RST;
 		break;
-	case VSOCK_OP_RST: vsock_conn_close(v, c); break;
-	case VSOCK_OP_RW:
+	case VIRTIO_VSOCK_OP_RST: vsock_conn_close(v, c); break;
+	case VIRTIO_VSOCK_OP_RW:
 		if (c->state != VSOCK_ESTABLISHED || c->guest_shut_send ||
-		    !vsock_conn_to_host(v, c, chain, h.len)) {
+		    !vsock_conn_to_host(v, c, chain, le32toh(h.len))) {
 			log_err("vsock", "port %u: data beyond the credit or after shutdown",
 				c->local_port);
 			c->pending |= VSOCK_PEND_RST;
 		}
 		break;
-	case VSOCK_OP_CREDIT_REQUEST: c->pending |= VSOCK_PEND_CREDIT; break;
-	case VSOCK_OP_SHUTDOWN:
-		if (h.flags & VSOCK_SHUTDOWN_SEND)
+	case VIRTIO_VSOCK_OP_CREDIT_REQUEST: c->pending |= VSOCK_PEND_CREDIT; break;
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		if (le32toh(h.flags) & VIRTIO_VSOCK_SHUTDOWN_SEND)
 			c->guest_shut_send = true;
-		if (h.flags & VSOCK_SHUTDOWN_RCV)
+		if (le32toh(h.flags) & VIRTIO_VSOCK_SHUTDOWN_RCV)
 			c->guest_shut_rcv = true;
 		vsock_conn_flush(v, c); /* ends with RST once the guest is done both ways */
 		break;
@@ -344,9 +353,8 @@ static void vsock_tx_kick(struct vsock *v)
 static void vsock_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
 {
 	struct vsock *v = dev;
-	uint8_t cfg[8];
-	memcpy(cfg, &v->guest_cid, sizeof(cfg)); /* guest_cid, little-endian on x86 */
-	memcpy(data, cfg + off, len);
+	struct virtio_vsock_config cfg = { .guest_cid = htole64(v->guest_cid) };
+	memcpy(data, (const uint8_t *)&cfg + off, len);
 }
 
 static int vsock_activate(void *dev, uint64_t features, const struct virtio_queues *q)
@@ -396,4 +404,74 @@ const struct virtio_device_ops vsock_ops = {
 	.activate = vsock_activate,
 	.queue_notify = vsock_queue_notify,
 	.reset = vsock_reset,
+};
+
+/* --- the module: --vsock-uds PATH, --vsock-cid N ------------------------ */
+
+struct vsock_module_state {
+	struct virtio_mmio t;
+	struct vsock v;
+};
+
+enum { VSOCK_OPT_UDS, VSOCK_OPT_CID };
+
+static const struct option vsock_opts[] = {
+	{ "vsock-uds", required_argument, NULL, VSOCK_OPT_UDS },
+	{ "vsock-cid", required_argument, NULL, VSOCK_OPT_CID },
+	{ 0 },
+};
+
+static void vsock_defaults(struct vmm_config *c)
+{
+	c->vsock.cid = 3;
+}
+
+static int vsock_parse(struct vmm_config *c, int val, const char *arg)
+{
+	if (val == VSOCK_OPT_UDS) {
+		c->vsock.uds_path = arg;
+		return 0;
+	}
+	unsigned cid;
+	if (config_parse_count(arg, &cid) < 0 || cid < 3) {
+		log_err("config", "--vsock-cid '%s': a number from 3 up", arg);
+		return -EINVAL;
+	}
+	c->vsock.cid = cid;
+	return 0;
+}
+
+static int vsock_add(const struct vmm_config *c, const struct device_env *env, void **state)
+{
+	if (!c->vsock.uds_path)
+		return 0;
+	struct vsock_module_state *s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*state = s;
+	int r = vsock_init(&s->v, &c->vsock, env->el);
+	if (r < 0)
+		return r;
+	return devmgr_add(env->dm, &s->t, &vsock_ops, &s->v);
+}
+
+static void vsock_stop(void *state)
+{
+	struct vsock_module_state *s = state;
+	if (s)
+		vsock_destroy(&s->v);
+}
+
+const struct device_module vsock_module = {
+	.name = "virtio-vsock",
+	.opts = vsock_opts,
+	.usage = "  --vsock-uds PATH     a virtio-vsock device bridged to Unix sockets:\n"
+		 "                       clients of PATH send \"CONNECT <port>\\n\"; the guest's\n"
+		 "                       connects to host port P reach PATH_P\n"
+		 "  --vsock-cid N        the guest's vsock CID (default 3)\n",
+	.defaults = vsock_defaults,
+	.parse = vsock_parse,
+	.add = vsock_add,
+	.stop = vsock_stop,
+	.destroy = free,
 };

@@ -106,7 +106,7 @@ struct vsock_conn *vsock_conn_new(struct vsock *v, int fd, enum vsock_conn_state
 void vsock_conn_close(struct vsock *v, struct vsock_conn *c);
 void vsock_queue_rst(struct vsock *v, uint32_t local_port, uint32_t peer_port);
 /* A guest REQUEST for host port `port`: connect to "<uds>_<port>". */
-void vsock_conn_guest_connect(struct vsock *v, const struct vsock_hdr *h);
+void vsock_conn_guest_connect(struct vsock *v, const struct virtio_vsock_hdr *h);
 /* Payload for the host socket (an RW packet); false if the guest broke credit. */
 bool vsock_conn_to_host(struct vsock *v, struct vsock_conn *c, const struct vq_chain *chain,
 			uint32_t len);

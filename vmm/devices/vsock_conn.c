@@ -3,6 +3,7 @@
  * "CONNECT <port>" handshake, connects to "<uds>_<port>" for the guest,
  * and the bounded buffer of guest data the host socket has not taken yet.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -82,13 +83,14 @@ uint32_t vsock_conn_credit(const struct vsock_conn *c)
 	return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
 }
 
-void vsock_conn_guest_connect(struct vsock *v, const struct vsock_hdr *h)
+void vsock_conn_guest_connect(struct vsock *v, const struct virtio_vsock_hdr *h)
 {
+	uint32_t dst_port = le32toh(h->dst_port), src_port = le32toh(h->src_port);
 	char path[sizeof(v->uds_path) + 16];
-	int n = snprintf(path, sizeof(path), "%s_%u", v->uds_path, h->dst_port);
+	int n = snprintf(path, sizeof(path), "%s_%u", v->uds_path, dst_port);
 	int fd = -1;
 
-	if (vsock_conn_find(v, h->dst_port, h->src_port))
+	if (vsock_conn_find(v, dst_port, src_port))
 		goto refuse; /* the guest reused a live port pair */
 	if (n < 0 || (size_t)n >= sizeof(path))
 		goto refuse;
@@ -98,16 +100,16 @@ void vsock_conn_guest_connect(struct vsock *v, const struct vsock_hdr *h)
 	struct vsock_conn *c = vsock_conn_new(v, fd, VSOCK_ESTABLISHED);
 	if (!c)
 		goto refuse;
-	c->local_port = h->dst_port;
-	c->peer_port = h->src_port;
-	c->peer_buf_alloc = h->buf_alloc;
-	c->peer_fwd_cnt = h->fwd_cnt;
+	c->local_port = dst_port;
+	c->peer_port = src_port;
+	c->peer_buf_alloc = le32toh(h->buf_alloc);
+	c->peer_fwd_cnt = le32toh(h->fwd_cnt);
 	c->pending |= VSOCK_PEND_RESPONSE;
 	return;
 refuse:
 	if (fd >= 0)
 		close(fd);
-	vsock_queue_rst(v, h->dst_port, h->src_port);
+	vsock_queue_rst(v, dst_port, src_port);
 }
 
 /* Write from p to the host socket; returns bytes written, or -1 if it failed for good. */

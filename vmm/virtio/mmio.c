@@ -7,32 +7,10 @@
 #include "guest_mem.h"
 #include "log.h"
 
-/* Register offsets (4.2.2). "W" registers read as 0. */
-enum {
-	REG_MAGIC = 0x000,
-	REG_VERSION = 0x004,
-	REG_DEVICE_ID = 0x008,
-	REG_VENDOR_ID = 0x00c,
-	REG_DEVICE_FEATURES = 0x010,
-	REG_DEVICE_FEATURES_SEL = 0x014,
-	REG_DRIVER_FEATURES = 0x020,	 /* W */
-	REG_DRIVER_FEATURES_SEL = 0x024, /* W */
-	REG_QUEUE_SEL = 0x030,		 /* W */
-	REG_QUEUE_NUM_MAX = 0x034,
-	REG_QUEUE_NUM = 0x038, /* W */
-	REG_QUEUE_READY = 0x044,
-	REG_QUEUE_NOTIFY = VIRTIO_MMIO_QUEUE_NOTIFY, /* W */
-	REG_INTERRUPT_STATUS = 0x060,
-	REG_INTERRUPT_ACK = 0x064, /* W */
-	REG_STATUS = 0x070,
-	REG_QUEUE_DESC_LOW = 0x080, /* W, and the five below */
-	REG_QUEUE_DESC_HIGH = 0x084,
-	REG_QUEUE_DRIVER_LOW = 0x090,
-	REG_QUEUE_DRIVER_HIGH = 0x094,
-	REG_QUEUE_DEVICE_LOW = 0x0a0,
-	REG_QUEUE_DEVICE_HIGH = 0x0a4,
-	REG_CONFIG_GENERATION = 0x0fc,
-};
+/*
+ * Register offsets (4.2.2) are the kernel's VIRTIO_MMIO_* from <linux/virtio_mmio.h>;
+ * write-only registers (features, selectors, queue addresses, notify, ack) read as 0.
+ */
 
 static uint64_t vmmio_offered(const struct virtio_mmio *t)
 {
@@ -149,23 +127,25 @@ static uint32_t vmmio_read_locked(struct virtio_mmio *t, uint64_t off)
 	bool qok = t->queue_sel < t->ops->num_queues;
 
 	switch (off) {
-	case REG_MAGIC: return VIRTIO_MMIO_MAGIC;
-	case REG_VERSION: return VIRTIO_MMIO_VERSION;
-	case REG_DEVICE_ID: return t->ops->device_id;
-	case REG_VENDOR_ID: return VIRTIO_MMIO_VENDOR_ID;
-	case REG_DEVICE_FEATURES:
+	case VIRTIO_MMIO_MAGIC_VALUE: return VMMIO_MAGIC_VALUE;
+	case VIRTIO_MMIO_VERSION: return VMMIO_VERSION_VALUE;
+	case VIRTIO_MMIO_DEVICE_ID: return t->ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID: return VMMIO_VENDOR_ID_VALUE;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
 		if (t->device_features_sel > 1)
 			return 0;
 		return (uint32_t)(vmmio_offered(t) >> (32 * t->device_features_sel));
-	case REG_DEVICE_FEATURES_SEL: return t->device_features_sel;
-	case REG_QUEUE_NUM_MAX: return qok ? t->ops->queue_max_size : 0;
-	case REG_QUEUE_READY: return qok ? t->vq[t->queue_sel].ready : 0;
-	case REG_INTERRUPT_STATUS: return __atomic_load_n(&t->interrupt_status, __ATOMIC_SEQ_CST);
-	case REG_STATUS:
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: return t->device_features_sel;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX: return qok ? t->ops->queue_max_size : 0;
+	case VIRTIO_MMIO_QUEUE_READY: return qok ? t->vq[t->queue_sel].ready : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return __atomic_load_n(&t->interrupt_status, __ATOMIC_SEQ_CST);
+	case VIRTIO_MMIO_STATUS:
 		return t->status | (__atomic_load_n(&t->needs_reset, __ATOMIC_ACQUIRE) ?
-					    VIRTIO_STATUS_DEVICE_NEEDS_RESET :
+					    VIRTIO_CONFIG_S_NEEDS_RESET :
 					    0);
-	case REG_CONFIG_GENERATION: return __atomic_load_n(&t->config_generation, __ATOMIC_ACQUIRE);
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return __atomic_load_n(&t->config_generation, __ATOMIC_ACQUIRE);
 	default: return 0;
 	}
 }
@@ -199,23 +179,23 @@ static void vmmio_status(struct virtio_mmio *t, uint32_t v)
 		vmmio_reset_locked(t);
 		return;
 	}
-	v &= 0xff & ~(uint32_t)VIRTIO_STATUS_DEVICE_NEEDS_RESET; /* that one is ours */
+	v &= 0xff & ~(uint32_t)VIRTIO_CONFIG_S_NEEDS_RESET; /* that one is ours */
 	uint32_t added = v & ~t->status;
 
-	if (added & VIRTIO_STATUS_FEATURES_OK) {
+	if (added & VIRTIO_CONFIG_S_FEATURES_OK) {
 		uint64_t unoffered = t->driver_features & ~vmmio_offered(t);
 		if (unoffered || !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
 			log_err("virtio-mmio", "%s: driver features %#llx refused", t->ops->name,
 				(unsigned long long)t->driver_features);
-			v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK; /* the driver reads it back */
+			v &= ~(uint32_t)VIRTIO_CONFIG_S_FEATURES_OK; /* the driver reads it back */
 		}
 	}
-	if ((added & VIRTIO_STATUS_DRIVER_OK) && !((t->status | v) & VIRTIO_STATUS_FEATURES_OK))
-		v &= ~(uint32_t)VIRTIO_STATUS_DRIVER_OK;
+	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && !((t->status | v) & VIRTIO_CONFIG_S_FEATURES_OK))
+		v &= ~(uint32_t)VIRTIO_CONFIG_S_DRIVER_OK;
 	t->status |= v;
 
 	/* Once per DRIVER_OK: a failed activation is not retried until reset. */
-	if ((added & v & VIRTIO_STATUS_DRIVER_OK) && !t->active) {
+	if ((added & v & VIRTIO_CONFIG_S_DRIVER_OK) && !t->active) {
 		int r = t->ops->activate(t->dev, t->driver_features, &t->queues);
 		if (r < 0) {
 			log_err("virtio-mmio", "%s: activation failed: %s", t->ops->name,
@@ -241,57 +221,58 @@ static void vmmio_write_locked(struct virtio_mmio *t, uint64_t off, uint32_t v)
 {
 	/* Queue layout is frozen once the device runs, or once the queue is ready. */
 	struct virtio_mmio_queue *q = vmmio_selq(t);
-	if (q && (t->vq[t->queue_sel].ready || (t->status & VIRTIO_STATUS_DRIVER_OK)))
+	if (q && (t->vq[t->queue_sel].ready || (t->status & VIRTIO_CONFIG_S_DRIVER_OK)))
 		q = NULL;
-	bool features_open = !(t->status & (VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK));
+	bool features_open =
+		!(t->status & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK));
 
 	switch (off) {
-	case REG_DEVICE_FEATURES_SEL: t->device_features_sel = v; break;
-	case REG_DRIVER_FEATURES:
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: t->device_features_sel = v; break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
 		/* Only words 0 and 1 exist; what was not offered fails at FEATURES_OK. */
 		if (features_open && t->driver_features_sel == 0)
 			vmmio_set_low(&t->driver_features, v);
 		else if (features_open && t->driver_features_sel == 1)
 			vmmio_set_high(&t->driver_features, v);
 		break;
-	case REG_DRIVER_FEATURES_SEL: t->driver_features_sel = v; break;
-	case REG_QUEUE_SEL: t->queue_sel = v; break;
-	case REG_QUEUE_NUM:
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->driver_features_sel = v; break;
+	case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = v; break;
+	case VIRTIO_MMIO_QUEUE_NUM:
 		if (q)
 			q->num = v;
 		break;
-	case REG_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 		if (q)
 			vmmio_set_low(&q->desc, v);
 		break;
-	case REG_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
 		if (q)
 			vmmio_set_high(&q->desc, v);
 		break;
-	case REG_QUEUE_DRIVER_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
 		if (q)
 			vmmio_set_low(&q->driver, v);
 		break;
-	case REG_QUEUE_DRIVER_HIGH:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
 		if (q)
 			vmmio_set_high(&q->driver, v);
 		break;
-	case REG_QUEUE_DEVICE_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
 		if (q)
 			vmmio_set_low(&q->device, v);
 		break;
-	case REG_QUEUE_DEVICE_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
 		if (q)
 			vmmio_set_high(&q->device, v);
 		break;
-	case REG_QUEUE_READY:
-		if (!(t->status & VIRTIO_STATUS_DRIVER_OK))
+	case VIRTIO_MMIO_QUEUE_READY:
+		if (!(t->status & VIRTIO_CONFIG_S_DRIVER_OK))
 			vmmio_queue_ready(t, v);
 		break;
-	case REG_INTERRUPT_ACK:
+	case VIRTIO_MMIO_INTERRUPT_ACK:
 		__atomic_fetch_and(&t->interrupt_status, ~v, __ATOMIC_SEQ_CST);
 		break;
-	case REG_STATUS: vmmio_status(t, v); break;
+	case VIRTIO_MMIO_STATUS: vmmio_status(t, v); break;
 	default: break; /* read-only or unknown: ignored */
 	}
 }

@@ -26,6 +26,8 @@
 #ifndef HUSK_VIRTIO_MMIO_H
 #define HUSK_VIRTIO_MMIO_H
 
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,28 +36,19 @@
 
 struct guest_mem;
 
-#define VIRTIO_MMIO_WINDOW    0x200
-#define VIRTIO_MMIO_MAGIC     0x74726976 /* "virt" */
-#define VIRTIO_MMIO_VERSION   2
-#define VIRTIO_MMIO_VENDOR_ID 0x6b737568 /* "husk" */
-/* The offset to register a KVM ioeventfd on (4-byte write, value = queue). */
-#define VIRTIO_MMIO_QUEUE_NOTIFY 0x50
-#define VIRTIO_MMIO_CONFIG	 0x100
-#define VIRTIO_MMIO_MAX_QUEUES	 8
+/*
+ * Register offsets (VIRTIO_MMIO_*), interrupt bits (VIRTIO_MMIO_INT_*),
+ * device status bits (VIRTIO_CONFIG_S_*) and VIRTIO_F_VERSION_1 are the
+ * kernel's. The kernel's VIRTIO_MMIO_MAGIC_VALUE, _VERSION and _VENDOR_ID
+ * are register offsets; the values read from them are VMMIO_*_VALUE here.
+ */
+#define VMMIO_MAGIC_VALUE     0x74726976 /* "virt" */
+#define VMMIO_VERSION_VALUE   2		 /* modern (virtio 1.x) only */
+#define VMMIO_VENDOR_ID_VALUE 0x6b737568 /* "husk" */
 
-/* Device status bits (2.1). */
-#define VIRTIO_STATUS_ACKNOWLEDGE	 1
-#define VIRTIO_STATUS_DRIVER		 2
-#define VIRTIO_STATUS_DRIVER_OK		 4
-#define VIRTIO_STATUS_FEATURES_OK	 8
-#define VIRTIO_STATUS_DEVICE_NEEDS_RESET 0x40
-#define VIRTIO_STATUS_FAILED		 0x80
-
-/* InterruptStatus bits. */
-#define VIRTIO_MMIO_INT_VRING  1
-#define VIRTIO_MMIO_INT_CONFIG 2
-
-#define VIRTIO_F_VERSION_1 32
+/* Ours: the size of one device's window, and the queues a device may have. */
+#define VIRTIO_MMIO_WINDOW     0x200
+#define VIRTIO_MMIO_MAX_QUEUES 8
 
 /* What an activated device may use; valid from activate() until reset() returns. */
 struct virtio_queues {

@@ -120,10 +120,10 @@ static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 	for (;;) {
 		struct virtq_desc d = vq_read_desc(table, i);
 
-		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+		if (d.flags & VRING_DESC_F_INDIRECT) {
 			if (indirect)
 				return vq_fail(vq, -EINVAL, "nested indirect descriptor", i);
-			if (count || (d.flags & VIRTQ_DESC_F_NEXT))
+			if (count || (d.flags & VRING_DESC_F_NEXT))
 				return vq_fail(vq, -EINVAL, "indirect descriptor not alone", i);
 			if (!d.len || d.len % sizeof(struct virtq_desc) ||
 			    d.len / sizeof(struct virtq_desc) > vq->size)
@@ -140,7 +140,7 @@ static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 			return vq_fail(vq, -ELOOP, "chain longer than the queue", head);
 		count++;
 
-		bool w = d.flags & VIRTQ_DESC_F_WRITE;
+		bool w = d.flags & VRING_DESC_F_WRITE;
 		if (!w && seen_write)
 			return vq_fail(vq, -EINVAL, "readable descriptor after a writable one", i);
 		seen_write |= w;
@@ -157,7 +157,7 @@ static int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 			if (rd > UINT32_MAX || wr > UINT32_MAX)
 				return vq_fail(vq, -EINVAL, "chain larger than 4 GiB", head);
 		}
-		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
 		if (d.next >= table_n)
 			return vq_fail(vq, -EINVAL, "next index out of range", d.next);

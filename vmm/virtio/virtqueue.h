@@ -19,7 +19,7 @@
  *  - zero-length descriptors are SKIPPED: they count towards the chain
  *    length and the read-before-write order, but produce no vq_buf and
  *    their address is never translated;
- *  - VIRTQ_DESC_F_INDIRECT is supported on the head descriptor only (which
+ *  - VRING_DESC_F_INDIRECT is supported on the head descriptor only (which
  *    is how drivers use it): no NEXT flag with it, the table length a
  *    non-zero multiple of 16 of at most `size` entries, inside RAM, and no
  *    INDIRECT flag inside the table (-EINVAL); the WRITE flag on the
@@ -31,6 +31,7 @@
 #ifndef HUSK_VIRTIO_VIRTQUEUE_H
 #define HUSK_VIRTIO_VIRTQUEUE_H
 
+#include <linux/virtio_ring.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,17 +40,12 @@ struct guest_mem;
 /* Largest queue size a device may ask for; a chain has at most this many buffers. */
 #define VQ_SIZE_MAX 256
 
-/* Descriptor flags (guest-written). */
-#define VIRTQ_DESC_F_NEXT     1
-#define VIRTQ_DESC_F_WRITE    2
-#define VIRTQ_DESC_F_INDIRECT 4
-
-/* Available ring flags (guest-written) and used ring flags (ours). */
-#define VRING_AVAIL_F_NO_INTERRUPT 1
-#define VRING_USED_F_NO_NOTIFY	   1
-
-/* Feature bits this code implements (VIRTIO_F_VERSION_1 is the transport's). */
-#define VIRTIO_RING_F_INDIRECT_DESC 28
+/*
+ * Descriptor flags (VRING_DESC_F_*, guest-written), ring flags
+ * (VRING_AVAIL_F_NO_INTERRUPT guest-written, VRING_USED_F_NO_NOTIFY ours) and
+ * VIRTIO_RING_F_INDIRECT_DESC, the feature bit this code implements, are the
+ * kernel's (<linux/virtio_ring.h>).
+ */
 
 /* Guest memory layout of the rings, all little-endian. */
 struct virtq_desc {

@@ -5,11 +5,15 @@
 #ifndef HUSK_ARCH_DEFS_H
 #define HUSK_ARCH_DEFS_H
 
+#include <elf.h>
 #include <stddef.h>
 #include <linux/kvm.h>
 
 #include "arch/x86_64/memmap.h"
 
+#define ARCH_NAME	      "x86_64"
+#define ARCH_ELF_MACHINE      EM_X86_64
+#define ARCH_KERNEL_START     MM_KERNEL_START
 #define ARCH_PC_NAME	      "rip"
 #define ARCH_MIN_RAM	      MM_MIN_RAM
 #define ARCH_RAM_START	      0ULL
