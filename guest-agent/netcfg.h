@@ -84,7 +84,7 @@ int netinit_container(const struct spec *spec, struct husk_err *e);
 int netinit_lo_up(struct husk_err *e);
 /*
  * Write one sysctl (name with dots) in the calling thread's network
- * namespace. -ENOENT (with e unset) when it does not exist.
+ * namespace. -ENOENT ("the guest's kernel has none") when it does not exist.
  */
 int netinit_sysctl(const struct spec_sysctl *s, struct husk_err *e);
 /* The interface a per-interface net.* sysctl names (into out), or false. */

@@ -60,9 +60,6 @@ static int netcfg_sysctls(const struct spec *spec, const char *name, struct husk
 		if (!netinit_sysctl_iface(spec->sysctls[i].name, iface) || strcmp(iface, name))
 			continue;
 		int r = netinit_sysctl(&spec->sysctls[i], e);
-		if (r == -ENOENT)
-			return husk_err_set(e, ENOENT, "sysctl %s: the guest's kernel has none",
-					    spec->sysctls[i].name);
 		if (r < 0)
 			return r;
 	}

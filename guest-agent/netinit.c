@@ -61,7 +61,7 @@ int netinit_sysctl(const struct spec_sysctl *s, struct husk_err *e)
 			*p = '/';
 	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT)
-		return -ENOENT;
+		return husk_err_set(e, ENOENT, "sysctl %s: the guest's kernel has none", s->name);
 	size_t len = strlen(s->value);
 	if (fd < 0 || write(fd, s->value, len) != (ssize_t)len)
 		return husk_err_set(e, errno, "sysctl %s=%s: %s", s->name, s->value,
@@ -78,11 +78,10 @@ int netinit_container(const struct spec *spec, struct husk_err *e)
 		return r;
 	for (size_t i = 0; i < spec->nsysctls; i++) {
 		r = netinit_sysctl(&spec->sysctls[i], e);
-		if (r == -ENOENT && netinit_sysctl_iface(spec->sysctls[i].name, iface))
+		if (r == -ENOENT && netinit_sysctl_iface(spec->sysctls[i].name, iface)) {
+			*e = (struct husk_err){ 0 };
 			continue; /* for an interface that NETWORK brings */
-		if (r == -ENOENT)
-			return husk_err_set(e, ENOENT, "sysctl %s: the guest's kernel has none",
-					    spec->sysctls[i].name);
+		}
 		if (r < 0)
 			return r;
 	}

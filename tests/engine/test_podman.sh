@@ -15,7 +15,7 @@ husk=$build/husk
 [ -e /dev/kvm ] || { echo "SKIP: /dev/kvm does not exist on this host"; exit 77; }
 command -v podman >/dev/null || { echo "FAIL: podman is not installed" >&2; exit 1; }
 
-img=localhost/husk-test-bb:latest
+img=localhost/husk-test-bb-$$:latest
 name=husk-test-$$
 work=$(mktemp -d /tmp/husk-podman-XXXXXX)
 root=/run/husk # podman's cleanup process calls the runtime without --runtime-flag
