@@ -17,7 +17,7 @@ static bool spec_net_counts(int sock, const char *name)
 {
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (!strncmp(name, SPEC_NET_TAP_PREFIX, strlen(SPEC_NET_TAP_PREFIX)) ||
+	if (!strncmp(name, HUSK_TAP_PREFIX, strlen(HUSK_TAP_PREFIX)) ||
 	    ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
 		return false;
 	return ioctl(sock, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER;
@@ -60,7 +60,7 @@ int spec_net_add(struct vmm_config *cfg, bool wanted)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		char opt[IFNAMSIZ + 8];
-		snprintf(opt, sizeof(opt), "tap=%s%u", SPEC_NET_TAP_PREFIX, i);
+		snprintf(opt, sizeof(opt), "tap=%s%u", HUSK_TAP_PREFIX, i);
 		int r = config_parse_net(opt, i, &cfg->net[i]);
 		if (r < 0)
 			return r;

@@ -11,8 +11,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-
-#define SPEC_NET_TAP_PREFIX "husktap"
+#include "husk/netdev.h"
 
 /*
  * The links of husk-vmm's network namespace the runtime will mirror (Ethernet,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "devices/device_module.h"
+#include "husk/netdev.h"
 #include "log.h"
 
 void config_usage(FILE *f)
@@ -113,7 +114,7 @@ static int config_parse_mac(const char *s, size_t len, uint8_t mac[6])
 
 int config_parse_net(const char *s, unsigned index, struct net_config *n)
 {
-	const uint8_t prefix[] = { CONFIG_NET_MAC_PREFIX };
+	const uint8_t prefix[] = { HUSK_DEVICE_MAC_PREFIX };
 	bool have_tap = false;
 
 	memset(n, 0, sizeof(*n));

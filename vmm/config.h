@@ -18,8 +18,6 @@
 #define CONFIG_NET_MTU_DEFAULT 1500
 #define CONFIG_NET_MTU_MIN     68
 #define CONFIG_NET_MTU_MAX     65535
-/* A --net without mac= gets 02:68:75:73:6b:<index> ("husk" and the option's index). */
-#define CONFIG_NET_MAC_PREFIX 0x02, 0x68, 0x75, 0x73, 0x6b
 
 #define CONFIG_FS_TAG_MAX 36 /* with its NUL */
 
@@ -103,7 +101,7 @@ int config_parse_size(const char *s, uint64_t *out);
 
 /*
  * Parse "tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,mtu=N]" into n; the MAC defaults
- * to CONFIG_NET_MAC_PREFIX and index, the MTU to 1500. -EINVAL, logged.
+ * to HUSK_DEVICE_MAC_PREFIX (husk/netdev.h) and index, the MTU to 1500. -EINVAL, logged.
  */
 int config_parse_net(const char *s, unsigned index, struct net_config *n);
 

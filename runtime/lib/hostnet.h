@@ -19,14 +19,12 @@
 #include <sys/types.h>
 
 #include "husk/error.h"
+#include "husk/netdev.h"
 
 #define HOSTNET_MAX_LINKS  4  /* virtio-net devices a VM gets at most */
 #define HOSTNET_MAX_ADDRS  16 /* per link */
 #define HOSTNET_MAX_ROUTES 32
-#define HOSTNET_TAP_PREFIX "husktap"
-/* device i's MAC: 02:68:75:73:6b:<i> ("husk" and the index, locally administered) */
-#define HOSTNET_DEVICE_MAC_PREFIX "02:68:75:73:6b"
-#define HOSTNET_TC_PRIO		  49152 /* the filter's priority: tc's for a first filter */
+#define HOSTNET_TC_PRIO	   49152 /* the filter's priority: tc's for a first filter */
 
 struct hostnet_addr {
 	int family; /* AF_INET or AF_INET6 */

@@ -76,7 +76,7 @@ static int hostnet_read_link(const struct nlmsghdr *m, void *data)
 	    strlen(mnl_attr_get_str(name)) >= IFNAMSIZ)
 		return MNL_CB_OK;
 	const char *kind = hostnet_read_kind(at.tb[IFLA_LINKINFO]);
-	if (!strncmp(mnl_attr_get_str(name), HOSTNET_TAP_PREFIX, strlen(HOSTNET_TAP_PREFIX)) &&
+	if (!strncmp(mnl_attr_get_str(name), HUSK_TAP_PREFIX, strlen(HUSK_TAP_PREFIX)) &&
 	    !strcmp(kind, "tun"))
 		return MNL_CB_OK;
 	if (r->links_seen++ >= HOSTNET_MAX_LINKS)

@@ -12,12 +12,13 @@
 
 void hostnet_tap_name(unsigned i, char name[IFNAMSIZ])
 {
-	snprintf(name, IFNAMSIZ, "%s%u", HOSTNET_TAP_PREFIX, i % 100);
+	snprintf(name, IFNAMSIZ, "%s%u", HUSK_TAP_PREFIX, i % 100);
 }
 
 void hostnet_device_mac(unsigned i, char mac[18])
 {
-	snprintf(mac, 18, "%s:%02x", HOSTNET_DEVICE_MAC_PREFIX, i & 0xff);
+	static const unsigned char p[] = { HUSK_DEVICE_MAC_PREFIX };
+	snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", p[0], p[1], p[2], p[3], p[4], i & 0xff);
 }
 
 /* RTM_NEWLINK on an existing link: its attributes, or its flags when `up`. */
