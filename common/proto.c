@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 static const char *const proto_names[] = {
-	[PROTO_HELLO] = "hello",       [PROTO_CREATE] = "create", [PROTO_START] = "start",
-	[PROTO_EXEC] = "exec",	       [PROTO_SIGNAL] = "signal", [PROTO_WAIT] = "wait",
-	[PROTO_RESIZE] = "resize",     [PROTO_PS] = "ps",	  [PROTO_DELETE] = "delete",
-	[PROTO_SHUTDOWN] = "shutdown", [PROTO_STREAM] = "stream", [PROTO_UPDATE] = "update",
-	[PROTO_PAUSE] = "pause",       [PROTO_RESUME] = "resume", [PROTO_STATE] = "state",
-	[PROTO_NETWORK] = "network",
+	[PROTO_HELLO] = "hello",       [PROTO_CREATE] = "create",   [PROTO_START] = "start",
+	[PROTO_EXEC] = "exec",	       [PROTO_SIGNAL] = "signal",   [PROTO_WAIT] = "wait",
+	[PROTO_RESIZE] = "resize",     [PROTO_PS] = "ps",	    [PROTO_DELETE] = "delete",
+	[PROTO_SHUTDOWN] = "shutdown", [PROTO_STREAM] = "stream",   [PROTO_UPDATE] = "update",
+	[PROTO_PAUSE] = "pause",       [PROTO_RESUME] = "resume",   [PROTO_STATE] = "state",
+	[PROTO_NETWORK] = "network",   [PROTO_REFRESH] = "refresh",
 };
 
 const char *proto_type_name(uint16_t type)

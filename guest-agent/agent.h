@@ -98,7 +98,14 @@ struct agent_ops {
 			     struct husk_err *e);
 	/* NETWORK: the interfaces into the container's network namespace (netcfg_apply). */
 	int (*network)(struct container *c, const struct netcfg *cfg, struct husk_err *e);
+	/* REFRESH: the wall clock and seed bytes into the random pool (refresh_apply). */
+	int (*refresh)(int64_t time_ns, const uint8_t *seed, size_t len, struct husk_err *e);
 };
+
+/* refresh.c: the guest's REFRESH; seed bytes REFRESH_SEED_MIN..REFRESH_SEED_MAX. */
+#define REFRESH_SEED_MIN 32
+#define REFRESH_SEED_MAX 256
+int refresh_apply(int64_t time_ns, const uint8_t *seed, size_t len, struct husk_err *e);
 
 /* guestops.c */
 extern const struct agent_ops gops_guest;

@@ -32,4 +32,5 @@ const struct agent_ops gops_guest = {
 	.release = gops_release,
 	.clone_child = spawn_clone_child,
 	.network = gops_network,
+	.refresh = refresh_apply,
 };

@@ -1,6 +1,6 @@
 /*
  * The agent's answers to CREATE, START, EXEC, SIGNAL, WAIT, RESIZE, PS,
- * UPDATE, NETWORK and DELETE (and HELLO), one handler each in a table. A request
+ * UPDATE, NETWORK, REFRESH and DELETE (and HELLO), one handler each in a table. A request
  * that needs a process to get somewhere (set up, exec'd, ended) is
  * answered later, from procevent.c; nothing here blocks.
  */
@@ -301,6 +301,46 @@ static int req_network(struct agent *a, struct container *c, uint64_t conn,
 	return 0;
 }
 
+static int req_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+				      -1;
+}
+
+static int req_refresh(struct agent *a, struct container *unused, uint64_t conn,
+		       const struct proto_msg *m, json_t **result, struct husk_err *e)
+{
+	uint8_t seed[REFRESH_SEED_MAX];
+	const char *hex = NULL;
+	long long time_ns = 0;
+	size_t len;
+	int r;
+
+	if ((r = proto_get_int(m->payload, "time_ns", 1, 0, INT64_MAX, &time_ns, e)) < 0 ||
+	    (r = proto_get_string(m->payload, "seed", 1, &hex, e)) < 0)
+		return r;
+	len = strlen(hex);
+	if (len % 2 || len / 2 < REFRESH_SEED_MIN || len / 2 > REFRESH_SEED_MAX)
+		return husk_err_set(e, EINVAL, "\"seed\": %d to %d bytes in hex, not %zu digits",
+				    REFRESH_SEED_MIN, REFRESH_SEED_MAX, len);
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = req_hexval(hex[2 * i]), lo = req_hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return husk_err_set(e, EINVAL, "\"seed\": not hex at digit %zu", 2 * i);
+		seed[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (!a->ops->refresh)
+		return husk_err_set(e, EOPNOTSUPP, "refresh: not in this agent");
+	r = a->ops->refresh(time_ns, seed, len / 2, e);
+	explicit_bzero(seed, sizeof(seed));
+	if (r < 0)
+		return r;
+	*result = json_object();
+	return 0;
+}
+
 static int req_delete(struct agent *a, struct container *c, uint64_t conn,
 		      const struct proto_msg *m, json_t **result, struct husk_err *e)
 {
@@ -331,7 +371,7 @@ static const struct req_handler {
 	{ PROTO_SIGNAL, true, req_signal },   { PROTO_UPDATE, true, req_update },
 	{ PROTO_WAIT, true, req_wait },	      { PROTO_RESIZE, true, req_resize },
 	{ PROTO_PS, true, req_ps },	      { PROTO_DELETE, true, req_delete },
-	{ PROTO_NETWORK, true, req_network },
+	{ PROTO_NETWORK, true, req_network }, { PROTO_REFRESH, false, req_refresh },
 };
 
 void req_handle(struct agent *a, uint64_t conn, const struct proto_msg *m)

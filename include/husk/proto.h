@@ -67,6 +67,13 @@
  *            of its own (where lo is up from CREATE on, and the spec's
  *            linux.sysctl net.* entries are set: those of an interface,
  *            net.ipv4.conf.eth0.*, once NETWORK brings it).
+ *   REFRESH  {"time_ns": 1764672000123456789, "seed": "<64 hex digits or more>"} -> {}
+ *            after a VM was restored from a template: the guest's wall
+ *            clock is set to time_ns (Unix time in nanoseconds) and seed
+ *            (32..256 bytes of host entropy, hex) is mixed into the
+ *            guest's random pool, whose generator is then reseeded, so
+ *            that clones of one template share no random state from here
+ *            on. Sent before any container is created.
  * PIDs are the guest's. In run-once mode (CREATE "run_once": true) the agent
  * powers the guest off once the container's process has ended and no
  * control connection is left.
@@ -119,6 +126,7 @@ enum proto_type {
 	PROTO_RESUME = 14,  /* husk-vmm's control socket only */
 	PROTO_STATE = 15,   /* husk-vmm's control socket only */
 	PROTO_NETWORK = 16, /* the agent only */
+	PROTO_REFRESH = 17, /* the agent only */
 	PROTO_OK = 0x100,
 	PROTO_ERROR = 0x101,
 };

@@ -22,7 +22,23 @@ static pid_t no_clone(struct agent *a, struct container *c, const struct child_a
 	return husk_err_set(e, EPERM, "no processes in this test");
 }
 
-static const struct agent_ops no_ops = { no_prepare, no_release, no_clone, NULL };
+static const struct agent_ops no_ops = { no_prepare, no_release, no_clone, NULL, NULL };
+
+/* What REFRESH handed the guest's side. */
+static int64_t refreshed_ns;
+static uint8_t refreshed_seed[REFRESH_SEED_MAX];
+static size_t refreshed_len;
+
+static int record_refresh(int64_t time_ns, const uint8_t *seed, size_t len, struct husk_err *e)
+{
+	refreshed_ns = time_ns;
+	memcpy(refreshed_seed, seed, len);
+	refreshed_len = len;
+	return 0;
+}
+
+static const struct agent_ops refresh_ops = { no_prepare, no_release, no_clone, NULL,
+					      record_refresh };
 
 static void raw_send(int fd, uint32_t magic, uint16_t type, uint32_t id, const char *payload)
 {
@@ -230,6 +246,67 @@ START_TEST(a_stream_is_attached_once_and_only_first)
 }
 END_TEST
 
+START_TEST(refresh_hands_on_the_time_and_the_seed)
+{
+	struct harness h;
+	struct proto_msg m = { 0 };
+	char req[256];
+	harness_init(&h, &refresh_ops);
+	snprintf(req, sizeof(req), "{\"time_ns\": 1764672000123456789, \"seed\": \"%s\"}",
+		 "00112233445566778899aabbccddeeffFFEEDDCCBBAA99887766554433221100");
+	harness_call(&h, PROTO_REFRESH, req, &m);
+	ck_assert_uint_eq(m.hdr.type, PROTO_OK);
+	proto_msg_free(&m);
+	ck_assert_int_eq(refreshed_ns, 1764672000123456789LL);
+	ck_assert_uint_eq(refreshed_len, 32);
+	ck_assert_uint_eq(refreshed_seed[0], 0x00);
+	ck_assert_uint_eq(refreshed_seed[15], 0xff);
+	ck_assert_uint_eq(refreshed_seed[16], 0xff);
+	ck_assert_uint_eq(refreshed_seed[31], 0x00);
+	harness_fini(&h);
+}
+END_TEST
+
+START_TEST(refresh_refuses_a_bad_seed_or_time)
+{
+	static const struct {
+		const char *json, *words;
+	} bad[] = {
+		{ "{\"seed\": \"00\"}", "\"time_ns\"" },
+		{ "{\"time_ns\": -1, \"seed\": \"00\"}", "\"time_ns\"" },
+		{ "{\"time_ns\": 5}", "\"seed\"" },
+		{ "{\"time_ns\": 5, \"seed\": \"0011\"}", "32 to 256 bytes" },
+		{ "{\"time_ns\": 5, \"seed\": "
+		  "\"0011223344556677889900112233445566778899001122334455667788990\"}",
+		  "32 to 256 bytes" },
+		{ "{\"time_ns\": 5, \"seed\": "
+		  "\"00112233445566778899001122334455667788990011223344556677889900x0\"}",
+		  "not hex at digit 62" },
+	};
+	struct harness h;
+	harness_init(&h, &refresh_ops);
+	refreshed_len = 0;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct proto_msg m = { 0 };
+		harness_call(&h, PROTO_REFRESH, bad[i].json, &m);
+		harness_assert_error(&m, bad[i].words);
+		proto_msg_free(&m);
+	}
+	ck_assert_uint_eq(refreshed_len, 0);
+	/* an agent without the operation says so */
+	harness_fini(&h);
+	harness_init(&h, &no_ops);
+	struct proto_msg m = { 0 };
+	harness_call(&h, PROTO_REFRESH,
+		     "{\"time_ns\": 5, \"seed\": "
+		     "\"00112233445566778899001122334455667788990011223344556677889900ab\"}",
+		     &m);
+	harness_assert_error(&m, "not in this agent");
+	proto_msg_free(&m);
+	harness_fini(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("agent_server");
@@ -245,6 +322,8 @@ int main(void)
 	tcase_add_test(tc, create_refuses_bad_requests_and_keeps_nothing);
 	tcase_add_test(tc, shutdown_is_answered_and_recorded);
 	tcase_add_test(tc, a_stream_is_attached_once_and_only_first);
+	tcase_add_test(tc, refresh_hands_on_the_time_and_the_seed);
+	tcase_add_test(tc, refresh_refuses_a_bad_seed_or_time);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -281,16 +281,16 @@ END_TEST
 
 START_TEST(type_names)
 {
-	static const char *const names[] = { NULL,	 "hello",  "create", "start", "exec",
-					     "signal",	 "wait",   "resize", "ps",    "delete",
-					     "shutdown", "stream", "update", "pause", "resume",
-					     "state",	 "network" };
+	static const char *const names[] = { NULL,	 "hello",   "create", "start", "exec",
+					     "signal",	 "wait",    "resize", "ps",    "delete",
+					     "shutdown", "stream",  "update", "pause", "resume",
+					     "state",	 "network", "refresh" };
 	for (uint16_t t = 1; t < sizeof(names) / sizeof(names[0]); t++)
 		ck_assert_str_eq(proto_type_name(t), names[t]);
 	ck_assert_str_eq(proto_type_name(PROTO_OK), "ok");
 	ck_assert_str_eq(proto_type_name(PROTO_ERROR), "error");
 	ck_assert_ptr_null(proto_type_name(0));
-	ck_assert_ptr_null(proto_type_name(PROTO_NETWORK + 1));
+	ck_assert_ptr_null(proto_type_name(PROTO_REFRESH + 1));
 	ck_assert_ptr_null(proto_type_name(PROTO_ERROR + 1));
 	ck_assert_ptr_null(proto_type_name(0xffff));
 }
