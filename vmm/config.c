@@ -25,7 +25,12 @@ void config_usage(FILE *f)
 	      "  --timings PATH       write boot timing points as one JSON line\n"
 	      "                       at exit ('-' for stderr)\n"
 	      "  --kvm-device PATH    KVM device (default /dev/kvm)\n"
-	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n",
+	      "  --kvm-flavour KIND   auto, hardware or pvm (default auto)\n"
+	      "  --snapshot DIR       boot until the guest agent is ready, then save\n"
+	      "                       the VM to DIR (a template) and exit 0\n"
+	      "  --restore DIR        start the VM saved in DIR instead of booting;\n"
+	      "                       kernel, initramfs, RAM, vCPUs and devices must\n"
+	      "                       be the ones it was saved with\n",
 	      f);
 	for (const struct device_module *const *dm = device_modules; *dm; dm++)
 		fputs((*dm)->usage, f);
@@ -189,7 +194,9 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_PRINT_CMDLINE,
-	OPT_CONSOLE_DEVICE
+	OPT_CONSOLE_DEVICE,
+	OPT_SNAPSHOT,
+	OPT_RESTORE,
 };
 
 /* A module's option: CONFIG_OPT_MODULE + its index * DEVICE_MODULE_MAX_OPTS + its own value. */
@@ -214,6 +221,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "print-cmdline", no_argument, NULL, OPT_PRINT_CMDLINE },
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
+		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 	};
 	enum { NVM = sizeof(vm_opts) / sizeof(vm_opts[0]) };
 	struct option opts[NVM + CONFIG_MAX_MODULE_OPTS + CONFIG_MAX_EXTRA + 1];
@@ -265,6 +274,8 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 		case OPT_HELP: c->help = true; return 0;
 		case OPT_VERSION: c->version = true; return 0;
 		case OPT_PRINT_CMDLINE: c->print_cmdline = true; break;
+		case OPT_SNAPSHOT: c->snapshot_dir = optarg; break;
+		case OPT_RESTORE: c->restore_dir = optarg; break;
 		case OPT_CONSOLE_DEVICE:
 			if (!strcmp(optarg, "virtio"))
 				c->console_device = CONSOLE_VIRTIO;
@@ -335,6 +346,10 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 	}
 	if (!c->kernel && !c->print_cmdline) {
 		log_err("config", "--kernel is required");
+		return -EINVAL;
+	}
+	if (c->snapshot_dir && c->restore_dir) {
+		log_err("config", "--snapshot and --restore exclude each other");
 		return -EINVAL;
 	}
 	if (c->mem_bytes < (32ULL << 20) || c->mem_bytes > CONFIG_MAX_MEM) {

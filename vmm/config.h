@@ -65,6 +65,8 @@ struct vmm_config {
 	unsigned nnet;
 	bool no_rng;
 	struct vsock_config vsock;
+	const char *snapshot_dir; /* boot to "agent ready", save the VM there, exit */
+	const char *restore_dir;  /* start from the VM saved there instead of booting */
 	bool help, version, print_cmdline;
 };
 

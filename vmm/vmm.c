@@ -16,52 +16,12 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
-#include "devices/device_module.h"
-#include "devices/devmgr.h"
-#include "devices/i8042.h"
-#include "devices/iobus.h"
-#include "devices/serial.h"
-#include "devices/virtio_console.h"
-#include "event_loop.h"
 #include "husk/agent.h"
+#include "husk/deadline.h"
 #include "kvm/flavour.h"
-#include "kvm/kvm.h"
-#include "kvm/vcpu.h"
 #include "log.h"
+#include "vmm_priv.h"
 
-#define VMM_PAUSE_MS 5000 /* for every vCPU to leave the guest */
-
-struct vmm {
-	const struct vmm_config *cfg;
-	const struct kvm_flavour *flavour;
-	struct timing *timing;
-	struct kvm kvm;
-	struct vm vm;
-	struct vcpu *vcpus;
-	unsigned nvcpus;
-	struct vcpu_gate gate; /* closed while the VM is paused */
-	struct iobus iobus;
-	struct serial serial;
-	struct i8042 i8042;
-	struct event_loop el;
-	bool el_ready;
-	struct devmgr dm;
-	struct console_out vconsole_out;
-	bool vconsole_ready;
-	struct virtio_mmio vconsole_transport;
-	struct virtio_console vconsole;
-	void *module_state[DEVICE_MODULES_MAX]; /* per device module, in device_modules order */
-	int console_fd;
-	int stop_efd;
-	int sigfd;	   /* the signals that end the VM */
-	sigset_t old_sigs; /* the caller's mask, restored by vmm_destroy */
-	bool sigs_blocked, started, torn_down;
-	volatile int stopping;
-	pthread_mutex_t stop_lock;
-	bool stop_requested;
-	int status;
-	char reason[512];
-};
 
 /* --- what the vCPU threads and devices call ----------------------------- */
 
@@ -73,6 +33,7 @@ static void vmm_request_stop(struct vmm *m, int status, const char *reason)
 		m->status = status;
 		snprintf(m->reason, sizeof(m->reason), "%s", reason);
 		m->stopping = 1;
+		pthread_cond_broadcast(&m->ready_cond);
 		uint64_t one = 1;
 		if (write(m->stop_efd, &one, sizeof(one)) < 0) {
 			/* the counter cannot overflow from one write; nothing to do */
@@ -128,8 +89,13 @@ static void vmm_serial_line(void *ctx, const char *line, size_t len)
 {
 	struct vmm *m = ctx;
 	size_t n = sizeof(HUSK_AGENT_READY_MARKER) - 1;
-	if (len >= n && memcmp(line, HUSK_AGENT_READY_MARKER, n) == 0)
+	if (len >= n && memcmp(line, HUSK_AGENT_READY_MARKER, n) == 0) {
 		timing_mark(m->timing, TIMING_AGENT_READY);
+		pthread_mutex_lock(&m->stop_lock);
+		m->agent_ready = true;
+		pthread_cond_broadcast(&m->ready_cond);
+		pthread_mutex_unlock(&m->stop_lock);
+	}
 }
 
 static const struct serial_hooks vmm_serial_hooks = {
@@ -233,6 +199,8 @@ static int vmm_setup_vcpus(struct vmm *m, uint64_t entry)
 		v->stopping = &m->stopping;
 		v->gate = &m->gate;
 		r = vcpu_setup(&m->kvm, v, m->cfg->vcpus, m->flavour, entry);
+		if (r == 0 && m->restore)
+			r = vmm_restore_vcpu(m, v);
 		if (r < 0)
 			return r;
 	}
@@ -321,6 +289,7 @@ int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t)
 	m->vm.fd = -1;
 	m->vm.mem.memfd = -1;
 	pthread_mutex_init(&m->stop_lock, NULL);
+	pthread_cond_init(&m->ready_cond, NULL);
 	vcpu_gate_init(&m->gate);
 
 	/*
@@ -349,12 +318,17 @@ int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t)
 	m->flavour = flavour_detect(cfg->flavour, "/sys");
 	if ((r = vmm_check_memory(cfg)) < 0)
 		goto fail;
+	if (cfg->restore_dir && (r = vmm_restore_open(m)) < 0)
+		goto fail;
 	if ((r = kvm_open(&m->kvm, cfg->kvm_device)) < 0)
 		goto fail;
 	if ((r = vm_create(&m->kvm, &m->vm, cfg->mem_bytes)) < 0)
 		goto fail;
-	/* the kernel and initramfs go into guest RAM while the VM's own set-up runs */
-	r = boot_load(&m->vm.mem, cfg, &loaded);
+	/*
+	 * The kernel and initramfs (or the saved RAM) go into guest RAM while
+	 * the VM's own set-up runs.
+	 */
+	r = cfg->restore_dir ? vmm_restore_memory(m) : boot_load(&m->vm.mem, cfg, &loaded);
 	int ready = vm_ready(&m->vm);
 	if (r == 0)
 		r = ready;
@@ -362,6 +336,15 @@ int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t)
 		goto fail;
 	if ((r = vmm_setup_devices(m)) < 0)
 		goto fail;
+	if (cfg->restore_dir) {
+		if ((r = vmm_restore_devices(m)) < 0 || (r = vmm_setup_vcpus(m, 0)) < 0 ||
+		    (r = vmm_restore_finish(m)) < 0)
+			goto fail;
+		vmm_restore_close(m);
+		m->agent_ready = true; /* it was when the VM was saved */
+		*out = m;
+		return 0;
+	}
 	devices = malloc(sizeof(*devices));
 	if (!devices) {
 		r = -ENOMEM;
@@ -396,6 +379,18 @@ int vmm_start(struct vmm *m)
 			break;
 		}
 	return 0;
+}
+
+int vmm_wait_ready(struct vmm *m, int timeout_ms)
+{
+	struct timespec until = deadline_after_ms(timeout_ms);
+	int r = 0;
+	pthread_mutex_lock(&m->stop_lock);
+	while (!m->agent_ready && !m->stopping && r == 0)
+		r = pthread_cond_timedwait(&m->ready_cond, &m->stop_lock, &until);
+	r = m->agent_ready ? 0 : m->stopping ? -ECANCELED : -ETIMEDOUT;
+	pthread_mutex_unlock(&m->stop_lock);
+	return r;
 }
 
 int vmm_pause(struct vmm *m)
@@ -436,7 +431,9 @@ void vmm_destroy(struct vmm *m)
 		close(m->stop_efd);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
+	vmm_restore_close(m);
 	pthread_mutex_destroy(&m->stop_lock);
+	pthread_cond_destroy(&m->ready_cond);
 	vcpu_gate_destroy(&m->gate);
 	if (m->sigs_blocked)
 		pthread_sigmask(SIG_SETMASK, &m->old_sigs, NULL);

@@ -29,6 +29,27 @@ int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t)
 /* Start the device thread and the vCPUs. */
 int vmm_start(struct vmm *m);
 
+/*
+ * Wait until the guest agent is ready for a host connection (its line on
+ * the console; a restored VM is ready from the start): 0, -ETIMEDOUT, or
+ * -ECANCELED if the VM is ending.
+ */
+int vmm_wait_ready(struct vmm *m, int timeout_ms);
+
+/*
+ * Stop the VM for good and write it to dir (include/husk/snapshot.h),
+ * made if missing: 0 or a negative errno, logged. vmm_stop() is what may
+ * follow. A VM made with cfg->restore_dir set starts from such a dir.
+ */
+int vmm_save(struct vmm *m, const char *dir);
+
+/*
+ * husk-vmm --snapshot: create and start the VM cfg describes, wait for its
+ * agent (up to ready_timeout_ms), save it to cfg->snapshot_dir, end it.
+ * 0 or a negative errno, logged.
+ */
+int vmm_snapshot(const struct vmm_config *cfg, int ready_timeout_ms, struct timing *t);
+
 /* Stop every vCPU outside the guest, or let them run on: 0 or negative errno. */
 int vmm_pause(struct vmm *m);
 int vmm_resume(struct vmm *m);
