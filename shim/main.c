@@ -68,7 +68,16 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 
-	int status = opts.spec ? spec_run_vm(&cfg, &opts, &t) : vmm_run(&cfg, &t);
+	int status;
+	if (cfg.snapshot_dir && opts.spec) {
+		fprintf(stderr, "husk-vmm: --snapshot saves a VM with no container: not with "
+				"--spec\nTry 'husk-vmm --help'.\n");
+		exit(1);
+	}
+	if (cfg.snapshot_dir)
+		status = vmm_snapshot(&cfg, VMM_SNAPSHOT_READY_MS, &t);
+	else
+		status = opts.spec ? spec_run_vm(&cfg, &opts, &t) : vmm_run(&cfg, &t);
 	if (cfg.timings)
 		write_timings(&cfg, &t);
 	exit(status < 0 ? 1 : status);

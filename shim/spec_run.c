@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent_client.h"
@@ -24,6 +26,7 @@
 #include "log.h"
 #include "spec_control.h"
 #include "spec_net.h"
+#include "spec_template.h"
 
 #define SR_AGENT_TIMEOUT_MS (300 * 1000) /* boots under emulation take tens of seconds */
 #define SR_DRAIN_MS	    (10 * 1000)	 /* output still in flight after the exit */
@@ -166,6 +169,28 @@ static int spec_run_status_of(const struct husk_err *e)
 	return e->code == ENOENT ? 127 : e->code == EACCES ? 126 : 1;
 }
 
+/*
+ * A guest restored from a template shares its clock's past and its random
+ * state with every other clone: the agent sets the clock and reseeds.
+ */
+static int spec_run_refresh(struct ac_conn *c, struct husk_err *e)
+{
+	uint8_t seed[64];
+	char hex[2 * sizeof(seed) + 1];
+	struct timespec now;
+
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		return husk_err_set(e, EIO, "no entropy for the guest: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(seed); i++)
+		snprintf(hex + 2 * i, 3, "%02x", seed[i]);
+	explicit_bzero(seed, sizeof(seed));
+	clock_gettime(CLOCK_REALTIME, &now);
+	json_t *req = json_pack("{s:I,s:s}", "time_ns",
+				(json_int_t)now.tv_sec * 1000000000 + now.tv_nsec, "seed", hex);
+	explicit_bzero(hex, sizeof(hex));
+	return ac_call(c, PROTO_REFRESH, req, NULL, e);
+}
+
 /* Everything from "agent up" to "status known"; returns the status. */
 static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 {
@@ -191,6 +216,10 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 		for (int i = 0; i < 3; i++)
 			if ((fds[i] = ac_stream(sr->uds, id, "", names[i], &e)) < 0)
 				goto out;
+	}
+	if (sr->cfg.restore_dir && spec_run_refresh(c, &e) < 0) {
+		spec_ctl_ready(sr, &e);
+		goto out;
 	}
 	const char *source = !strcmp(sr->root_type, "virtiofs") ? SR_ROOT_TAG : "/dev/vda";
 	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config, "rootfs",
@@ -356,7 +385,16 @@ int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, s
 		return -EINVAL;
 	}
 	/* the container's root disk and the vsock device join the VM */
+	bool restoring = spec_template_pick(sr, false) > 0;
 	r = vmm_create(&sr->vm, &sr->cfg, t);
+	if (r == -EINVAL && restoring && sr->cfg.restore_dir == sr->template_dir) {
+		/* refused at a closer look than its header's: made again, once */
+		log_err("template", "%s could not be restored; making it again",
+			sr->template_dir);
+		if (spec_template_pick(sr, true) < 0)
+			sr->cfg.restore_dir = NULL;
+		r = vmm_create(&sr->vm, &sr->cfg, t);
+	}
 	if (r == 0) {
 		sr->stopping = vmm_stopping(sr->vm);
 		r = vmm_start(sr->vm);

@@ -10,6 +10,39 @@
 #include "husk/netdev.h"
 #include "log.h"
 
+int config_layout(const struct vmm_config *c, char *buf, size_t n)
+{
+	size_t at = 0;
+	int w;
+
+#define CONFIG_LAYOUT_ADD(...)                                                   \
+	do {                                                                      \
+		w = snprintf(buf + at, n - at, __VA_ARGS__);                     \
+		if (w < 0 || (size_t)w >= n - at)                                 \
+			return -ENOSPC;                                           \
+		at += (size_t)w;                                                  \
+	} while (0)
+	if (!n)
+		return -ENOSPC;
+	buf[0] = '\0';
+	CONFIG_LAYOUT_ADD("console=%s", c->console_device == CONSOLE_VIRTIO ? "virtio" : "serial");
+	if (!c->no_rng)
+		CONFIG_LAYOUT_ADD(" rng");
+	for (unsigned i = 0; i < c->ndisks; i++)
+		CONFIG_LAYOUT_ADD(" disk%s", c->disks[i].read_only ? "=ro" : "");
+	for (unsigned i = 0; i < c->nfs; i++)
+		CONFIG_LAYOUT_ADD(" fs=%s", c->fs[i].tag);
+	for (unsigned i = 0; i < c->nnet; i++) {
+		const uint8_t *m = c->net[i].mac;
+		CONFIG_LAYOUT_ADD(" net=%02x:%02x:%02x:%02x:%02x:%02x/%u", m[0], m[1], m[2], m[3],
+				  m[4], m[5], c->net[i].mtu);
+	}
+	if (c->vsock.uds_path)
+		CONFIG_LAYOUT_ADD(" vsock=%llu", (unsigned long long)c->vsock.cid);
+#undef CONFIG_LAYOUT_ADD
+	return 0;
+}
+
 void config_usage(FILE *f)
 {
 	fputs("usage: husk-vmm --kernel IMAGE [options]\n"

@@ -67,6 +67,7 @@ struct vmm_config {
 	struct vsock_config vsock;
 	const char *snapshot_dir; /* boot to "agent ready", save the VM there, exit */
 	const char *restore_dir;  /* start from the VM saved there instead of booting */
+	uint64_t snapshot_key;	  /* with snapshot_dir: the caller's key, in the header */
 	bool help, version, print_cmdline;
 };
 
@@ -106,6 +107,16 @@ int config_parse_size(const char *s, uint64_t *out);
  * to HUSK_DEVICE_MAC_PREFIX (husk/netdev.h) and index, the MTU to 1500. -EINVAL, logged.
  */
 int config_parse_net(const char *s, unsigned index, struct net_config *n);
+
+/*
+ * What the guest sees of c's devices, as text ("console=virtio rng
+ * fs=rootfs net=02:68:75:73:6b:00/1500 vsock=3"): kinds, order and the
+ * settings the guest reads, none of the back ends (paths, directories,
+ * taps, sockets). 0, or -ENOSPC if it does not fit in n (CONFIG_LAYOUT_MAX
+ * always does).
+ */
+#define CONFIG_LAYOUT_MAX 1024
+int config_layout(const struct vmm_config *c, char *buf, size_t n);
 
 /* The VM options' part of husk-vmm --help. */
 void config_usage(FILE *f);

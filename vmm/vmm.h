@@ -17,6 +17,9 @@
 
 #define VMM_EXIT_GUEST_CRASH 2
 
+/* How long a guest booting to be saved may take to reach its agent. */
+#define VMM_SNAPSHOT_READY_MS (300 * 1000)
+
 struct vmm;
 
 /*

@@ -154,6 +154,7 @@ int vmm_save(struct vmm *m, const char *dir)
 	if ((r = vmm_snap_identity(m, &h)) < 0 || (r = vmm_snap_device_identity(m, &h)) < 0)
 		return r;
 	h.created = (uint64_t)time(NULL);
+	h.key = m->cfg->snapshot_key;
 	snap_writer_init(&w);
 	if ((r = vmm_save_state(m, &w)) == 0 && (r = snap_mem_save(&m->vm.mem, path)) == 0 &&
 	    (r = snap_writer_commit(&w, dir, &h, &e)) < 0)
