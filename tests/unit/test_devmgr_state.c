@@ -5,8 +5,11 @@
  * layouts that differ are refused naming the slot; virtio-fs restored onto a
  * scripted vhost-user back end gets its rings where they stopped.
  */
+#include <endian.h>
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +18,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -22,6 +27,7 @@
 #include "devices/virtio_fs.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
+#include "devices/vsock.h"
 #include "event_loop.h"
 #include "guest_mem.h"
 #include "mmio_driver.h"
@@ -60,8 +66,12 @@ struct vmdevs {
 	struct virtio_rng rng;
 	struct virtio_fs fs;
 	struct virtio_net net;
-	bool has_fs, has_net;
+	struct vsock vs;
+	bool has_fs, has_net, has_vs;
 };
+
+static char vsock_dir[] = "/tmp/husk-devstate-XXXXXX";
+static const char *vsock_path; /* where a vsock device of vm_make listens */
 
 static void add_slot(struct vmdevs *v, const struct virtio_device_ops *ops, void *dev)
 {
@@ -78,8 +88,9 @@ static void add_slot(struct vmdevs *v, const struct virtio_device_ops *ops, void
 	dm->n++;
 }
 
-/* fs_fd: the virtio-fs back end's socket, -1 for none. */
-static void vm_make(struct vmdevs *v, const char *order, const char *tag, unsigned mtu, int fs_fd)
+/* fs_fd: the virtio-fs back end's socket, -1 for none; net_fd and its offloads likewise. */
+static void vm_make_with(struct vmdevs *v, const char *order, const char *tag, unsigned mtu,
+			 int fs_fd, int net_fd, unsigned offloads)
 {
 	memset(v, 0, sizeof(*v));
 	devmgr_init(&v->dm, NULL, &el);
@@ -92,13 +103,26 @@ static void vm_make(struct vmdevs *v, const char *order, const char *tag, unsign
 			add_slot(v, &virtio_fs_ops, &v->fs);
 			v->has_fs = true;
 			break;
+		case 'v': {
+			struct vsock_config vc = { .uds_path = vsock_path, .cid = 3 };
+			ck_assert_int_eq(vsock_init(&v->vs, &vc, &el), 0);
+			add_slot(v, &vsock_ops, &v->vs);
+			v->has_vs = true;
+			break;
+		}
 		case 'n':
-			ck_assert_int_eq(virtio_net_init(&v->net, &nc, -1, false, 0, &el), 0);
+			ck_assert_int_eq(
+				virtio_net_init(&v->net, &nc, net_fd, false, offloads, &el), 0);
 			add_slot(v, &v->net.ops, &v->net);
 			v->has_net = true;
 			break;
 		}
 	}
+}
+
+static void vm_make(struct vmdevs *v, const char *order, const char *tag, unsigned mtu, int fs_fd)
+{
+	vm_make_with(v, order, tag, mtu, fs_fd, -1, 0);
 }
 
 static void vm_free(struct vmdevs *v)
@@ -108,6 +132,8 @@ static void vm_free(struct vmdevs *v)
 		virtio_fs_destroy(&v->fs);
 	if (v->has_net)
 		virtio_net_close(&v->net);
+	if (v->has_vs)
+		vsock_destroy(&v->vs);
 }
 
 static void *hva(uint64_t gpa)
@@ -128,14 +154,17 @@ static uint16_t used_idx(unsigned s, unsigned q)
 	return ((uint16_t *)hva(ring(s, q) + 0x2000))[1];
 }
 
-/* A driver's bring-up of every queue of slot s (VERSION_1 only). */
-static void drv_up(struct vmdevs *v, unsigned s)
+/* A driver's bring-up of every queue of slot s, with VERSION_1 and features. */
+static void drv_up_with(struct vmdevs *v, unsigned s, uint64_t features)
 {
 	struct virtio_mmio *t = v->dm.slots[s].t;
+	features |= 1ULL << VIRTIO_F_VERSION_1;
 	mmio_wr(t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	mmio_wr(t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	mmio_wr(t, DRV_FEAT_SEL, 1);
-	mmio_wr(t, DRV_FEAT, 1); /* VIRTIO_F_VERSION_1 */
+	for (unsigned sel = 0; sel < 2; sel++) {
+		mmio_wr(t, DRV_FEAT_SEL, sel);
+		mmio_wr(t, DRV_FEAT, (uint32_t)(features >> (32 * sel)));
+	}
 	mmio_wr(t, STATUS,
 		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 	for (unsigned q = 0; q < t->ops->num_queues; q++) {
@@ -149,6 +178,11 @@ static void drv_up(struct vmdevs *v, unsigned s)
 	}
 	mmio_wr(t, STATUS, ALL_OK);
 	ck_assert_uint_eq(mmio_rd(t, STATUS), ALL_OK);
+}
+
+static void drv_up(struct vmdevs *v, unsigned s)
+{
+	drv_up_with(v, s, 0);
 }
 
 /* The guest offers a chain at descriptor `head`: `rd` readable bytes, then `wr` writable. */
@@ -445,6 +479,117 @@ START_TEST(fs_restored_onto_a_backend)
 }
 END_TEST
 
+/*
+ * virtio-net saved with a frame posted and restored onto a back end (a
+ * stand-in for the tap): the frame goes out, and the offloads the guest
+ * accepted are in force. A device that does not offer them refuses the state.
+ */
+START_TEST(net_restored_onto_a_backend)
+{
+	struct vmdevs a, b;
+	void *blob;
+	size_t len;
+	int sv[2];
+	const unsigned offloads = TUN_F_CSUM | TUN_F_TSO4;
+	const uint64_t accepted = (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
+				  (1ULL << VIRTIO_NET_F_GUEST_TSO4);
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	vm_make_with(&a, "n", NULL, 1500, -1, sv[0], offloads);
+	drv_up_with(&a, 0, accepted);
+	ck_assert_uint_eq(a.net.tun_offload, offloads);
+	post(0, 1, 0, 12 + 60, 0); /* a frame, not kicked */
+	ck_assert_int_eq(devmgr_save(&a.dm, &blob, &len), 0);
+	vm_free(&a);
+	close(sv[1]);
+
+	/* the restore's device has its back end: the frame arrives there */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	vm_make_with(&b, "n", NULL, 1500, -1, sv[0], offloads);
+	ck_assert_int_eq(devmgr_restore(&b.dm, blob, len), 0);
+	ck_assert_uint_eq(b.net.features & accepted, accepted);
+	ck_assert_uint_eq(b.net.tun_offload, offloads);
+	ck_assert_uint_eq(used_idx(0, 1), 1);
+	uint8_t frame[256];
+	ck_assert_int_eq(recv(sv[1], frame, sizeof(frame), MSG_DONTWAIT), 12 + 60);
+	ck_assert_uint_eq(b.net.stats.tx_frames, 1);
+	vm_free(&b);
+	close(sv[1]);
+
+	/* net none offers no receive offloads: the guest's choice cannot be kept */
+	vm_make(&b, "n", NULL, 1500, -1);
+	capture_begin();
+	int r = devmgr_restore(&b.dm, blob, len);
+	capture_end();
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(logged, "this device does not offer"));
+	vm_free(&b);
+	free(blob);
+}
+END_TEST
+
+/*
+ * vsock: a live connection is not saved; the restored device listens on the
+ * restore's socket, and a new connection reaches the guest through a receive
+ * buffer it posted before the save.
+ */
+START_TEST(vsock_restored_on_a_new_socket)
+{
+	static struct vmdevs a, b;
+	char p1[64], p2[64];
+	void *blob;
+	size_t len;
+
+	ck_assert_ptr_nonnull(mkdtemp(vsock_dir));
+	snprintf(p1, sizeof(p1), "%s/a.sock", vsock_dir);
+	snprintf(p2, sizeof(p2), "%s/b.sock", vsock_dir);
+	vsock_path = p1;
+	vm_make(&a, "v", NULL, 1500, -1);
+	drv_up(&a, 0);
+	post(0, 0, 0, 0, 256); /* receive buffers for the host's packets */
+	post(0, 0, 1, 0, 256);
+	mmio_wr(a.dm.slots[0].t, QNOTIFY, 0);
+	ck_assert_uint_eq(used_idx(0, 0), 0);
+
+	a.vs.conns[7].state = VSOCK_ESTABLISHED; /* as if a client talked to the guest */
+	capture_begin();
+	int r = devmgr_save(&a.dm, &blob, &len);
+	capture_end();
+	ck_assert_int_eq(r, -EBUSY);
+	ck_assert_ptr_nonnull(strstr(logged, "1 live connection"));
+	a.vs.conns[7].state = VSOCK_FREE;
+	ck_assert_int_eq(devmgr_save(&a.dm, &blob, &len), 0);
+	vm_free(&a);
+
+	vsock_path = p2;
+	vm_make(&b, "v", NULL, 1500, -1);
+	ck_assert_int_eq(devmgr_restore(&b.dm, blob, len), 0);
+	ck_assert(b.vs.active);
+	ck_assert_int_eq(el_start(&el), 0);
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p2);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(write(c, "CONNECT 1234\n", 13), 13);
+	for (int i = 0;
+	     i < 200 && !__atomic_load_n((uint16_t *)hva(ring(0, 0) + 0x2002), __ATOMIC_ACQUIRE);
+	     i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	el_stop(&el);
+	ck_assert_uint_eq(used_idx(0, 0), 1);
+	/* the guest's first receive buffer holds a REQUEST for port 1234 */
+	struct virtio_vsock_hdr h;
+	memcpy(&h, hva(0x800000ULL + 0x80), sizeof(h));
+	ck_assert_uint_eq(le16toh(h.op), VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(le32toh(h.dst_port), 1234);
+	ck_assert_uint_eq(le64toh(h.dst_cid), 3);
+	close(c);
+	vm_free(&b);
+	rmdir(vsock_dir);
+	free(blob);
+}
+END_TEST
+
 static Suite *devmgr_state_suite(void)
 {
 	Suite *su = suite_create("devmgr_state");
@@ -455,6 +600,8 @@ static Suite *devmgr_state_suite(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, other_layouts_refused);
 	tcase_add_test(tc, fs_restored_onto_a_backend);
+	tcase_add_test(tc, net_restored_onto_a_backend);
+	tcase_add_test(tc, vsock_restored_on_a_new_socket);
 	suite_add_tcase(su, tc);
 	return su;
 }
