@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "guest_mem.h"
 #include "virtio/mmio.h"
@@ -822,10 +824,23 @@ START_TEST(snapshot_damaged_refused)
 	save(&v, &n);
 	const uint8_t *b = v;
 
-	/* every truncation, and one byte too many */
+	/* every truncation (each says so), and one byte too many */
 	for (size_t len = 0; len < n; len++) {
 		fresh_x(&fake_ops);
-		ck_assert_int_eq(virtio_mmio_restore(&rt, len ? b : NULL, len), -EINVAL);
+		char said[512] = "";
+		int saved_err = dup(2), m = memfd_create("stderr", 0);
+		ck_assert_int_ge(m, 0);
+		dup2(m, 2);
+		int r = virtio_mmio_restore(&rt, len ? b : NULL, len);
+		ck_assert_int_ge(pread(m, said, sizeof(said) - 1, 0), 0);
+		dup2(saved_err, 2);
+		close(saved_err);
+		close(m);
+		ck_assert_int_eq(r, -EINVAL);
+		ck_assert_msg(strstr(said, "fake: state blob: truncated") ||
+				      strstr(said, "fake: state blob: 0 bytes") ||
+				      strstr(said, "too short for its header"),
+			      "%zu bytes: '%s'", len, said);
 		assert_x_untouched();
 		virtio_mmio_destroy(&rt);
 	}

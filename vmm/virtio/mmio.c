@@ -429,20 +429,27 @@ int virtio_mmio_save(struct virtio_mmio *t, void **blob, size_t *len)
 	return blob_writer_finish(&w, t->ops->name, blob, len);
 }
 
-/* One queue's saved progress: checked as far as it can be without guest RAM. */
+/*
+ * One queue's saved progress, checked as far as it can be without guest RAM:
+ * false (logged) if it cannot be; a short blob is left to blob_reader_end.
+ */
 static bool vmmio_read_vq(const struct virtio_mmio *t, struct blob_reader *r, unsigned i,
 			  struct virtqueue *vq)
 {
 	uint32_t err = 0;
-	if (!blob_get_bool(r, &vq->ready))
-		return false;
-	if (!vq->ready)
+	blob_get_bool(r, &vq->ready);
+	if (r->failed || !vq->ready)
 		return true;
-	if (!blob_get_u16(r, &vq->size) || !blob_get_u64(r, &vq->desc_gpa) ||
-	    !blob_get_u64(r, &vq->avail_gpa) || !blob_get_u64(r, &vq->used_gpa) ||
-	    !blob_get_u16(r, &vq->last_avail_idx) || !blob_get_u16(r, &vq->used_idx) ||
-	    !blob_get_bool(r, &vq->broken) || !blob_get_u32(r, &err))
-		return false;
+	blob_get_u16(r, &vq->size);
+	blob_get_u64(r, &vq->desc_gpa);
+	blob_get_u64(r, &vq->avail_gpa);
+	blob_get_u64(r, &vq->used_gpa);
+	blob_get_u16(r, &vq->last_avail_idx);
+	blob_get_u16(r, &vq->used_idx);
+	blob_get_bool(r, &vq->broken);
+	blob_get_u32(r, &err);
+	if (r->failed)
+		return true;
 	if (!vq->size || (vq->size & (vq->size - 1)) || vq->size > t->ops->queue_max_size) {
 		log_err("virtio-mmio", "%s: saved queue %u: size %u is not a power of two up to %u",
 			t->ops->name, i, vq->size, t->ops->queue_max_size);
