@@ -165,7 +165,13 @@ int config_parse_net(const char *s, unsigned index, struct net_config *n)
 		size_t klen = eq ? (size_t)(eq - p) : len;
 		const char *v = eq ? eq + 1 : p + len;
 		size_t vlen = eq ? len - klen - 1 : 0;
-		if (klen == 3 && !strncmp(p, "tap", 3)) {
+		if (p == s && len == 4 && !eq && !strncmp(p, "none", 4)) {
+			have_tap = true; /* no back end: n->tap stays empty */
+		} else if (klen == 3 && !strncmp(p, "tap", 3)) {
+			if (have_tap && !n->tap[0]) {
+				log_err("config", "--net '%s': none and tap= together", s);
+				return -EINVAL;
+			}
 			if (!vlen || vlen >= IFNAMSIZ || memchr(v, '/', vlen) ||
 			    memchr(v, ' ', vlen) || (vlen == 1 && v[0] == '.') ||
 			    (vlen == 2 && !strncmp(v, "..", 2))) {
@@ -208,7 +214,7 @@ int config_parse_net(const char *s, unsigned index, struct net_config *n)
 		}
 	}
 	if (!have_tap) {
-		log_err("config", "--net '%s': tap=NAME is required", s);
+		log_err("config", "--net '%s': tap=NAME or none is required", s);
 		return -EINVAL;
 	}
 	return 0;

@@ -29,11 +29,12 @@ struct disk_config {
 
 struct fs_config {
 	char tag[CONFIG_FS_TAG_MAX]; /* what the guest mounts: mount -t virtiofs TAG */
-	const char *dir;	     /* the host directory virtiofsd serves */
+	const char *dir;	     /* the host directory virtiofsd serves; NULL: no back end */
 };
 
 struct net_config {
-	char tap[IFNAMSIZ]; /* opened, or created if absent, in husk-vmm's network namespace */
+	/* opened, or created if absent, in husk-vmm's network namespace; "": no back end */
+	char tap[IFNAMSIZ];
 	uint8_t mac[6];
 	unsigned mtu; /* reported to the guest */
 };
@@ -103,7 +104,8 @@ int config_parse_count(const char *s, unsigned *out);
 int config_parse_size(const char *s, uint64_t *out);
 
 /*
- * Parse "tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,mtu=N]" into n; the MAC defaults
+ * Parse "tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,mtu=N]" or "none[,mac=..][,mtu=..]"
+ * (a device with no back end: n->tap empty) into n; the MAC defaults
  * to HUSK_DEVICE_MAC_PREFIX (husk/netdev.h) and index, the MTU to 1500. -EINVAL, logged.
  */
 int config_parse_net(const char *s, unsigned index, struct net_config *n);

@@ -196,6 +196,16 @@ START_TEST(device_settings)
 	ck_assert_int_eq(parse(&c, "--kernel", "k", NULL), 0);
 	ck_assert_ptr_null(c.vsock.uds_path);
 	ck_assert_uint_eq(c.vsock.cid, 3);
+	/* a share with no directory: the device without a back end */
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "rootfs", "--fs", "b=/d", NULL), 0);
+	ck_assert_uint_eq(c.nfs, 2);
+	ck_assert_str_eq(c.fs[0].tag, "rootfs");
+	ck_assert_ptr_null(c.fs[0].dir);
+	ck_assert_str_eq(c.fs[1].dir, "/d");
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "", NULL), -EINVAL);
+	ck_assert_int_eq(
+		parse(&c, "--kernel", "k", "--fs", "a-tag-of-thirty-six-bytes-is-too-lon", NULL),
+		-EINVAL);
 	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "=/d", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&c, "--kernel", "k", "--fs", "tag=", NULL), -EINVAL);
 	ck_assert_int_eq(
@@ -335,6 +345,18 @@ START_TEST(net_devices)
 	ck_assert_str_eq(c.net[2].tap, "t2");
 	ck_assert_uint_eq(c.net[2].mac[5], 2); /* the default MAC carries the index */
 	ck_assert_uint_eq(c.net[2].mtu, 68);
+	/* no back end: none, with a MAC and MTU of its own or not, as often as wanted */
+	ck_assert_int_eq(parse(&c, "--kernel", "k", "--net", "none", "--net",
+			       "none,mac=0A:58:0a:58:00:05,mtu=9000", "--net", "tap=t0", NULL),
+			 0);
+	ck_assert_uint_eq(c.nnet, 3);
+	ck_assert_str_eq(c.net[0].tap, "");
+	ck_assert_uint_eq(c.net[0].mac[5], 0);
+	ck_assert_uint_eq(c.net[0].mtu, 1500);
+	ck_assert_str_eq(c.net[1].tap, "");
+	ck_assert_mem_eq(c.net[1].mac, mac1, 6);
+	ck_assert_uint_eq(c.net[1].mtu, 9000);
+	ck_assert_str_eq(c.net[2].tap, "t0");
 	ck_assert_int_eq(parse(&c, "--kernel", "k", "--net", "tap=123456789012345", NULL), 0);
 	ck_assert_str_eq(c.net[0].tap, "123456789012345");
 	ck_assert_int_eq(parse(&c, "--kernel", "k", NULL), 0);
@@ -363,6 +385,12 @@ START_TEST(net_devices)
 		"tap=a,mtu=99999999999999",
 		"tap=a,speed=10",
 		"tap",
+		"none,tap=a",
+		"tap=a,none",
+		"mtu=1500,none",
+		"none=1",
+		"nonex",
+		"none,",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(parse(&c, "--kernel", "k", "--net", bad[i], NULL) == -EINVAL,

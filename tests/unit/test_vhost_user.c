@@ -23,6 +23,7 @@ struct fake {
 	uint32_t seen[32];
 	unsigned nseen;
 	int fds_seen;
+	uint32_t vring_base[2]; /* the last SET_VRING_BASE: index, next */
 };
 
 /* Read requests; answer the ones that want a reply, as a back end would. */
@@ -52,6 +53,8 @@ static void *fake_backend(void *arg)
 			break;
 		if (f->nseen < 32)
 			f->seen[f->nseen++] = h.request;
+		if (h.request == 10 && h.size == 8) /* SET_VRING_BASE */
+			memcpy(f->vring_base, body, 8);
 		if (h.request == 1 || h.request == 15) { /* GET_FEATURES, GET_PROTOCOL_FEATURES */
 			uint64_t v = h.request == 1 ? f->features : 0;
 			struct hdr r = { h.request, 0x5, f->bad_reply ? 4 : 8 };
@@ -89,7 +92,7 @@ START_TEST(handshake_rings_and_memory)
 	ck_assert_int_eq(vu_set_features(&c, 1ULL << 32), 0);
 	ck_assert_int_eq(gm_init(&gm, 64 << 20), 0);
 	ck_assert_int_eq(vu_set_mem_table(&c, &gm), 0);
-	ck_assert_int_eq(vu_setup_ring(&c, 1, 128, 0x1000, 0x2000, 0x3000, front, front), 0);
+	ck_assert_int_eq(vu_setup_ring(&c, 1, 128, 0x1000, 0x2000, 0x3000, 77, front, front), 0);
 	ck_assert_int_eq(vu_stop_ring(&c, 1), 0);
 	vu_close(&c);
 	pthread_join(t, NULL);
@@ -102,6 +105,8 @@ START_TEST(handshake_rings_and_memory)
 	for (unsigned i = 0; i < f.nseen; i++)
 		ck_assert_uint_eq(f.seen[i], want[i]);
 	ck_assert_int_eq(f.fds_seen, 1 + 2); /* the memfd, the call and kick eventfds */
+	ck_assert_uint_eq(f.vring_base[0], 1);
+	ck_assert_uint_eq(f.vring_base[1], 77); /* where the ring goes on from */
 }
 END_TEST
 

@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "guest_mem.h"
 #include "virtio/mmio.h"
@@ -48,6 +51,8 @@ enum {
 /* A device that answers every kick by returning all available chains. */
 struct fake {
 	int activates, notifies, resets, fail_activate;
+	int restores, refuse_save;
+	uint32_t restored; /* what the device's own state said */
 	unsigned last_queue;
 	uint64_t features;
 	const struct virtio_queues *q;
@@ -109,6 +114,48 @@ static const struct virtio_device_ops fake_ops = {
 	.activate = fake_activate,
 	.queue_notify = fake_queue_notify,
 	.reset = fake_reset,
+};
+
+/* The same device with state of its own: its notification count. */
+static int fake_save(void *dev, void **blob, size_t *len)
+{
+	struct fake *f = dev;
+	if (f->refuse_save)
+		return -EBUSY;
+	uint32_t *p = malloc(sizeof(*p));
+	ck_assert_ptr_nonnull(p);
+	*p = (uint32_t)f->notifies;
+	*blob = p;
+	*len = sizeof(*p);
+	return 0;
+}
+
+static int fake_restore(void *dev, uint64_t features, const struct virtio_queues *q,
+			const void *blob, size_t len)
+{
+	struct fake *f = dev;
+	if (len != sizeof(uint32_t))
+		return -EINVAL;
+	f->restores++;
+	memcpy(&f->restored, blob, len);
+	f->features = features;
+	f->q = q;
+	return 0;
+}
+
+static const struct virtio_device_ops fake_state_ops = {
+	.name = "fake-state",
+	.device_id = 42,
+	.num_queues = 2,
+	.queue_max_size = QMAX,
+	.features = FAKE_FEATURES,
+	.config_size = 12,
+	.config_read = fake_config_read,
+	.activate = fake_activate,
+	.queue_notify = fake_queue_notify,
+	.reset = fake_reset,
+	.save = fake_save,
+	.restore = fake_restore,
 };
 
 static struct guest_mem gm;
@@ -592,8 +639,251 @@ START_TEST(config_change_interrupt)
 }
 END_TEST
 
-/* Bad device descriptions are refused at init; the table is never written. */
 #define FAKE_CBS .activate = fake_activate, .queue_notify = fake_queue_notify, .reset = fake_reset
+
+/* --- snapshots ------------------------------------------------------------- */
+
+/* Where fields of a fake device's blob are (see virtio_mmio_save): for damage. */
+#define OFF_STATUS  24
+#define OFF_ACTIVE  36
+#define OFF_Q0_SIZE 75
+#define OFF_Q0_DESC 77
+
+/* A second transport on the same RAM, as restore finds it: just set up. */
+static struct virtio_mmio rt; /* restored into */
+static struct fake xdev;
+static int xirqs;
+
+static void fresh_x(const struct virtio_device_ops *ops)
+{
+	memset(&xdev, 0, sizeof(xdev));
+	memcpy(xdev.cfg, "abcdefghijkl", 12);
+	xirqs = 0;
+	ck_assert_int_eq(virtio_mmio_init(&rt, &gm, ops, &xdev, mmio_count_irq, &xirqs), 0);
+}
+
+static void save(void **b, size_t *n)
+{
+	ck_assert_int_eq(virtio_mmio_save(&t, b, n), 0);
+	ck_assert_ptr_nonnull(*b);
+	ck_assert_uint_gt(*n, OFF_Q0_DESC + 8);
+}
+
+START_TEST(snapshot_mid_use)
+{
+	void *b;
+	size_t n;
+
+	bring_up();
+	offer_chain(0, 0);
+	wr(QNOTIFY, 0);
+	offer_chain(1, 2);
+	wr(QNOTIFY, 1);
+	wr(INT_ACK, VIRTIO_MMIO_INT_VRING);
+	offer_chain(0, 2);
+	wr(QNOTIFY, 0);
+	ck_assert_uint_eq(used_idx(0), 2);
+	/* posted, never kicked: a guest paused right after writing avail->idx */
+	offer_chain(0, 4);
+	wr(QSEL, 1);
+	wr(DEV_FEAT_SEL, 1);
+	save(&b, &n);
+	ck_assert_uint_eq(used_idx(0), 2); /* saving changes nothing */
+	ck_assert_uint_eq(t.vq[0].last_avail_idx, 2);
+
+	fresh_x(&fake_ops);
+	ck_assert_int_eq(virtio_mmio_restore(&rt, b, n), 0);
+	ck_assert_int_eq(xdev.activates, 1);
+	ck_assert_uint_eq(xdev.features, FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
+	ck_assert_ptr_eq(xdev.q, &rt.queues);
+	/* the posted buffer is served, on every queue only once */
+	ck_assert_uint_eq(used_idx(0), 3);
+	ck_assert_uint_eq(rt.vq[0].last_avail_idx, 3);
+	ck_assert_uint_eq(rt.vq[0].used_idx, 3);
+	ck_assert_uint_eq(rt.vq[1].used_idx, 1);
+	ck_assert_int_eq(xdev.notifies, 2);
+	ck_assert_uint_eq(mmio_rd(&rt, STATUS), ALL_OK);
+	ck_assert_uint_eq(mmio_rd(&rt, INT_STATUS), VIRTIO_MMIO_INT_VRING);
+	ck_assert_int_ge(xirqs, 1);
+	/* the guest's selectors are where it left them */
+	ck_assert_uint_eq(mmio_rd(&rt, DEV_FEAT), (1u << 0) | (1u << 3));
+	ck_assert_uint_eq(mmio_rd(&rt, QREADY), 1);
+	ck_assert_uint_eq(mmio_rd(&rt, QNUM_MAX), QMAX);
+	/* and the indices go on from there */
+	offer_chain(1, 4);
+	mmio_wr(&rt, QNOTIFY, 1);
+	ck_assert_uint_eq(((uint16_t *)hva(ring_used(1)))[1], 2);
+	offer_chain(0, 6);
+	mmio_wr(&rt, QNOTIFY, 0);
+	ck_assert_uint_eq(used_idx(0), 4);
+	/* a reset works as on any device */
+	mmio_wr(&rt, STATUS, 0);
+	ck_assert_int_eq(xdev.resets, 1);
+	ck_assert_uint_eq(mmio_rd(&rt, STATUS), 0);
+	virtio_mmio_destroy(&rt);
+	free(b);
+}
+END_TEST
+
+/* Saved in the middle of the driver's setup: the driver finishes it after the restore. */
+START_TEST(snapshot_before_driver_ok)
+{
+	void *b;
+	size_t n;
+
+	negotiate(FAKE_FEATURES | (1ULL << VIRTIO_F_VERSION_1));
+	setup_queue(0, QMAX);
+	wr(QSEL, 1);
+	wr(QNUM, 8);
+	wr64(QDESC_LO, ring_desc(1));
+	save(&b, &n);
+	fresh_x(&fake_ops);
+	ck_assert_int_eq(virtio_mmio_restore(&rt, b, n), 0);
+	ck_assert_int_eq(xdev.activates, 0);
+	ck_assert_int_eq(xdev.notifies, 0);
+	mmio_wr64(&rt, QDRV_LO, ring_avail(1));
+	mmio_wr64(&rt, QDEV_LO, ring_used(1));
+	mmio_wr(&rt, QREADY, 1);
+	ck_assert_uint_eq(mmio_rd(&rt, QREADY), 1);
+	ck_assert_uint_eq(rt.vq[1].size, 8);
+	mmio_wr(&rt, STATUS, ALL_OK);
+	ck_assert_int_eq(xdev.activates, 1);
+	ck_assert_uint_eq(mmio_rd(&rt, STATUS), ALL_OK);
+	virtio_mmio_destroy(&rt);
+	free(b);
+}
+END_TEST
+
+/* A device with state of its own gets it back through restore, not activate. */
+START_TEST(snapshot_device_state)
+{
+	void *b;
+	size_t n;
+
+	virtio_mmio_destroy(&t);
+	ck_assert_int_eq(virtio_mmio_init(&t, &gm, &fake_state_ops, &dev, mmio_count_irq, &irqs),
+			 0);
+	bring_up();
+	offer_chain(0, 0);
+	wr(QNOTIFY, 0);
+	wr(QNOTIFY, 0);
+	dev.refuse_save = 1;
+	ck_assert_int_eq(virtio_mmio_save(&t, &b, &n), -EBUSY);
+	dev.refuse_save = 0;
+	save(&b, &n);
+	fresh_x(&fake_state_ops);
+	ck_assert_int_eq(virtio_mmio_restore(&rt, b, n), 0);
+	ck_assert_int_eq(xdev.activates, 0);
+	ck_assert_int_eq(xdev.restores, 1);
+	ck_assert_uint_eq(xdev.restored, 2);
+	ck_assert_uint_eq(mmio_rd(&rt, STATUS), ALL_OK);
+	virtio_mmio_destroy(&rt);
+	/* a device without restore refuses the device's state */
+	fresh_x(&fake_ops);
+	ck_assert_int_eq(virtio_mmio_restore(&rt, b, n), -EINVAL);
+	ck_assert_int_eq(xdev.activates, 0);
+	virtio_mmio_destroy(&rt);
+	free(b);
+}
+END_TEST
+
+/* x refused a blob: it is as virtio_mmio_init left it. */
+static void assert_x_untouched(void)
+{
+	ck_assert_int_eq(xdev.activates, 0);
+	ck_assert_int_eq(xdev.notifies, 0);
+	ck_assert(!rt.active);
+	ck_assert_uint_eq(mmio_rd(&rt, STATUS), 0);
+	for (unsigned q = 0; q < 2; q++)
+		ck_assert(!rt.vq[q].ready);
+}
+
+static int restore_patched(const uint8_t *b, size_t n, size_t off, const void *v, size_t vlen)
+{
+	uint8_t *c = malloc(n);
+	ck_assert_ptr_nonnull(c);
+	memcpy(c, b, n);
+	memcpy(c + off, v, vlen);
+	fresh_x(&fake_ops);
+	int r = virtio_mmio_restore(&rt, c, n);
+	if (r < 0)
+		assert_x_untouched();
+	virtio_mmio_destroy(&rt);
+	free(c);
+	return r;
+}
+
+START_TEST(snapshot_damaged_refused)
+{
+	void *v;
+	size_t n;
+
+	bring_up();
+	offer_chain(0, 0);
+	wr(QNOTIFY, 0);
+	save(&v, &n);
+	const uint8_t *b = v;
+
+	/* every truncation (each says so), and one byte too many */
+	for (size_t len = 0; len < n; len++) {
+		fresh_x(&fake_ops);
+		char said[512] = "";
+		int saved_err = dup(2), m = memfd_create("stderr", 0);
+		ck_assert_int_ge(m, 0);
+		dup2(m, 2);
+		int r = virtio_mmio_restore(&rt, len ? b : NULL, len);
+		ck_assert_int_ge(pread(m, said, sizeof(said) - 1, 0), 0);
+		dup2(saved_err, 2);
+		close(saved_err);
+		close(m);
+		ck_assert_int_eq(r, -EINVAL);
+		ck_assert_msg(strstr(said, "fake: state blob: truncated") ||
+				      strstr(said, "fake: state blob: 0 bytes") ||
+				      strstr(said, "too short for its header"),
+			      "%zu bytes: '%s'", len, said);
+		assert_x_untouched();
+		virtio_mmio_destroy(&rt);
+	}
+	uint8_t *longer = calloc(1, n + 1);
+	memcpy(longer, b, n);
+	fresh_x(&fake_ops);
+	ck_assert_int_eq(virtio_mmio_restore(&rt, longer, n + 1), -EINVAL);
+	assert_x_untouched();
+	virtio_mmio_destroy(&rt);
+	free(longer);
+
+	uint8_t zero = 0, two = 2, size3[2] = { 3, 0 };
+	uint16_t version = 2;
+	uint32_t bad_status = ALL_OK | 0x100, no_features_ok = VIRTIO_CONFIG_S_DRIVER_OK;
+	uint64_t outside = RAM, misaligned = ring_desc(0) + 8;
+	ck_assert_int_eq(restore_patched(b, n, 0, &zero, 1), -EINVAL);	  /* magic */
+	ck_assert_int_eq(restore_patched(b, n, 4, &version, 2), -EINVAL); /* version */
+	ck_assert_int_eq(restore_patched(b, n, OFF_STATUS, &bad_status, 4), -EINVAL);
+	ck_assert_int_eq(restore_patched(b, n, OFF_STATUS, &no_features_ok, 4), -EINVAL);
+	ck_assert_int_eq(restore_patched(b, n, OFF_ACTIVE, &two, 1), -EINVAL);
+	ck_assert_int_eq(restore_patched(b, n, OFF_Q0_SIZE, size3, 2), -EINVAL);
+	ck_assert_int_lt(restore_patched(b, n, OFF_Q0_DESC, &outside, 8), 0);
+	ck_assert_int_lt(restore_patched(b, n, OFF_Q0_DESC, &misaligned, 8), 0);
+
+	/* any one byte changed: refused or taken, never a crash (run under ASan too) */
+	for (size_t off = 0; off < n; off++) {
+		uint8_t flip = b[off] ^ 0xff;
+		restore_patched(b, n, off, &flip, 1);
+	}
+
+	/* another device, and a transport already in use */
+	static const struct virtio_device_ops one_queue = {
+		.name = "one", .device_id = 42, .num_queues = 1, .queue_max_size = QMAX, FAKE_CBS
+	};
+	fresh_x(&one_queue);
+	ck_assert_int_eq(virtio_mmio_restore(&rt, b, n), -EINVAL);
+	virtio_mmio_destroy(&rt);
+	ck_assert_int_eq(virtio_mmio_restore(&t, b, n), -EBUSY);
+	free(v);
+}
+END_TEST
+
+/* Bad device descriptions are refused at init; the table is never written. */
 static const struct virtio_device_ops bad_ops[] = {
 	{ .name = "qmax", .num_queues = 1, .queue_max_size = 24, FAKE_CBS },
 	{ .name = "qmax", .num_queues = 1, .queue_max_size = VQ_SIZE_MAX * 2, FAKE_CBS },
@@ -647,6 +937,15 @@ static Suite *virtio_mmio_suite(void)
 	tcase_add_loop_test(tc, bad_device_descriptions, 0,
 			    (int)(sizeof(bad_ops) / sizeof(bad_ops[0])));
 	suite_add_tcase(su, tc);
+
+	TCase *snap = tcase_create("snapshot");
+	tcase_set_timeout(snap, 60);
+	tcase_add_checked_fixture(snap, setup, teardown);
+	tcase_add_test(snap, snapshot_mid_use);
+	tcase_add_test(snap, snapshot_before_driver_ok);
+	tcase_add_test(snap, snapshot_device_state);
+	tcase_add_test(snap, snapshot_damaged_refused);
+	suite_add_tcase(su, snap);
 	return su;
 }
 

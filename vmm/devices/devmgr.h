@@ -64,4 +64,18 @@ int devmgr_cmdline(const struct devmgr *dm, struct cmdline *c);
 
 void devmgr_destroy(struct devmgr *dm);
 
+/*
+ * Snapshots (devmgr_state.c). A slot's identity is its virtio device id,
+ * window, IRQ and the config space bytes its device shows the guest; save
+ * writes every slot's identity and transport state (virtio_mmio_save) as
+ * one malloc'd blob. restore: into devices just added, before any vCPU
+ * runs; a blob of another layout (count, ids, windows, IRQs, config bytes)
+ * is refused naming the first slot that differs (-EINVAL, logged), then
+ * every transport is restored in slot order. layout_hash: a 64-bit hash
+ * of the identities, for a snapshot's header.
+ */
+int devmgr_save(struct devmgr *dm, void **blob, size_t *len);
+int devmgr_restore(struct devmgr *dm, const void *blob, size_t len);
+uint64_t devmgr_layout_hash(const struct devmgr *dm);
+
 #endif

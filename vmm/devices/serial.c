@@ -1,6 +1,10 @@
 #include "devices/serial.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include "log.h"
+#include "virtio/blob.h"
 
 enum {
 	UART_RX_TX = 0,
@@ -143,4 +147,57 @@ void serial_destroy(struct serial *s)
 {
 	console_out_destroy(&s->out);
 	pthread_mutex_destroy(&s->lock);
+}
+
+/* --- snapshots ------------------------------------------------------------ */
+
+#define SERIAL_BLOB_MAGIC   0x54524155 /* "UART" */
+#define SERIAL_BLOB_VERSION 1
+
+int serial_save(struct serial *s, void **blob, size_t *len)
+{
+	struct blob_writer w;
+	blob_writer_init(&w);
+	blob_put_header(&w, SERIAL_BLOB_MAGIC, SERIAL_BLOB_VERSION);
+	pthread_mutex_lock(&s->lock);
+	const uint8_t regs[] = { s->ier, s->lcr, s->mcr, s->scr, s->fcr, s->dll, s->dlm };
+	blob_put_bytes(&w, regs, sizeof(regs));
+	blob_put_u8(&w, s->thri_pending);
+	pthread_mutex_unlock(&s->lock);
+	return blob_writer_finish(&w, "serial", blob, len);
+}
+
+int serial_restore(struct serial *s, const void *blob, size_t len)
+{
+	struct blob_reader r;
+	uint8_t regs[7];
+	bool thri_pending;
+
+	blob_reader_init(&r, blob, len);
+	if (!blob_get_header(&r, "serial", SERIAL_BLOB_MAGIC, SERIAL_BLOB_VERSION))
+		return -EINVAL;
+	blob_get_bytes(&r, regs, sizeof(regs));
+	blob_get_bool(&r, &thri_pending);
+	if (blob_reader_end(&r, "serial") < 0)
+		return -EINVAL;
+	/* what the guest cannot write cannot be restored either */
+	if ((regs[0] & ~0x0f) || (regs[2] & ~0x1f)) {
+		log_err("serial", "state blob: IER %#x or MCR %#x out of range", regs[0], regs[2]);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->ier = regs[0];
+	s->lcr = regs[1];
+	s->mcr = regs[2];
+	s->scr = regs[3];
+	s->fcr = regs[4];
+	s->dll = regs[5];
+	s->dlm = regs[6];
+	s->thri_pending = thri_pending;
+	/* the line follows the registers; KVM is told its level again */
+	s->irq_level = !(serial_iir(s) & UART_IIR_NO_INT);
+	if (s->hooks && s->hooks->irq)
+		s->hooks->irq(s->ctx, s->irq_level);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }

@@ -44,4 +44,14 @@ void serial_init(struct serial *s, int out_fd, const struct serial_hooks *hooks,
 void serial_flush(struct serial *s);
 void serial_destroy(struct serial *s);
 
+/*
+ * Snapshots: the registers and the interrupt line as a malloc'd blob.
+ * restore: into a UART just set up, before any vCPU runs; the blob is
+ * checked (magic, version, length, register widths: -EINVAL, logged, s
+ * untouched) and the interrupt line is set again through the irq hook.
+ * Output not yet written out is not part of it.
+ */
+int serial_save(struct serial *s, void **blob, size_t *len);
+int serial_restore(struct serial *s, const void *blob, size_t len);
+
 #endif

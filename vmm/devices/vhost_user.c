@@ -172,9 +172,9 @@ int vu_set_mem_table(struct vu_conn *c, const struct guest_mem *gm)
 }
 
 int vu_setup_ring(struct vu_conn *c, unsigned index, unsigned size, uint64_t desc_hva,
-		  uint64_t avail_hva, uint64_t used_hva, int kick_fd, int call_fd)
+		  uint64_t avail_hva, uint64_t used_hva, uint16_t next, int kick_fd, int call_fd)
 {
-	struct vu_state num = { index, size }, base = { index, 0 }, on = { index, 1 };
+	struct vu_state num = { index, size }, base = { index, next }, on = { index, 1 };
 	struct vu_addr addr = {
 		.index = index, .desc = desc_hva, .used = used_hva, .avail = avail_hva
 	};

@@ -29,9 +29,13 @@ void vu_close(struct vu_conn *c);
 int vu_set_features(struct vu_conn *c, uint64_t features);
 int vu_set_mem_table(struct vu_conn *c, const struct guest_mem *gm);
 
-/* One ring: size, addresses (in our address space), base index, eventfds, enable. */
+/*
+ * One ring: size, addresses (in our address space), the index of the first
+ * available entry the back end is to take (0 for a new ring; after a
+ * restore, where the saved ring stopped), eventfds, enable.
+ */
 int vu_setup_ring(struct vu_conn *c, unsigned index, unsigned size, uint64_t desc_hva,
-		  uint64_t avail_hva, uint64_t used_hva, int kick_fd, int call_fd);
+		  uint64_t avail_hva, uint64_t used_hva, uint16_t base, int kick_fd, int call_fd);
 /* Stop a ring (GET_VRING_BASE). */
 int vu_stop_ring(struct vu_conn *c, unsigned index);
 

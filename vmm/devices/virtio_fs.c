@@ -32,7 +32,8 @@ int virtio_fs_init(struct virtio_fs *fs, int fd, const char *tag, const struct g
 	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++)
 		fs->vq[i] = (struct virtio_fs_queue){ fs, i, -1, -1 };
 	if (strlen(tag) == 0 || strlen(tag) >= VIRTIO_FS_TAG_MAX) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		log_err("virtio-fs", "tag '%s' must be 1 to %d bytes", tag, VIRTIO_FS_TAG_MAX - 1);
 		return -EINVAL;
 	}
@@ -43,11 +44,13 @@ int virtio_fs_init(struct virtio_fs *fs, int fd, const char *tag, const struct g
 		fs->vq[i].kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		fs->vq[i].call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (fs->vq[i].kick < 0 || fs->vq[i].call < 0) {
-			close(fd);
-			return -errno;
+			int e = -errno;
+			if (fd >= 0)
+				close(fd);
+			return e;
 		}
 	}
-	return vu_open(&fs->vu, fd);
+	return fd < 0 ? 0 : vu_open(&fs->vu, fd);
 }
 
 void virtio_fs_destroy(struct virtio_fs *fs)
@@ -84,7 +87,7 @@ static void fs_stop(struct virtio_fs *fs)
 {
 	for (unsigned i = 0; i < VIRTIO_FS_QUEUES; i++) {
 		el_remove(fs->el, fs->vq[i].call);
-		if (fs->active && !fs->broken && fs->q.vq[i].ready)
+		if (fs->active && !fs->broken && fs->vu.fd >= 0 && fs->q.vq[i].ready)
 			vu_stop_ring(&fs->vu, i);
 	}
 	fs->active = false;
@@ -98,6 +101,10 @@ static int fs_activate(void *dev, uint64_t features, const struct virtio_queues 
 	if (fs->broken)
 		return -EIO;
 	fs->q = *q;
+	if (fs->vu.fd < 0) {
+		fs->active = true; /* no back end: the guest's buffers wait */
+		return 0;
+	}
 	if ((r = vu_set_features(&fs->vu, features)) < 0 ||
 	    (r = vu_set_mem_table(&fs->vu, fs->gm)) < 0)
 		goto fail;
@@ -105,10 +112,15 @@ static int fs_activate(void *dev, uint64_t features, const struct virtio_queues 
 		const struct virtqueue *vq = &q->vq[i];
 		if (!vq->ready)
 			continue;
-		/* the transport checked and translated the ring addresses */
+		/*
+		 * The transport checked and translated the ring addresses. The
+		 * VMM never takes from these rings: last_avail_idx is 0 for a new
+		 * ring, and after a restore where the device (with no back end
+		 * then, see fs_save) stopped, which is also its used index.
+		 */
 		r = vu_setup_ring(&fs->vu, i, vq->size, (uint64_t)(uintptr_t)vq->desc,
 				  (uint64_t)(uintptr_t)vq->avail, (uint64_t)(uintptr_t)vq->used,
-				  fs->vq[i].kick, fs->vq[i].call);
+				  vq->last_avail_idx, fs->vq[i].kick, fs->vq[i].call);
 		if (r < 0 ||
 		    (r = el_add(fs->el, fs->vq[i].call, EPOLLIN, fs_on_call, &fs->vq[i])) < 0)
 			goto fail;
@@ -128,7 +140,7 @@ static void fs_queue_notify(void *dev, unsigned queue)
 {
 	struct virtio_fs *fs = dev;
 	uint64_t one = 1;
-	if (fs->active && queue < VIRTIO_FS_QUEUES &&
+	if (fs->active && fs->vu.fd >= 0 && queue < VIRTIO_FS_QUEUES &&
 	    write(fs->vq[queue].kick, &one, sizeof(one)) < 0) {
 		/* saturated: the back end has a kick pending anyway */
 	}
@@ -137,6 +149,27 @@ static void fs_queue_notify(void *dev, unsigned queue)
 static void fs_reset(void *dev)
 {
 	fs_stop(dev);
+}
+
+/*
+ * A running virtiofsd has taken from the rings what the VMM never sees:
+ * such a device is not saved (asking it where it stopped would stop it).
+ * A template's shares have no back end; one whose driver has not started
+ * it yet has taken nothing. No state of its own.
+ */
+static int fs_save(void *dev, void **blob, size_t *len)
+{
+	struct virtio_fs *fs = dev;
+	if (fs->active && fs->vu.fd >= 0) {
+		log_err("virtio-fs",
+			"%.*s: cannot be saved while a virtiofsd serves it (share it with "
+			"--fs TAG, no directory, in a VM to be saved)",
+			VIRTIO_FS_TAG_MAX, fs->tag);
+		return -EBUSY;
+	}
+	*blob = NULL;
+	*len = 0;
+	return 0;
 }
 
 const struct virtio_device_ops virtio_fs_ops = {
@@ -150,15 +183,16 @@ const struct virtio_device_ops virtio_fs_ops = {
 	.activate = fs_activate,
 	.queue_notify = fs_queue_notify,
 	.reset = fs_reset,
+	.save = fs_save,
 };
 
-/* --- the module: --fs TAG=DIR ------------------------------------------- */
+/* --- the module: --fs TAG[=DIR] ----------------------------------------- */
 
 struct fs_module_state {
 	struct virtio_mmio t[CONFIG_MAX_FS];
 	struct virtio_fs fs[CONFIG_MAX_FS];
 	struct fs_backend backend[CONFIG_MAX_FS];
-	unsigned n; /* back ends started */
+	unsigned n; /* devices set up, or tried */
 };
 
 static const struct option fs_opts[] = {
@@ -170,8 +204,9 @@ static int fs_parse(struct vmm_config *c, int val, const char *arg)
 {
 	(void)val;
 	const char *eq = strchr(arg, '=');
-	if (!eq || eq == arg || eq - arg >= CONFIG_FS_TAG_MAX || !eq[1]) {
-		log_err("config", "--fs '%s': TAG=DIR with a tag of 1 to 35 bytes", arg);
+	size_t taglen = eq ? (size_t)(eq - arg) : strlen(arg);
+	if (!taglen || taglen >= CONFIG_FS_TAG_MAX || (eq && !eq[1])) {
+		log_err("config", "--fs '%s': TAG or TAG=DIR with a tag of 1 to 35 bytes", arg);
 		return -EINVAL;
 	}
 	if (c->nfs == CONFIG_MAX_FS) {
@@ -179,8 +214,8 @@ static int fs_parse(struct vmm_config *c, int val, const char *arg)
 		return -EINVAL;
 	}
 	struct fs_config *fs = &c->fs[c->nfs++];
-	snprintf(fs->tag, sizeof(fs->tag), "%.*s", (int)(eq - arg), arg);
-	fs->dir = eq + 1;
+	snprintf(fs->tag, sizeof(fs->tag), "%.*s", (int)taglen, arg);
+	fs->dir = eq ? eq + 1 : NULL;
 	return 0;
 }
 
@@ -193,8 +228,9 @@ static int fs_add(const struct vmm_config *c, const struct device_env *env, void
 		return -ENOMEM;
 	*state = s;
 	for (unsigned i = 0; i < c->nfs; i++) {
-		int r, fd = fsb_start(&s->backend[i], c->fs[i].dir);
-		if (fd < 0)
+		/* no directory: the device is there, nothing serves it (a template's) */
+		int r, fd = c->fs[i].dir ? fsb_start(&s->backend[i], c->fs[i].dir) : -1;
+		if (c->fs[i].dir && fd < 0)
 			return fd;
 		s->n++;
 		if ((r = virtio_fs_init(&s->fs[i], fd, c->fs[i].tag, env->mem, env->el)) < 0 ||
@@ -221,7 +257,10 @@ const struct device_module virtio_fs_module = {
 	.opts = fs_opts,
 	.usage = "  --fs TAG=DIR         share DIR with the guest over virtio-fs (mount -t\n"
 		 "                       virtiofs TAG), served by a virtiofsd of its own\n"
-		 "                       (repeatable)\n",
+		 "                       (repeatable)\n"
+		 "  --fs TAG             a virtio-fs device with no back end: the guest\n"
+		 "                       sees it, nothing serves it (for a VM to be saved;\n"
+		 "                       the restore gives it its TAG=DIR)\n",
 	.parse = fs_parse,
 	.add = fs_add,
 	.destroy = fs_destroy,

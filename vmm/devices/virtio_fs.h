@@ -36,7 +36,11 @@ struct virtio_fs {
 	bool active, broken;
 };
 
-/* fd: a socket connected to the back end (taken over). */
+/*
+ * fd: a socket connected to the back end (taken over), or -1 for a device
+ * with no back end: the guest sees it and may set it up; nothing serves its
+ * queues (a VM to be saved; the restored one gets a back end).
+ */
 int virtio_fs_init(struct virtio_fs *fs, int fd, const char *tag, const struct guest_mem *gm,
 		   struct event_loop *el);
 void virtio_fs_destroy(struct virtio_fs *fs);

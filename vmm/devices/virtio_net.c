@@ -387,7 +387,7 @@ int virtio_net_init(struct virtio_net *n, const struct net_config *c, int fd, bo
 			n->ops.features |= BIT(VIRTIO_NET_F_GUEST_TSO6);
 	}
 	if (fd < 0)
-		return -EBADF;
+		return 0; /* no back end: frames sent are dropped, none arrive */
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		int e = -errno;
@@ -400,6 +400,8 @@ int virtio_net_init(struct virtio_net *n, const struct net_config *c, int fd, bo
 int virtio_net_open(struct virtio_net *n, const struct net_config *c, struct event_loop *el)
 {
 	unsigned offloads = 0;
+	if (!c->tap[0])
+		return virtio_net_init(n, c, -1, false, 0, el);
 	int fd = virtio_net_tap_open(c->tap, &offloads);
 	int r = virtio_net_init(n, c, fd, true, offloads, el);
 	return fd < 0 ? fd : r;
@@ -415,7 +417,7 @@ void virtio_net_close(struct virtio_net *n)
 	pthread_mutex_destroy(&n->lock);
 }
 
-/* --- the module: --net tap=NAME[,mac=MAC][,mtu=N] ----------------------- */
+/* --- the module: --net tap=NAME|none[,mac=MAC][,mtu=N] ------------------ */
 
 struct net_module_state {
 	struct virtio_mmio t[CONFIG_MAX_NET];
@@ -438,7 +440,7 @@ static int net_parse(struct vmm_config *c, int val, const char *arg)
 	if (config_parse_net(arg, c->nnet, &c->net[c->nnet]) < 0)
 		return -EINVAL;
 	for (unsigned i = 0; i < c->nnet; i++)
-		if (!strcmp(c->net[i].tap, c->net[c->nnet].tap)) {
+		if (c->net[i].tap[0] && !strcmp(c->net[i].tap, c->net[c->nnet].tap)) {
 			log_err("config", "--net: tap %s given twice", c->net[i].tap);
 			return -EINVAL;
 		}
@@ -477,7 +479,11 @@ const struct device_module virtio_net_module = {
 		 "                       a virtio-net device on tap NAME (created if absent,\n"
 		 "                       gone with husk-vmm); MAC XX:XX:XX:XX:XX:XX (default\n"
 		 "                       02:68:75:73:6b:<index>), MTU 68-65535 (default 1500)\n"
-		 "                       (repeatable, up to 4)\n",
+		 "                       (repeatable, up to 4)\n"
+		 "  --net none[,mac=MAC][,mtu=N]\n"
+		 "                       a virtio-net device with no back end: frames the\n"
+		 "                       guest sends are dropped, none arrive (for a VM to\n"
+		 "                       be saved; the restore gives it its tap)\n",
 	.parse = net_parse,
 	.add = net_add,
 	.stop = net_stop,

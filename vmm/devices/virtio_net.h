@@ -66,7 +66,8 @@ int virtio_net_tap_open(const char *name, unsigned *offloads);
  * Serve fd (a tap from virtio_net_tap_open with is_tap, or a stand-in with
  * the same framing) as the device c describes; offloads are the TUN_F_*
  * the back end takes. Watches fd on el (not yet for input). The device owns
- * fd from here on, even on failure.
+ * fd from here on, even on failure. fd -1: no back end (transmitted frames
+ * are dropped and counted, nothing is received).
  */
 int virtio_net_init(struct virtio_net *n, const struct net_config *c, int fd, bool is_tap,
 		    unsigned offloads, struct event_loop *el);

@@ -393,6 +393,33 @@ static void vsock_reset(void *dev)
 	pthread_mutex_unlock(&v->lock);
 }
 
+/*
+ * No connection is carried over a snapshot: the restored VM's host socket is
+ * another one, and what a host client and the guest were saying is lost. A
+ * device with one (or a reset the guest has not been told yet) is not saved;
+ * a template's guest only listens. No state of its own.
+ */
+static int vsock_save(void *dev, void **blob, size_t *len)
+{
+	struct vsock *v = dev;
+	unsigned live = 0;
+	pthread_mutex_lock(&v->lock);
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+		live += v->conns[i].state != VSOCK_FREE;
+	unsigned nrst = v->nrst;
+	pthread_mutex_unlock(&v->lock);
+	if (live || nrst) {
+		log_err("vsock",
+			"cannot be saved with %u live connection(s) and %u reset(s) not "
+			"yet sent to the guest: no connection is carried into a snapshot",
+			live, nrst);
+		return -EBUSY;
+	}
+	*blob = NULL;
+	*len = 0;
+	return 0;
+}
+
 const struct virtio_device_ops vsock_ops = {
 	.name = "virtio-vsock",
 	.device_id = VIRTIO_ID_VSOCK,
@@ -404,6 +431,7 @@ const struct virtio_device_ops vsock_ops = {
 	.activate = vsock_activate,
 	.queue_notify = vsock_queue_notify,
 	.reset = vsock_reset,
+	.save = vsock_save,
 };
 
 /* --- the module: --vsock-uds PATH, --vsock-cid N ------------------------ */

@@ -30,6 +30,7 @@
 #include <linux/virtio_mmio.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "virtio/virtqueue.h"
@@ -79,6 +80,16 @@ struct virtio_device_ops {
 	void (*queue_notify)(void *dev, unsigned queue);
 	/* Status 0: forget everything; stop using the queues before returning. */
 	void (*reset)(void *dev);
+	/*
+	 * Snapshots, both optional. save: the device's own state as a malloc'd
+	 * blob (*blob NULL and *len 0 for none), or a negative errno (logged)
+	 * when it cannot be saved now. restore: instead of activate, when an
+	 * active device is restored, with the blob save gave (hostile input:
+	 * check it); a device without it is activated. Both with t->lock held.
+	 */
+	int (*save)(void *dev, void **blob, size_t *len);
+	int (*restore)(void *dev, uint64_t features, const struct virtio_queues *q,
+		       const void *blob, size_t len);
 };
 
 /* The guest's staging values for one queue, copied into the virtqueue at QueueReady. */
@@ -129,5 +140,20 @@ void virtio_mmio_notify(struct virtio_mmio *t, uint32_t queue);
 
 /* The device changed its config space: bump ConfigGeneration, config interrupt. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
+
+/*
+ * Snapshots. save: the registers, each queue's configuration and progress
+ * and the device's own state (ops->save) as one malloc'd blob, with the
+ * vCPUs and the device's threads quiet; a negative errno (logged) if the
+ * device refuses. restore: into a transport just set up (virtio_mmio_init,
+ * nothing written since), before any vCPU runs. The blob is checked
+ * whole first (-EINVAL, logged, t untouched); then the queues are
+ * configured again through vq_configure (the addresses are checked
+ * against this guest's RAM), an active device is restored (ops->restore)
+ * or activated, and every ready queue is processed once as if kicked, so
+ * that buffers the guest posted before the save are served.
+ */
+int virtio_mmio_save(struct virtio_mmio *t, void **blob, size_t *len);
+int virtio_mmio_restore(struct virtio_mmio *t, const void *blob, size_t len);
 
 #endif
