@@ -288,7 +288,7 @@ int vmm_restore_vcpu(struct vmm *m, struct vcpu *v)
 	return p ? arch_vcpu_restore(v, p, len) : -EINVAL;
 }
 
-int vmm_restore_finish(struct vmm *m)
+int vmm_restore_vm(struct vmm *m)
 {
 	size_t len;
 	const void *p = vmm_snap_get(m, "vm", &len);
