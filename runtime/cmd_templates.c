@@ -73,8 +73,9 @@ static int cmd_templates_ls(const struct husk_global *g, int argc, char **argv)
 	printf("%-20s %12s %s\n", "KEY", "SIZE", "AGE");
 	json_array_foreach (all, i, j) {
 		char size[32], age[32];
-		cmd_templates_size(size, sizeof(size),
-				   (unsigned long long)json_integer_value(json_object_get(j, "bytes")));
+		cmd_templates_size(
+			size, sizeof(size),
+			(unsigned long long)json_integer_value(json_object_get(j, "bytes")));
 		cmd_templates_age(age, sizeof(age), json_integer_value(json_object_get(j, "age")));
 		printf("%-20s %12s %s\n", json_string_value(json_object_get(j, "key")), size, age);
 	}
@@ -100,7 +101,8 @@ static int cmd_templates_rm(const struct husk_global *g, int argc, char **argv)
 		return 1;
 	}
 	if (!all && optind == argc) {
-		husk_report(g, "templates rm: a template key (see husk templates ls) or --all, please");
+		husk_report(
+			g, "templates rm: a template key (see husk templates ls) or --all, please");
 		return 1;
 	}
 	return husk_templates_rm(g, argv + optind, (size_t)(argc - optind), all) == 0 ? 0 : 1;
