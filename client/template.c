@@ -224,6 +224,14 @@ static int tpl_build(const char *cache, const char *name, const char *dir,
 	return r < 0 ? r : -EIO;
 }
 
+/* The caller's use of a good template, its lock held. */
+static int tpl_use(const struct tpl_ops *ops, void *ctx, const char *name, const char *dir,
+		   struct husk_err *e)
+{
+	int r = ops->use ? ops->use(ctx, dir, e) : 0;
+	return r < 0 ? husk_err_wrap(e, "template %s", name) : 0;
+}
+
 int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, void *ctx,
 		char *dir_out, size_t n, bool *built, struct husk_err *e)
 {
@@ -246,7 +254,7 @@ int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, 
 	if ((r = tpl_lock(cache, name, LOCK_SH, &fd, e)) < 0)
 		return husk_err_wrap(e, "template %s", name);
 	if (tpl_check(ops, ctx, dir_out, &why) == 0)
-		return 0;
+		return tpl_use(ops, ctx, name, dir_out, e);
 	close(fd); /* flock cannot be upgraded atomically: let go, and look again after */
 	fd = -1;
 	if ((r = tpl_lock(cache, name, LOCK_EX, &fd, e)) < 0 ||
@@ -255,8 +263,9 @@ int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, 
 	if (lstat(dir_out, &st) == 0) {
 		char line[HUSK_ERR_MSG_MAX + TPL_NAME_MAX + 32];
 		why = (struct husk_err){ 0 };
+		/* built while this one waited? */
 		if (tpl_check(ops, ctx, dir_out, &why) == 0)
-			return 0; /* built while this one waited */
+			return tpl_use(ops, ctx, name, dir_out, e);
 		snprintf(line, sizeof(line), "template %s: %s; rebuilding", name, why.msg);
 		tpl_log(ops, ctx, line);
 		if ((r = tpl_discard(cache, name, e)) < 0)
@@ -268,7 +277,7 @@ int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, 
 		return r;
 	if (built)
 		*built = true;
-	return 0;
+	return tpl_use(ops, ctx, name, dir_out, e);
 }
 
 int tpl_list(const char *cache, int (*fn)(void *ctx, const struct tpl_entry *t), void *ctx,

@@ -72,12 +72,16 @@ bool tpl_name_valid(const char *name);
  * directory, 0700) with a template's files, TPL_STATE_FILE and
  * TPL_MEMORY_FILE; check says whether the template in dir is good (NULL:
  * only its two files must be there), its message the reason when it is not.
- * Both return 0 or a negative errno with e set. log (NULL: stderr, "husk: "
- * before it) gets the line said when a bad template is rebuilt.
+ * use (NULL: none) is called with the good template's dir while its lock
+ * is still held, so that no tpl_remove can take its files away while it
+ * opens or reads them (a restore: quick, not the VM's whole life). All
+ * three return 0 or a negative errno with e set. log (NULL: stderr,
+ * "husk: " before it) gets the line said when a bad template is rebuilt.
  */
 struct tpl_ops {
 	int (*build)(void *ctx, const char *tmpdir, struct husk_err *e);
 	int (*check)(void *ctx, const char *dir, struct husk_err *e);
+	int (*use)(void *ctx, const char *dir, struct husk_err *e);
 	void (*log)(void *ctx, const char *line);
 };
 
@@ -93,10 +97,13 @@ struct tpl_ops {
  * another acquirer built it meanwhile, it is built into NAME.tmp-PID,
  * checked, its files and directory fsync'd, renamed to NAME and the cache
  * directory fsync'd. A failed build leaves nothing. Concurrent acquirers of
- * one key build it once.
+ * one key build it once. Then ops->use, the lock still held (the shared
+ * one, or the exclusive one after a build); its failure is returned as it
+ * is, nothing rebuilt.
  *
  * Once this returns no lock is held: a tpl_remove may take the template
- * away. Open its files at once (an open file stays readable).
+ * away. What is not done in ops->use must cope with its files gone (an
+ * open file stays readable).
  */
 int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, void *ctx,
 		char *dir_out, size_t n, bool *built, struct husk_err *e);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +31,11 @@ struct fake {
 	bool build_bad; /* the build writes a template its check refuses */
 	char log[512];	/* the last line logged */
 	int logs;
+	int uses;
+	int fail_use;		 /* use fails with this errno */
+	const char *use_started; /* NULL, or a file use makes before it sleeps */
+	unsigned use_sleep_ms;
+	bool use_saw_gone; /* use found the template's state gone after its sleep */
 };
 
 static void write_file(const char *dir, const char *name, const char *text, size_t len)
@@ -94,9 +100,29 @@ static void fake_log(void *ctx, const char *line)
 	f->logs++;
 }
 
-static const struct tpl_ops fake_ops = { .build = fake_build,
-					 .check = fake_check,
-					 .log = fake_log };
+/* Open the template's state, as a restore would; it must stay there meanwhile. */
+static int fake_use(void *ctx, const char *dir, struct husk_err *e)
+{
+	struct fake *f = ctx;
+	char path[PATH_MAX];
+
+	f->uses++;
+	if (f->fail_use)
+		return husk_err_set(e, f->fail_use, "restore: no such vCPU state");
+	if (f->use_started) {
+		int fd = open(f->use_started, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		close(fd);
+	}
+	if (f->use_sleep_ms)
+		usleep(f->use_sleep_ms * 1000);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	f->use_saw_gone = access(path, F_OK) < 0;
+	return 0;
+}
+
+static const struct tpl_ops fake_ops = {
+	.build = fake_build, .check = fake_check, .use = fake_use, .log = fake_log
+};
 
 static void setup_cache(struct fake *f)
 {
@@ -284,15 +310,26 @@ START_TEST(acquire_builds_once)
 }
 END_TEST
 
-/* Several processes acquire one key at once: one builds, all use it. */
+/*
+ * Several processes acquire one key at once: one builds, all use it. Run
+ * twice: as they come (the others wait on the shared lock while one
+ * builds), and (_i = 1) with a shared hold on the key's lock that keeps
+ * them all past their first look and waiting for the exclusive lock
+ * together, so that all but the first find the template built while they
+ * waited.
+ */
 START_TEST(acquire_concurrent)
 {
 	enum { N = 4 };
 	struct fake f;
-	char counter[PATH_MAX];
+	char counter[PATH_MAX], lock[PATH_MAX];
 	pid_t pids[N];
 
 	setup_cache(&f);
+	snprintf(lock, sizeof(lock), "%s/k1.lock", f.cache);
+	int hold = _i ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+	ck_assert(!_i || hold >= 0);
+	ck_assert(!_i || flock(hold, LOCK_SH) == 0);
 	snprintf(counter, sizeof(counter), "%s.count", f.cache);
 	unlink(counter);
 	f.counter = counter;
@@ -302,11 +339,18 @@ START_TEST(acquire_concurrent)
 		ck_assert_int_ge(pids[i], 0);
 		if (pids[i] == 0) {
 			char dir[PATH_MAX];
+			if (hold >= 0)
+				close(hold); /* the parent's (a flock is its open file's), not ours */
 			struct husk_err e = { 0 };
 			int r = tpl_acquire(f.cache, "k1", &fake_ops, &f, dir, sizeof(dir), NULL,
 					    &e);
 			_exit(r == 0 && fake_check(NULL, dir, &e) == 0 ? 0 : 1);
 		}
+	}
+	if (hold >= 0) {
+		usleep(300 * 1000);
+		ck_assert_int_eq(access(counter, F_OK), -1); /* none could build yet */
+		close(hold);
 	}
 	for (int i = 0; i < N; i++) {
 		int status;
@@ -516,6 +560,56 @@ START_TEST(remove_waits_for_build)
 }
 END_TEST
 
+/* use runs with the lock held: a removal waits for it; its failure is returned, nothing rebuilt. */
+START_TEST(use_under_the_lock)
+{
+	struct fake f;
+	char dir[PATH_MAX], started[PATH_MAX];
+	struct husk_err e = { 0 };
+	bool built;
+	int status;
+
+	setup_cache(&f);
+	ck_assert_int_eq(tpl_acquire(f.cache, "k1", &fake_ops, &f, dir, sizeof(dir), &built, &e),
+			 0);
+	ck_assert(built);
+	ck_assert_int_eq(f.uses, 1);
+	ck_assert_int_eq(tpl_acquire(f.cache, "k1", &fake_ops, &f, dir, sizeof(dir), &built, &e),
+			 0);
+	ck_assert(!built);
+	ck_assert_int_eq(f.uses, 2);
+	f.fail_use = EINVAL;
+	ck_assert_int_eq(tpl_acquire(f.cache, "k1", &fake_ops, &f, dir, sizeof(dir), &built, &e),
+			 -EINVAL);
+	ck_assert_str_eq(e.msg, "template k1: restore: no such vCPU state");
+	ck_assert_int_eq(f.builds, 1);
+	ck_assert_str_eq(ls(&f), "k1 k1.lock");
+	f.fail_use = 0;
+
+	snprintf(started, sizeof(started), "%s.used", f.cache);
+	unlink(started);
+	f.use_started = started;
+	f.use_sleep_ms = 400;
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		e = (struct husk_err){ 0 };
+		int r = tpl_acquire(f.cache, "k1", &fake_ops, &f, dir, sizeof(dir), NULL, &e);
+		_exit(r == 0 && !f.use_saw_gone ? 0 : 1);
+	}
+	for (int i = 0; i < 500 && access(started, F_OK) < 0; i++)
+		usleep(10000);
+	ck_assert_int_eq(access(started, F_OK), 0);
+	ck_assert_int_eq(tpl_remove(f.cache, "k1", &e), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(ls(&f), "");
+	unlink(started);
+	teardown_cache(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("template");
@@ -524,12 +618,13 @@ int main(void)
 	tcase_add_test(tc, key_names);
 	tcase_add_test(tc, cache_dir);
 	tcase_add_test(tc, acquire_builds_once);
-	tcase_add_test(tc, acquire_concurrent);
+	tcase_add_loop_test(tc, acquire_concurrent, 0, 2);
 	tcase_add_test(tc, failed_build_leaves_nothing);
 	tcase_add_test(tc, bad_template_rebuilt);
 	tcase_add_test(tc, leftovers_cleaned);
 	tcase_add_test(tc, list_and_remove);
 	tcase_add_test(tc, remove_waits_for_build);
+	tcase_add_test(tc, use_under_the_lock);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
