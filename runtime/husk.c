@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "info.h"
+#include "template.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "0.0.0"
@@ -138,6 +139,8 @@ static const struct {
 	{ "list", cmd_list, "list the containers (--format|-f table|json, --quiet|-q)" },
 	{ "spec", cmd_spec, "write a starting config.json (--bundle|-b DIR, --rootless)" },
 	{ "features", cmd_features, "print what this runtime supports (JSON)" },
+	{ "templates", cmd_templates,
+	  "the VM templates: ls [--format|-f table|json], rm [--all|-a] [KEY...]" },
 };
 
 static void husk_usage(FILE *f)
@@ -147,8 +150,10 @@ static void husk_usage(FILE *f)
 		"An OCI runtime that runs each container in a KVM micro-VM of its own.\n\n"
 		"global options: --root DIR (default %s), --log FILE, --log-format text|json,\n"
 		"                --debug (the guest kernel's whole boot log in the console log),\n"
+		"                --template-dir DIR (VM templates; default $HUSK_TEMPLATE_DIR,\n"
+		"                else %s), --no-templates (every VM boots),\n"
 		"                --systemd-cgroup (accepted), --help, --version\n\ncommands:\n",
-		HUSK_DEFAULT_ROOT);
+		HUSK_DEFAULT_ROOT, TPL_DEFAULT_DIR);
 	for (size_t i = 0; i < sizeof(husk_cmds) / sizeof(husk_cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", husk_cmds[i].name, husk_cmds[i].help);
 }
@@ -161,6 +166,8 @@ int main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "systemd-cgroup", no_argument, NULL, 's' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "template-dir", required_argument, NULL, 't' },
+		{ "no-templates", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -181,6 +188,8 @@ int main(int argc, char **argv)
 			g.log_json = !strcmp(optarg, "json");
 			break;
 		case 'd': g.debug = true; break;
+		case 't': g.template_dir = optarg; break;
+		case 'T': g.no_templates = true; break;
 		case 's': break;
 		case 'h': husk_usage(stdout); exit(0);
 		case 'v':

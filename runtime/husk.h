@@ -25,6 +25,7 @@ int cmd_ps(const struct husk_global *g, int argc, char **argv);
 int cmd_update(const struct husk_global *g, int argc, char **argv);
 
 int cmd_exec(const struct husk_global *g, int argc, char **argv);
+int cmd_templates(const struct husk_global *g, int argc, char **argv);
 
 /* --- options (cmd_opts.c) ----------------------------------------------------- */
 

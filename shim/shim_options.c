@@ -13,7 +13,9 @@ enum {
 	OPT_CONTROL,
 	OPT_READY_FD,
 	OPT_BINDS_DIR,
-	OPT_NETNS_OWN
+	OPT_NETNS_OWN,
+	OPT_TEMPLATE_DIR,
+	OPT_NO_TEMPLATE
 };
 
 void shim_options_usage(FILE *f)
@@ -34,7 +36,9 @@ void shim_options_usage(FILE *f)
 	      "                       (made here; default a fresh /tmp/husk-binds-*)\n"
 	      "  --netns-own          with --spec: husk-vmm runs in the container's own\n"
 	      "                       network namespace; the VM gets a virtio-net device\n"
-	      "                       (tap husktap<i>) per Ethernet link there, at least one\n\n"
+	      "                       (tap husktap<i>) per Ethernet link there, at least one\n"
+	      "  --template-dir DIR   with --spec: the cache of VM templates (husk passes it)\n"
+	      "  --no-template        with --spec: no template, the VM boots\n\n"
 	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
 	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
 	      "128+N when husk-vmm is ended by signal N. With --spec: the process's exit\n"
@@ -53,6 +57,8 @@ static int shim_options_one(void *ctx, int val, const char *arg)
 	case OPT_CONTROL: o->control = arg; break;
 	case OPT_BINDS_DIR: o->binds_dir = arg; break;
 	case OPT_NETNS_OWN: o->netns_own = true; break;
+	case OPT_TEMPLATE_DIR: o->template_dir = arg; break;
+	case OPT_NO_TEMPLATE: o->no_template = true; break;
 	case OPT_READY_FD: {
 		unsigned fd;
 		if (config_parse_count(arg, &fd) < 0 || fd < 3 || fd > 65535) {
@@ -88,6 +94,8 @@ int shim_options_parse(struct shim_options *o, struct vmm_config *c, int argc, c
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "binds-dir", required_argument, NULL, OPT_BINDS_DIR },
 		{ "netns-own", no_argument, NULL, OPT_NETNS_OWN },
+		{ "template-dir", required_argument, NULL, OPT_TEMPLATE_DIR },
+		{ "no-template", no_argument, NULL, OPT_NO_TEMPLATE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct config_extra extra = {

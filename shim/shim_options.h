@@ -19,6 +19,8 @@ struct shim_options {
 				     here; NULL: a fresh /tmp/husk-binds-XXXXXX */
 	bool netns_own;		  /* with --spec: husk-vmm runs in the container's network
 				     namespace; the VM gets a virtio-net device per link */
+	const char *template_dir; /* --template-dir: the cache of VM templates; NULL: none */
+	bool no_template;	  /* --no-template: the VM boots cold */
 };
 
 /* Parse argv into both; -EINVAL (with a message on stderr) on bad input. */

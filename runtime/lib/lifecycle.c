@@ -28,6 +28,7 @@
 #include "netns.h"
 #include "resources.h"
 #include "state.h"
+#include "templates.h"
 
 #define HUSK_CREATE_TIMEOUT_MS (600 * 1000) /* boots under emulation take tens of seconds */
 #define HUSK_STOP_MS	       10000
@@ -69,6 +70,7 @@ struct husk_bundle {
 	char netns_path[PATH_MAX]; /* its path in config.json, "" for a new one */
 	json_t *hooks_json;	   /* config.json's "hooks", NULL when absent */
 	struct spec_hooks hooks;
+	bool cold; /* the annotation io.husk.template = cold: no template */
 };
 
 static void husk_bundle_free(struct husk_bundle *b)
@@ -94,6 +96,8 @@ static int husk_check_bundle(const char *bundle, struct husk_bundle *b, struct h
 		return husk_err_set(e, EINVAL, "%s: %s", b->config,
 				    access(b->config, F_OK) ? strerror(errno) : jerr.text);
 	int r = spec_parse(j, &spec, e);
+	if (r == 0)
+		r = husk_template_annotation(json_object_get(j, "annotations"), &b->cold, e);
 	if (r == 0 && (r = spec_hooks_parse(json_object_get(j, "hooks"), &b->hooks, e)) == 0 &&
 	    json_is_object(json_object_get(j, "hooks")))
 		b->hooks_json = json_incref(json_object_get(j, "hooks"));
@@ -244,8 +248,8 @@ static int husk_create_in(const struct husk_global *g, const char *id,
 	struct console_pty pty = { .master = -1, .slave = -1 };
 	char bundle[PATH_MAX], vmm[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX],
 		control[PATH_MAX + 32], vsock[PATH_MAX + 32], console[PATH_MAX + 32], mem[32],
-		cpus[16], binds[PATH_MAX + 32];
-	int pipefd[2];
+		cpus[16], binds[PATH_MAX + 32], templates[PATH_MAX];
+	int pipefd[2], use_templates = 0;
 
 	if (!realpath(bundle_arg, bundle)) {
 		int err = errno;
@@ -256,6 +260,7 @@ static int husk_create_in(const struct husk_global *g, const char *id,
 	if (husk_check_bundle(bundle, b, &e) < 0 ||
 	    husk_check_terminal(b->terminal, console_socket, detach, &e) < 0 ||
 	    husk_paths(vmm, kernel, initrd, sizeof(vmm), &e) < 0 ||
+	    (use_templates = husk_template_dir(g, b->cold, templates, sizeof(templates), &e)) < 0 ||
 	    state_create(g, id, st, &e) < 0) {
 		husk_report(g, "create %s: %s", id, e.msg);
 		return -e.code;
@@ -309,12 +314,18 @@ static int husk_create_in(const struct husk_global *g, const char *id,
 		if (pty.slave >= 0 && (dup2(pty.slave, 0) < 0 || dup2(pty.slave, 1) < 0 ||
 				       dup2(pty.slave, 2) < 0 || console_make_ctty(0) < 0))
 			_exit(127);
-		execl(vmm, vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b->config, "--id",
-		      id, "--control", control, "--vsock-uds", vsock, "--console", console,
-		      "--binds-dir", binds, "--netns-own", "--mem", mem, "--cpus", cpus,
-		      "--ready-fd", "3",
-		      /* the kernel's info messages cost boot time; warnings still show */
-		      "--cmdline", g->debug ? "loglevel=7" : "quiet", (char *)NULL);
+		const char *args[] = {
+			vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b->config, "--id",
+			id, "--control", control, "--vsock-uds", vsock, "--console", console,
+			"--binds-dir", binds, "--netns-own", "--mem", mem, "--cpus", cpus,
+			"--ready-fd", "3",
+			/* the kernel's info messages cost boot time; warnings still show */
+			"--cmdline", g->debug ? "loglevel=7" : "quiet",
+			/* a template's VM, or a cold boot */
+			use_templates ? "--template-dir" : "--no-template",
+			use_templates ? templates : NULL, NULL
+		};
+		execv(vmm, (char *const *)args);
 		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));
 		_exit(127);
 	}

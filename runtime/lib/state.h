@@ -23,7 +23,9 @@ struct husk_global {
 	const char *root;
 	const char *log; /* NULL: stderr only */
 	bool log_json;
-	bool debug; /* --debug: the guest kernel's whole boot log in console.log */
+	bool debug;		  /* --debug: the guest kernel's whole boot log in console.log */
+	const char *template_dir; /* --template-dir: NULL for $HUSK_TEMPLATE_DIR or the default */
+	bool no_templates;	  /* --no-templates: every VM boots cold */
 	const char *argv0;
 };
 

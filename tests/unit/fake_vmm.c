@@ -6,6 +6,7 @@
  * OK, then it ends as a workload killed by the signal would (exit 128 +
  * the signal); PAUSE, RESUME; STATE.
  * FAKE_VMM_ERROR=MSG in the environment: "error MSG" on --ready-fd, exit 1.
+ * FAKE_VMM_ARGV=FILE: its arguments written to FILE, one a line.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,12 +45,20 @@ int main(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'x' },
 		{ "cpus", required_argument, NULL, 'x' },
 		{ "cmdline", required_argument, NULL, 'x' },
+		{ "template-dir", required_argument, NULL, 'x' },
+		{ "no-template", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *control = NULL, *state = "created";
 	bool paused = false, netns_own = false;
 	int ready = -1, o;
 
+	const char *argv_file = getenv("FAKE_VMM_ARGV");
+	FILE *af = argv_file ? fopen(argv_file, "we") : NULL;
+	for (int i = 1; af && i < argc; i++)
+		fprintf(af, "%s\n", argv[i]);
+	if (af)
+		fclose(af);
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'c')
 			control = optarg;

@@ -21,6 +21,8 @@
 #include "pause.h"
 #include "ps.h"
 #include "state.h"
+#include "template.h"
+#include "templates.h"
 #include "update.h"
 #include "unit.h"
 
@@ -50,6 +52,11 @@ static void lc_setup(struct lc *t)
 	t->o = (struct husk_create_opts){ .bundle = t->bundle, .detach = true };
 	setenv("HUSK_VMM", FAKE_VMM_PATH, 1);
 	unsetenv("FAKE_VMM_ERROR");
+	unsetenv("FAKE_VMM_ARGV");
+	/* the templates of the test's own (the default is the host's /var/cache) */
+	char templates[96];
+	snprintf(templates, sizeof(templates), "%s/templates", t->root);
+	setenv("HUSK_TEMPLATE_DIR", templates, 1);
 }
 
 static void lc_teardown(struct lc *t)
@@ -686,6 +693,158 @@ START_TEST(network_namespaces)
 }
 END_TEST
 
+/* Write config.json with these annotations (a JSON object). */
+static void lc_annotations(struct lc *t, const char *annotations)
+{
+	char config[160];
+	snprintf(config, sizeof(config), "%s/config.json", t->bundle);
+	FILE *f = fopen(config, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"true\"]},"
+		" \"root\": {\"path\": \"rootfs\"}, \"annotations\": %s,"
+		" \"linux\": {\"namespaces\": [{\"type\": \"network\"}]}}\n",
+		annotations);
+	fclose(f);
+}
+
+/* Create c1 and delete it; husk-vmm's arguments, one a line, for the caller to free. */
+static char *lc_vmm_args(struct lc *t)
+{
+	struct husk_state st;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/argv", t->root);
+	unlink(path);
+	setenv("FAKE_VMM_ARGV", path, 1);
+	ck_assert_int_eq(husk_create(&t->g, "c1", &t->o, &st), 0);
+	ck_assert_int_eq(husk_delete(&t->g, "c1", true), 0);
+	unsetenv("FAKE_VMM_ARGV");
+	return lc_read(t, "argv");
+}
+
+/*
+ * husk-vmm hears of the templates: the cache directory (--template-dir,
+ * else $HUSK_TEMPLATE_DIR; made, 0700), or --no-template with
+ * --no-templates or the annotation io.husk.template=cold.
+ */
+START_TEST(templates_passed_on)
+{
+	struct lc t;
+	char want[160], dir[128];
+	struct husk_state st;
+	struct stat sb;
+
+	lc_setup(&t);
+	/* the environment's */
+	char *args = lc_vmm_args(&t);
+	snprintf(want, sizeof(want), "\n--template-dir\n%s/templates\n", t.root);
+	ck_assert_msg(strstr(args, want), "%s", args);
+	ck_assert_ptr_null(strstr(args, "--no-template\n"));
+	free(args);
+	snprintf(dir, sizeof(dir), "%s/templates", t.root);
+	ck_assert_int_eq(stat(dir, &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode));
+	ck_assert_int_eq(sb.st_mode & 07777, 0700);
+
+	/* the option's, over the environment's */
+	snprintf(dir, sizeof(dir), "%s/opt/templates", t.root);
+	t.g.template_dir = dir;
+	args = lc_vmm_args(&t);
+	snprintf(want, sizeof(want), "\n--template-dir\n%s\n", dir);
+	ck_assert_msg(strstr(args, want), "%s", args);
+	free(args);
+	ck_assert_int_eq(access(dir, F_OK), 0);
+
+	/* --no-templates: none for any container */
+	t.g.no_templates = true;
+	args = lc_vmm_args(&t);
+	ck_assert_msg(strstr(args, "\n--no-template\n"), "%s", args);
+	ck_assert_ptr_null(strstr(args, "--template-dir"));
+	free(args);
+	t.g.no_templates = false;
+
+	/* the annotation: none for this one */
+	lc_annotations(&t, "{\"io.husk.template\": \"cold\", \"a\": \"b\"}");
+	args = lc_vmm_args(&t);
+	ck_assert_msg(strstr(args, "\n--no-template\n"), "%s", args);
+	ck_assert_ptr_null(strstr(args, "--template-dir"));
+	free(args);
+	/* another value: refused before anything is made */
+	lc_annotations(&t, "{\"io.husk.template\": \"warm\"}");
+	ck_assert_int_eq(husk_create(&t.g, "c1", &t.o, &st), -EINVAL);
+	ck_assert(lc_logged(&t, "annotation io.husk.template: \"cold\" is its one value"));
+	ck_assert_str_eq(lc_status(&t, "c1"), "gone");
+
+	/* a cache directory that cannot be: said, with the way out */
+	lc_annotations(&t, "{}");
+	snprintf(dir, sizeof(dir), "%s/bundle/config.json/x", t.root);
+	t.g.template_dir = dir;
+	ck_assert_int_eq(husk_create(&t.g, "c1", &t.o, &st), -ENOTDIR);
+	ck_assert(lc_logged(&t, "create c1: templates (or --no-templates): template directory "));
+	ck_assert_str_eq(lc_status(&t, "c1"), "gone");
+	lc_teardown(&t);
+}
+END_TEST
+
+/* A template's two files, as a build would leave them. */
+static int lc_build(void *ctx, const char *tmpdir, struct husk_err *e)
+{
+	char path[PATH_MAX];
+	(void)ctx;
+	(void)e;
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, i ? "memory" : "state");
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("x", f);
+		fclose(f);
+	}
+	return 0;
+}
+
+/* What `husk templates ls` and `rm` do, over the cache --template-dir names. */
+START_TEST(templates_ls_rm)
+{
+	static const struct tpl_ops ops = { .build = lc_build };
+	struct lc t;
+	struct husk_err e = { 0 };
+	char cache[128], dir[PATH_MAX];
+	json_t *all;
+
+	lc_setup(&t);
+	snprintf(cache, sizeof(cache), "%s/tpl", t.root);
+	t.g.template_dir = cache;
+	/* none yet: the directory is made, the list empty */
+	ck_assert_int_eq(husk_templates_list(&t.g, &all), 0);
+	ck_assert_uint_eq(json_array_size(all), 0);
+	json_decref(all);
+	ck_assert_int_eq(tpl_acquire(cache, "bb", &ops, NULL, dir, sizeof(dir), NULL, &e), 0);
+	ck_assert_int_eq(tpl_acquire(cache, "aa", &ops, NULL, dir, sizeof(dir), NULL, &e), 0);
+	ck_assert_int_eq(tpl_acquire(cache, "cc", &ops, NULL, dir, sizeof(dir), NULL, &e), 0);
+	ck_assert_int_eq(husk_templates_list(&t.g, &all), 0);
+	ck_assert_uint_eq(json_array_size(all), 3);
+	json_t *first = json_array_get(all, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(first, "key")), "aa");
+	ck_assert_int_gt(json_integer_value(json_object_get(first, "bytes")), 0);
+	ck_assert_int_ge(json_integer_value(json_object_get(first, "age")), 0);
+	ck_assert_uint_eq(strlen(json_string_value(json_object_get(first, "created"))), 20);
+	json_decref(all);
+
+	/* an unknown key is said, and the others go all the same */
+	char *keys[] = { "aa", "zz" };
+	ck_assert_int_eq(husk_templates_rm(&t.g, keys, 2, false), -ENOENT);
+	ck_assert(lc_logged(&t, "templates rm: no template zz"));
+	ck_assert_int_eq(husk_templates_list(&t.g, &all), 0);
+	ck_assert_uint_eq(json_array_size(all), 2);
+	json_decref(all);
+	ck_assert_int_eq(husk_templates_rm(&t.g, NULL, 0, true), 0);
+	ck_assert_int_eq(husk_templates_list(&t.g, &all), 0);
+	ck_assert_uint_eq(json_array_size(all), 0);
+	json_decref(all);
+	lc_teardown(&t);
+}
+END_TEST
+
 START_TEST(spec_writes_once)
 {
 	struct lc t;
@@ -729,6 +888,8 @@ int main(void)
 	tcase_add_test(tc, failing_create_hook_leaves_nothing);
 	tcase_add_test(tc, start_hooks_failures);
 	tcase_add_test(tc, network_namespaces);
+	tcase_add_test(tc, templates_passed_on);
+	tcase_add_test(tc, templates_ls_rm);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -69,6 +69,28 @@ START_TEST(spec_options)
 }
 END_TEST
 
+/* The template options husk passes: taken and kept, for the container side. */
+START_TEST(template_options)
+{
+	struct shim_options o;
+	struct vmm_config c;
+	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "config.json", NULL), 0);
+	ck_assert_ptr_null(o.template_dir);
+	ck_assert(!o.no_template);
+	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "config.json", "--template-dir",
+			       "/var/cache/husk/templates", NULL),
+			 0);
+	ck_assert_str_eq(o.template_dir, "/var/cache/husk/templates");
+	ck_assert(!o.no_template);
+	ck_assert_int_eq(
+		parse(&o, &c, "--kernel", "k", "--spec", "config.json", "--no-template", NULL), 0);
+	ck_assert_ptr_null(o.template_dir);
+	ck_assert(o.no_template);
+	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--spec", "s", "--template-dir", NULL),
+			 -EINVAL);
+}
+END_TEST
+
 /* What husk passes: the container's options among the VM's, both read. */
 START_TEST(with_vm_options)
 {
@@ -138,13 +160,13 @@ END_TEST
 START_TEST(usage_lists_every_option)
 {
 	static const char *const names[] = {
-		"--kernel",	"--initrd",	 "--cmdline",	     "--mem",
-		"--cpus",	"--console",	 "--console-device", "--timings",
-		"--kvm-device", "--kvm-flavour", "--disk",	     "--fs",
-		"--no-rng",	"--vsock-uds",	 "--vsock-cid",	     "--print-cmdline",
-		"--help",	"--version",	 "--spec",	     "--id",
-		"--control",	"--ready-fd",	 "--binds-dir",	     "--netns-own",
-		"Exit status",
+		"--kernel",	  "--initrd",	   "--cmdline",	       "--mem",
+		"--cpus",	  "--console",	   "--console-device", "--timings",
+		"--kvm-device",	  "--kvm-flavour", "--disk",	       "--fs",
+		"--no-rng",	  "--vsock-uds",   "--vsock-cid",      "--print-cmdline",
+		"--help",	  "--version",	   "--spec",	       "--id",
+		"--control",	  "--ready-fd",	   "--binds-dir",      "--netns-own",
+		"--template-dir", "--no-template", "Exit status",
 	};
 	char *text = NULL;
 	size_t len = 0;
@@ -165,6 +187,7 @@ static Suite *shim_options_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, spec_options);
 	tcase_add_test(tc, with_vm_options);
+	tcase_add_test(tc, template_options);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, bad_values);
 	tcase_add_test(tc, usage_lists_every_option);
