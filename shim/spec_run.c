@@ -385,16 +385,7 @@ int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, s
 		return -EINVAL;
 	}
 	/* the container's root disk and the vsock device join the VM */
-	bool restoring = spec_template_pick(sr, false) > 0;
-	r = vmm_create(&sr->vm, &sr->cfg, t);
-	if (r == -EINVAL && restoring && sr->cfg.restore_dir == sr->template_dir) {
-		/* refused at a closer look than its header's: made again, once */
-		log_err("template", "%s could not be restored; making it again",
-			sr->template_dir);
-		if (spec_template_pick(sr, true) < 0)
-			sr->cfg.restore_dir = NULL;
-		r = vmm_create(&sr->vm, &sr->cfg, t);
-	}
+	r = spec_template_create(sr, t);
 	if (r == 0) {
 		sr->stopping = vmm_stopping(sr->vm);
 		r = vmm_start(sr->vm);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "husk/snapshot.h"
@@ -17,8 +18,26 @@
 
 struct spec_template {
 	struct spec_run *sr;
-	uint64_t key; /* the key name's hash, in the template's header */
+	struct timing *t;
+	uint64_t key;	     /* the key name's hash, in the template's header */
+	bool restore_failed; /* the template was refused on restore */
+	int restore_error;
 };
+
+/*
+ * A file's identity for the key: which file and which version of it (the
+ * restore checks its content against the template's header too).
+ */
+static int spec_template_file_id(const char *path, uint64_t *out, struct husk_err *e)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
+	uint64_t id[5] = { st.st_dev, st.st_ino, (uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+			   (uint64_t)st.st_mtim.tv_nsec };
+	*out = tpl_hash(TPL_HASH_INIT, id, sizeof(id));
+	return 0;
+}
 
 /* What the guest saw at boot, and nothing of the back ends. */
 static int spec_template_key(const struct spec_run *sr, struct tpl_key *k, struct husk_err *e)
@@ -29,20 +48,20 @@ static int spec_template_key(const struct spec_run *sr, struct tpl_key *k, struc
 	int r;
 
 	memset(k, 0, sizeof(*k));
-	if ((r = snap_hash_file(c->kernel, &k->kernel_hash, e)) < 0 ||
-	    (c->initrd && (r = snap_hash_file(c->initrd, &k->initrd_hash, e)) < 0))
+	if ((r = spec_template_file_id(c->kernel, &k->kernel_hash, e)) < 0 ||
+	    (c->initrd && (r = spec_template_file_id(c->initrd, &k->initrd_hash, e)) < 0))
 		return r;
 	k->version = HUSK_VERSION;
 	k->vcpus = c->vcpus;
-	k->mem_bytes = c->mem_bytes;
+	k->ram_bytes = c->mem_bytes;
 	/* the flavour's words are on the guest's command line */
 	snprintf(cmdline, sizeof(cmdline), "%s %s", flavour_detect(c->flavour, "/sys")->name,
 		 c->cmdline ? c->cmdline : "");
-	k->cmdline_hash = snap_hash_bytes(cmdline, strlen(cmdline));
+	k->cmdline_hash = tpl_hash(TPL_HASH_INIT, cmdline, strlen(cmdline));
 	if ((r = config_layout(c, layout, sizeof(layout))) < 0)
 		return husk_err_set(e, -r, "the device layout does not fit in %d bytes",
 				    CONFIG_LAYOUT_MAX);
-	k->layout_hash = snap_hash_bytes(layout, strlen(layout));
+	k->layout_hash = tpl_hash(TPL_HASH_INIT, layout, strlen(layout));
 	return 0;
 }
 
@@ -86,9 +105,33 @@ static int spec_template_check(void *ctx, const char *dir, struct husk_err *e)
 	return 0;
 }
 
+/* With the template's lock held, so that nobody removes it meanwhile: the VM from it. */
+static int spec_template_use(void *ctx, const char *dir, struct husk_err *e)
+{
+	struct spec_template *st = ctx;
+	struct spec_run *sr = st->sr;
+	snprintf(sr->template_dir, sizeof(sr->template_dir), "%s", dir);
+	sr->cfg.restore_dir = sr->template_dir;
+	int r = vmm_create(&sr->vm, &sr->cfg, st->t);
+	if (r < 0) {
+		sr->cfg.restore_dir = NULL;
+		st->restore_failed = true;
+		st->restore_error = r;
+		return husk_err_set(e, -r, "template %s could not be restored (see above)", dir);
+	}
+	return 0;
+}
+
+static void spec_template_log(void *ctx, const char *line)
+{
+	log_err("template", "%s", line);
+}
+
 static const struct tpl_ops spec_template_ops = {
 	.build = spec_template_build,
 	.check = spec_template_check,
+	.use = spec_template_use,
+	.log = spec_template_log,
 };
 
 static bool spec_template_cold(const struct spec_run *sr)
@@ -98,34 +141,41 @@ static bool spec_template_cold(const struct spec_run *sr)
 	return json_is_string(a) && !strcmp(json_string_value(a), "cold");
 }
 
-int spec_template_pick(struct spec_run *sr, bool rebuild)
+int spec_template_create(struct spec_run *sr, struct timing *t)
 {
-	struct spec_template st = { .sr = sr };
+	struct spec_template st = { .sr = sr, .t = t };
 	struct husk_err e = { 0 };
 	struct tpl_key key;
-	char cache[PATH_MAX], name[TPL_NAME_MAX];
+	char cache[PATH_MAX], name[TPL_NAME_MAX + 1], dir[PATH_MAX];
 	bool built = false;
 
-	if (sr->cfg.restore_dir && !rebuild)
-		return 1; /* --restore: the caller's own */
-	sr->cfg.restore_dir = NULL;
-	if (sr->opts.no_template || !sr->opts.template_dir || spec_template_cold(sr))
-		return 0;
-	if (sr->cfg.ndisks)
-		return 0; /* a disk's size is the guest's from boot on: no template fits all */
+	/* --restore is the caller's own; no templates asked for, or none fits */
+	if (sr->cfg.restore_dir || sr->opts.no_template || !sr->opts.template_dir ||
+	    spec_template_cold(sr) || sr->cfg.ndisks)
+		return vmm_create(&sr->vm, &sr->cfg, t);
 	if (tpl_cache_dir(cache, sizeof(cache), sr->opts.template_dir, &e) < 0 ||
 	    spec_template_key(sr, &key, &e) < 0 || tpl_key_name(&key, name, sizeof(name)) < 0) {
-		log_err("template", "%s; booting without a template", e.msg[0] ? e.msg : name);
-		return 0;
+		log_err("template", "%s; booting without a template",
+			e.code ? e.msg : "no name for the key");
+		return vmm_create(&sr->vm, &sr->cfg, t);
 	}
-	st.key = snap_hash_bytes(name, strlen(name));
-	if (rebuild && tpl_remove(cache, name, &e) < 0 && e.code != ENOENT)
-		log_err("template", "%s", e.msg);
-	if (tpl_acquire(cache, name, &spec_template_ops, &st, sr->template_dir,
-			sizeof(sr->template_dir), &built, &e) < 0) {
-		log_err("template", "%s; booting without a template", e.msg);
-		return 0;
+	st.key = tpl_hash(TPL_HASH_INIT, name, strlen(name));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		st.restore_failed = false;
+		e = (struct husk_err){ 0 };
+		if (tpl_acquire(cache, name, &spec_template_ops, &st, dir, sizeof(dir), &built,
+				&e) == 0)
+			return 0;
+		if (!st.restore_failed) {
+			log_err("template", "%s; booting without a template", e.msg);
+			break;
+		}
+		if (st.restore_error != -EINVAL || built)
+			return st.restore_error; /* not the template's fault, or a new one failed */
+		/* refused at a closer look than its header's: made again, once */
+		log_err("template", "template %s was refused; rebuilding", name);
+		if (tpl_remove(cache, name, &e) < 0 && e.code != ENOENT)
+			log_err("template", "%s", e.msg);
 	}
-	sr->cfg.restore_dir = sr->template_dir;
-	return 1;
+	return vmm_create(&sr->vm, &sr->cfg, t);
 }

@@ -18,12 +18,11 @@
 #define SPEC_TEMPLATE_ANNOTATION "io.husk.template"
 
 /*
- * Pick (building it if need be) the template for sr's VM and set
- * sr->cfg.restore_dir to it: 1 when the VM is to be restored, 0 when it
- * boots cold (templates off, not possible for this container, or the
- * template could not be had: logged), negative errno only when the
- * container must not run at all.
+ * Create sr's VM (sr->vm, as vmm_create): restored from its template, made
+ * first if need be, or booted cold when templates are off, none fits this
+ * container, or none could be had (logged). A template refused on restore
+ * is made again, once. 0 or a negative errno (logged).
  */
-int spec_template_pick(struct spec_run *sr, bool rebuild);
+int spec_template_create(struct spec_run *sr, struct timing *t);
 
 #endif
