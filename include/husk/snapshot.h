@@ -143,8 +143,8 @@ void snap_header_encode(struct snap_header *h, uint8_t out[SNAP_HEADER_SIZE]);
  * FNV-1a 64 over little-endian 8-byte words, each step
  *   h ^= w; h *= 0x100000001b3; h ^= h >> 32;
  * from h = 0xcbf29ce484222325; the 1-7 bytes left over are each a word of
- * their own, and the length in bytes is a last word. About 3 GB/s: a 20 MB
- * kernel hashes in a few ms.
+ * their own, and the length in bytes is a last word. About 3 GB/s here:
+ * snap_hash_file of a 20 MB kernel in the page cache takes about 9 ms.
  */
 uint64_t snap_hash_bytes(const void *buf, size_t len);
 
