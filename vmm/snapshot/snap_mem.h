@@ -20,7 +20,7 @@ int snap_mem_save(const struct guest_mem *gm, const char *path, struct husk_err 
  * Fill gm's RAM from path, a file of exactly gm->size bytes (another size is
  * refused): the file's data extents are copied to the same offsets, the
  * holes are left as they are, so gm must be fresh (all zero), as gm_init
- * leaves it.
+ * leaves it. Uses (moves) the memfd's file position.
  */
 int snap_mem_load(const struct guest_mem *gm, const char *path, struct husk_err *e);
 
