@@ -53,7 +53,7 @@ uint64_t snap_hash_bytes(const void *buf, size_t len)
 
 int snap_hash_file(const char *path, uint64_t *out, struct husk_err *e)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
 	cleanup_free uint8_t *buf = malloc(SNAP_HASH_CHUNK);

@@ -139,7 +139,7 @@ int snap_header_read(const char *dir, struct snap_header *h, struct husk_err *e)
 	int err = path_fmt(e, path, sizeof(path), "%s/" SNAP_STATE_FILE, dir);
 	if (err)
 		return err;
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int no = errno;
 		if (no == ENOENT || no == ENOTDIR)

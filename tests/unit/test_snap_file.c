@@ -506,6 +506,23 @@ START_TEST(too_large)
 }
 END_TEST
 
+START_TEST(not_a_regular_file)
+{
+	struct snap_reader r;
+	struct snap_header h;
+	struct husk_err e = { 0 }, he = { 0 };
+
+	make_snapshot();
+	unlink(state);
+	ck_assert_int_eq(mkfifo(state, 0600), 0); /* opened without waiting for a writer */
+	ck_assert_int_eq(snap_reader_open(&r, dir, &e), -EINVAL);
+	ck_assert_msg(strstr(e.msg, "not a regular file"), "%s", e.msg);
+	ck_assert_int_eq(snap_header_read(dir, &h, &he), -EINVAL);
+	ck_assert_msg(strstr(he.msg, "not a regular file"), "%s", he.msg);
+	remove_snapshot();
+}
+END_TEST
+
 START_TEST(writer_refuses_bad_sections)
 {
 	struct snap_writer w;
@@ -597,6 +614,7 @@ static Suite *snap_file_suite(void)
 	tcase_add_test(tc, duplicate_names);
 	tcase_add_test(tc, corrupt_section_name);
 	tcase_add_test(tc, too_large);
+	tcase_add_test(tc, not_a_regular_file);
 	tcase_add_test(tc, writer_refuses_bad_sections);
 	tcase_add_test(tc, hash);
 	suite_add_tcase(s, tc);

@@ -261,7 +261,7 @@ int snap_reader_open(struct snap_reader *r, const char *dir, struct husk_err *e)
 	int err = path_fmt(e, path, sizeof(path), "%s/" SNAP_STATE_FILE, dir);
 	if (err)
 		return err;
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int no = errno;
 		if (no == ENOENT || no == ENOTDIR)

@@ -152,7 +152,7 @@ int snap_mem_load(const struct guest_mem *gm, const char *path, struct husk_err 
 	uint64_t off = 0, hole;
 	int more;
 
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
