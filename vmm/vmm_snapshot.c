@@ -156,8 +156,10 @@ int vmm_save(struct vmm *m, const char *dir)
 	h.created = (uint64_t)time(NULL);
 	h.key = m->cfg->snapshot_key;
 	snap_writer_init(&w);
-	if ((r = vmm_save_state(m, &w)) == 0 && (r = snap_mem_save(&m->vm.mem, path)) == 0 &&
-	    (r = snap_writer_commit(&w, dir, &h, &e)) < 0)
+	/* the memory first: the state file's presence says the pair is whole */
+	if ((r = vmm_save_state(m, &w)) == 0 &&
+	    ((r = snap_mem_save(&m->vm.mem, path, &e)) < 0 ||
+	     (r = snap_writer_commit(&w, dir, &h, &e)) < 0))
 		log_err("snapshot", "%s", e.msg);
 	snap_writer_free(&w);
 	return r;
@@ -212,7 +214,7 @@ int vmm_restore_open(struct vmm *m)
 		log_err("snapshot", "%s", e.msg);
 		return r;
 	}
-	const struct snap_header *h = snap_reader_header(m->restore);
+	const struct snap_header *h = &m->restore->h;
 	if ((r = vmm_snap_identity(m, &want)) < 0)
 		return r;
 	if (strncmp(h->arch, want.arch, sizeof(h->arch)) != 0)
@@ -242,7 +244,11 @@ int vmm_restore_memory(struct vmm *m)
 	if (snprintf(path, sizeof(path), "%s/%s", m->cfg->restore_dir, SNAP_MEMORY_FILE) >=
 	    (int)sizeof(path))
 		return vmm_snap_refuse(m, "path too long");
-	return snap_mem_load(&m->vm.mem, path);
+	struct husk_err e = { 0 };
+	int r = snap_mem_load(&m->vm.mem, path, &e);
+	if (r < 0)
+		log_err("snapshot", "%s", e.msg);
+	return r;
 }
 
 /* A section that must be there. */
@@ -259,7 +265,7 @@ static const void *vmm_snap_get(struct vmm *m, const char *name, size_t *len)
 
 int vmm_restore_devices(struct vmm *m)
 {
-	const struct snap_header *h = snap_reader_header(m->restore);
+	const struct snap_header *h = &m->restore->h;
 	const void *p;
 	uint64_t cmdline_hash;
 	size_t len;
