@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "arch/x86_64/cpuid.h"
 #include "arch/x86_64/state.h"
+#include "kvm/vcpu.h"
 #include "unit.h"
 
 struct blob {
@@ -328,6 +330,24 @@ START_TEST(damaged_heads_never_crash)
 }
 END_TEST
 
+START_TEST(restore_refuses_bad_blobs_before_kvm)
+{
+	/* no vCPU or VM behind these: a refused blob never gets as far as an ioctl */
+	struct vcpu v;
+	struct vm vm;
+	memset(&v, 0, sizeof(v));
+	memset(&vm, 0, sizeof(vm));
+	v.fd = -1;
+	vm.fd = -1;
+	v.vm = &vm;
+	static const uint8_t junk[64] = "HUSKXCPU";
+	ck_assert_int_eq(arch_vcpu_restore(&v, junk, sizeof(junk)), -EINVAL);
+	ck_assert_int_eq(arch_vcpu_restore(&v, junk, 3), -EINVAL);
+	ck_assert_int_eq(arch_vm_restore(&vm, junk, sizeof(junk)), -EINVAL);
+	ck_assert_int_eq(arch_vm_restore(&vm, NULL, 0), -EINVAL);
+}
+END_TEST
+
 START_TEST(cpuid_compare_names_the_first_difference)
 {
 	struct kvm_cpuid_entry2 a[4], b[4];
@@ -378,6 +398,7 @@ int main(void)
 	tcase_add_test(tc, section_heads_are_checked);
 	tcase_add_test(tc, trailing_bytes_and_wrong_chips_are_refused);
 	tcase_add_test(tc, damaged_heads_never_crash);
+	tcase_add_test(tc, restore_refuses_bad_blobs_before_kvm);
 	tcase_add_test(tc, cpuid_compare_names_the_first_difference);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

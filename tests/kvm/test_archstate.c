@@ -1,0 +1,391 @@
+/*
+ * KVM test of the x86 VM and vCPU state blobs (arch_vm_save and friends)
+ * and of the pause gate's settled I/O, with no kernel: a tiny 64-bit guest
+ * counts in guest RAM and in r12, and every 256 counts reads MMIO (into
+ * r13), writes its count / 256 to port 0x510 and reads that port (the
+ * host answers 0xa5). The first VM is paused while its vCPU is inside
+ * such an IN exit, saved, and a second VM (guest RAM copied) restores the
+ * state and runs on from the same count. A vCPU with another CPUID refuses
+ * the state. Skipped (exit 77) only where /dev/kvm does not exist.
+ */
+#include <check.h>
+#include <errno.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "arch/x86_64/cpu_boot.h"
+#include "kvm/flavour.h"
+#include "kvm/kvm.h"
+#include "kvm/vcpu.h"
+#include "kvm/vcpu_gate.h"
+
+#define RAM	     (64ULL << 20)
+#define ENTRY	     0x1000000ULL
+#define COUNTER	     0x200000ULL
+#define MMIO_ADDR    0x8000000ULL /* above RAM: an MMIO exit */
+#define MMIO_VALUE   0x1122334455667788ULL
+#define PORT	     0x510
+#define IN_VALUE     0xa5
+#define AFTER_IN     (ENTRY + 0x2a)
+#define TIMEOUT_MS   30000
+#define FIRST_PAUSE  40 /* the first VM is paused in its 40th IN */
+#define SECOND_PAUSE 3	/* the restored one in its 3rd */
+
+static const uint8_t guest_code[] = {
+	0xbb, 0x00, 0x00, 0x20, 0x00, /* mov $0x200000, %ebx */
+	0xb9, 0x00, 0x00, 0x00, 0x08, /* mov $0x8000000, %ecx */
+	0x48, 0xff, 0x03,	      /* loop: incq (%rbx) */
+	0x49, 0xff, 0xc4,	      /* inc %r12 */
+	0x44, 0x89, 0xe0,	      /* mov %r12d, %eax */
+	0x25, 0xff, 0x00, 0x00, 0x00, /* and $0xff, %eax */
+	0x75, 0xf0,		      /* jnz loop */
+	0x4c, 0x8b, 0x29,	      /* mov (%rcx), %r13: MMIO read */
+	0x66, 0xba, 0x10, 0x05,	      /* mov $0x510, %dx */
+	0x4c, 0x89, 0xe0,	      /* mov %r12, %rax */
+	0x48, 0xc1, 0xe8, 0x08,	      /* shr $8, %rax */
+	0xee,			      /* out %al, (%dx) */
+	0xec,			      /* in (%dx), %al */
+	0x48, 0x89, 0x43, 0x08,	      /* after_in: mov %rax, 8(%rbx) */
+	0xeb, 0xda,		      /* jmp loop */
+};
+
+/* One VM with one vCPU, and what its exits told the host. */
+struct tvm {
+	struct vm vm;
+	struct vcpu vcpu;
+	struct vcpu_gate gate;
+	volatile int stopping;
+	unsigned pause_at; /* the IN that waits for the gate to close (0: none) */
+	unsigned ins, outs, mmio_reads;
+	uint8_t last_out;
+	sem_t at_in;
+	char failed[512];
+};
+
+static struct kvm kvm;
+static const struct kvm_flavour *flavour;
+
+static void tvm_pio(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned size)
+{
+	struct tvm *t = ctx;
+	if (port != PORT || size != 1)
+		return;
+	if (is_write) {
+		t->outs++;
+		t->last_out = data[0];
+		return;
+	}
+	data[0] = IN_VALUE;
+	if (++t->ins != t->pause_at)
+		return;
+	/* stay in the exit until the gate is closed: the vCPU parks with this IN pending */
+	sem_post(&t->at_in);
+	for (int i = 0; i < TIMEOUT_MS && !vcpu_gate_is_closed(&t->gate); i++)
+		usleep(1000);
+}
+
+static void tvm_mmio(void *ctx, uint64_t addr, bool is_write, uint8_t *data, unsigned len)
+{
+	struct tvm *t = ctx;
+	uint64_t v = MMIO_VALUE;
+	if (addr == MMIO_ADDR && !is_write && len == 8) {
+		memcpy(data, &v, 8);
+		t->mmio_reads++;
+	}
+}
+
+static void tvm_first_run(void *ctx)
+{
+	(void)ctx;
+}
+
+static void tvm_stop(void *ctx, int status, const char *reason)
+{
+	struct tvm *t = ctx;
+	snprintf(t->failed, sizeof(t->failed), "status %d: %s", status, reason);
+	t->stopping = 1;
+	sem_post(&t->at_in);
+}
+
+static const struct vcpu_exit_ops tvm_ops = {
+	.pio = tvm_pio,
+	.mmio = tvm_mmio,
+	.first_run = tvm_first_run,
+	.stop = tvm_stop,
+};
+
+/* A VM of RAM bytes, its RAM filled by fill, and its vCPU set up (not started). */
+static void tvm_create(struct tvm *t, void (*fill)(struct tvm *t, void *arg), void *arg)
+{
+	memset(t, 0, sizeof(*t));
+	sem_init(&t->at_in, 0, 0);
+	vcpu_gate_init(&t->gate);
+	ck_assert_int_eq(vm_create(&kvm, &t->vm, RAM), 0);
+	fill(t, arg);
+	ck_assert_int_eq(vm_ready(&t->vm), 0);
+	ck_assert_int_eq(vcpu_create(&kvm, &t->vm, 0, &t->vcpu), 0);
+	t->vcpu.ops = &tvm_ops;
+	t->vcpu.ctx = t;
+	t->vcpu.stopping = &t->stopping;
+	t->vcpu.gate = &t->gate;
+	ck_assert_int_eq(vcpu_setup(&kvm, &t->vcpu, 1, flavour, ENTRY), 0);
+}
+
+static void tvm_destroy(struct tvm *t)
+{
+	t->stopping = 1;
+	vcpu_kick_and_join(&t->vcpu);
+	vcpu_destroy(&t->vcpu);
+	vm_destroy(&t->vm);
+	vcpu_gate_destroy(&t->gate);
+	sem_destroy(&t->at_in);
+}
+
+/* Start the vCPU, wait for its pause_at-th IN, close the gate: the vCPU is parked. */
+static void tvm_run_to_pause(struct tvm *t, unsigned pause_at)
+{
+	t->pause_at = pause_at;
+	ck_assert_int_eq(vcpu_start(&t->vcpu), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += TIMEOUT_MS / 1000;
+	int r;
+	while ((r = sem_timedwait(&t->at_in, &until)) < 0 && errno == EINTR)
+		;
+	ck_assert_msg(r == 0, "the guest did not reach IN %u (%u so far)", pause_at, t->ins);
+	ck_assert_msg(!t->failed[0], "the guest stopped: %s", t->failed);
+	ck_assert_int_eq(vcpu_gate_close(&t->gate, &t->vcpu, 1, TIMEOUT_MS), 0);
+	ck_assert_msg(!t->failed[0], "the guest stopped: %s", t->failed);
+}
+
+static void fill_code(struct tvm *t, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(x86_write_boot_tables(&t->vm.mem), 0);
+	ck_assert_int_eq(gm_write(&t->vm.mem, ENTRY, guest_code, sizeof(guest_code)), 0);
+}
+
+static void fill_copy(struct tvm *t, void *arg)
+{
+	const struct tvm *from = arg;
+	memcpy(gm_gpa_to_hva(&t->vm.mem, 0, RAM), gm_gpa_to_hva(&from->vm.mem, 0, RAM), RAM);
+	/* the word the guest stores after its IN: only the restored vCPU writes it now */
+	ck_assert_int_eq(gm_zero(&t->vm.mem, COUNTER + 8, 8), 0);
+}
+
+static uint64_t guest_u64(struct tvm *t, uint64_t gpa)
+{
+	uint64_t v;
+	memcpy(&v, gm_gpa_to_hva(&t->vm.mem, gpa, 8), 8);
+	return v;
+}
+
+static uint64_t kvm_clock(struct tvm *t)
+{
+	struct kvm_clock_data c;
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(ioctl(t->vm.fd, KVM_GET_CLOCK, &c), 0);
+	return c.clock;
+}
+
+static void get_chip(struct tvm *t, uint32_t id, struct kvm_irqchip *chip)
+{
+	memset(chip, 0, sizeof(*chip));
+	chip->chip_id = id;
+	ck_assert_int_eq(ioctl(t->vm.fd, KVM_GET_IRQCHIP, chip), 0);
+}
+
+START_TEST(paused_vm_is_saved_restored_and_runs_on)
+{
+	static struct tvm a, b;
+	struct kvm_regs ra, rb;
+	struct kvm_sregs sa, sb;
+	struct kvm_irqchip chip;
+
+	tvm_create(&a, fill_code, NULL);
+	/* marks in the interrupt controllers, to be found in the restored VM */
+	get_chip(&a, KVM_IRQCHIP_PIC_MASTER, &chip);
+	chip.chip.pic.imr = 0x5a;
+	ck_assert_int_eq(ioctl(a.vm.fd, KVM_SET_IRQCHIP, &chip), 0);
+	get_chip(&a, KVM_IRQCHIP_IOAPIC, &chip);
+	chip.chip.ioapic.redirtbl[3].fields.vector = 0x42;
+	ck_assert_int_eq(ioctl(a.vm.fd, KVM_SET_IRQCHIP, &chip), 0);
+	usleep(300 * 1000); /* so that the KVM clock has moved well past a new VM's */
+
+	tvm_run_to_pause(&a, FIRST_PAUSE);
+
+	/* parked inside the IN exit: the gate completed it (al = 0xa5, RIP past it) */
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &ra), 0);
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_SREGS, &sa), 0);
+	ck_assert_msg(ra.rip == AFTER_IN, "rip %#llx, not past the IN", ra.rip);
+	ck_assert_uint_eq(ra.rax & 0xff, IN_VALUE);
+	ck_assert_uint_eq(ra.r12, FIRST_PAUSE * 256ULL);
+	ck_assert_uint_eq(ra.r13, MMIO_VALUE);
+	ck_assert_uint_eq(guest_u64(&a, COUNTER), FIRST_PAUSE * 256ULL);
+	ck_assert_uint_eq(a.last_out, FIRST_PAUSE);
+
+	uint64_t clock_before = kvm_clock(&a);
+	void *vm_blob = NULL, *vcpu_blob = NULL;
+	size_t vm_len = 0, vcpu_len = 0;
+	ck_assert_int_eq(arch_vm_save(&a.vm, &vm_blob, &vm_len), 0);
+	ck_assert_int_eq(arch_vcpu_save(&a.vcpu, &vcpu_blob, &vcpu_len), 0);
+	ck_assert_uint_gt(vm_len, 0);
+	ck_assert_uint_gt(vcpu_len, 0);
+	/* saving changed nothing the guest can see */
+	struct kvm_regs again;
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &again), 0);
+	ck_assert_mem_eq(&again, &ra, sizeof(ra));
+
+	tvm_create(&b, fill_copy, &a);
+	tvm_destroy(&a);
+	ck_assert_int_eq(arch_vm_restore(&b.vm, vm_blob, vm_len), 0);
+	ck_assert_int_eq(arch_vcpu_restore(&b.vcpu, vcpu_blob, vcpu_len), 0);
+
+	/* the same registers, interrupt controllers and clock */
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_REGS, &rb), 0);
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_SREGS, &sb), 0);
+	ck_assert_mem_eq(&rb, &ra, sizeof(ra));
+	ck_assert_mem_eq(&sb, &sa, sizeof(sa));
+	get_chip(&b, KVM_IRQCHIP_PIC_MASTER, &chip);
+	ck_assert_uint_eq(chip.chip.pic.imr, 0x5a);
+	get_chip(&b, KVM_IRQCHIP_IOAPIC, &chip);
+	ck_assert_uint_eq(chip.chip.ioapic.redirtbl[3].fields.vector, 0x42);
+	uint64_t clock_after = kvm_clock(&b);
+	ck_assert_msg(clock_after >= clock_before - 1000000 &&
+			      clock_after < clock_before + 2000000000,
+		      "KVM clock %llu ns after restore, %llu ns when saved",
+		      (unsigned long long)clock_after, (unsigned long long)clock_before);
+
+	/* and it runs on from the count it had */
+	tvm_run_to_pause(&b, SECOND_PAUSE);
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_REGS, &rb), 0);
+	ck_assert_uint_eq(rb.rip, AFTER_IN);
+	ck_assert_uint_eq(rb.r12, (FIRST_PAUSE + SECOND_PAUSE) * 256ULL);
+	ck_assert_uint_eq(guest_u64(&b, COUNTER), (FIRST_PAUSE + SECOND_PAUSE) * 256ULL);
+	ck_assert_uint_eq(b.last_out, FIRST_PAUSE + SECOND_PAUSE);
+	ck_assert_uint_eq(b.outs, SECOND_PAUSE);
+	ck_assert_uint_eq(b.mmio_reads, SECOND_PAUSE);
+	/* its first instruction stored the IN's value that the save had completed */
+	ck_assert_uint_eq(guest_u64(&b, COUNTER + 8) & 0xff, IN_VALUE);
+	/* and the gate opens again */
+	ck_assert_int_eq(vcpu_gate_open(&b.gate), 0);
+	usleep(100 * 1000);
+	ck_assert_msg(!b.failed[0], "the guest stopped: %s", b.failed);
+	tvm_destroy(&b);
+	free(vm_blob);
+	free(vcpu_blob);
+}
+END_TEST
+
+/* Run fn with stderr in a temporary file; the file's text, malloc'd. */
+static char *capture_stderr(int (*fn)(void *), void *arg, int *ret)
+{
+	char path[] = "/tmp/husk-archstate-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(fd, 2);
+	*ret = fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	char *text = calloc(1, 4096);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_ge(pread(fd, text, 4095, 0), 0);
+	close(fd);
+	return text;
+}
+
+struct restore_call {
+	struct vcpu *vcpu;
+	const void *blob;
+	size_t len;
+};
+
+static int call_vcpu_restore(void *arg)
+{
+	struct restore_call *c = arg;
+	return arch_vcpu_restore(c->vcpu, c->blob, c->len);
+}
+
+static void no_fill(struct tvm *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+}
+
+START_TEST(restore_with_another_cpuid_is_refused)
+{
+	static struct tvm a, b;
+	void *blob = NULL;
+	size_t len = 0;
+
+	tvm_create(&a, fill_code, NULL);
+	ck_assert_int_eq(arch_vcpu_save(&a.vcpu, &blob, &len), 0);
+
+	/* the same set-up, then leaf 1's stepping changed: another CPU */
+	tvm_create(&b, no_fill, NULL);
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(struct kvm_cpuid_entry2));
+	ck_assert_ptr_nonnull(c);
+	c->nent = 256;
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_CPUID2, c), 0);
+	unsigned i = 0;
+	while (i < c->nent && c->entries[i].function != 1)
+		i++;
+	ck_assert_uint_lt(i, c->nent);
+	c->entries[i].eax ^= 1;
+	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_SET_CPUID2, c), 0);
+	free(c);
+
+	struct restore_call call = { &b.vcpu, blob, len };
+	int r;
+	char *err = capture_stderr(call_vcpu_restore, &call, &r);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_msg(strstr(err, "CPUID leaf 0x1 index 0 differs: eax"), "stderr: %s", err);
+	free(err);
+
+	/* the unchanged vCPU takes it; a truncated blob is refused */
+	ck_assert_int_eq(arch_vcpu_restore(&a.vcpu, blob, len), 0);
+	call = (struct restore_call){ &a.vcpu, blob, len - 1 };
+	err = capture_stderr(call_vcpu_restore, &call, &r);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_msg(strstr(err, "vCPU state"), "stderr: %s", err);
+	free(err);
+
+	tvm_destroy(&a);
+	tvm_destroy(&b);
+	free(blob);
+}
+END_TEST
+
+int main(void)
+{
+	if (access("/dev/kvm", F_OK) != 0) {
+		fprintf(stderr, "SKIP: no /dev/kvm\n");
+		return 77;
+	}
+	if (kvm_open(&kvm, "/dev/kvm") < 0)
+		return 1;
+	flavour = flavour_detect(FLAVOUR_AUTO, "/sys");
+
+	Suite *s = suite_create("archstate");
+	TCase *tc = tcase_create("kvm");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, paused_vm_is_saved_restored_and_runs_on);
+	tcase_add_test(tc, restore_with_another_cpuid_is_refused);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	kvm_close(&kvm);
+	return failed ? 1 : 0;
+}
