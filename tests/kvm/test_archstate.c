@@ -5,7 +5,9 @@
  * r13), writes its count / 256 to port 0x510 and reads that port (the
  * host answers 0xa5). The first VM is paused while its vCPU is inside
  * such an IN exit, saved, and a second VM (guest RAM copied) restores the
- * state and runs on from the same count. A vCPU with another CPUID refuses
+ * state and runs on from the same count, with the same registers and the
+ * marks set in the first VM's FPU, debug registers, MSRs, LAPIC and
+ * interrupt controllers. A vCPU with another CPUID refuses
  * the state. Skipped (exit 77) only where /dev/kvm does not exist.
  */
 #include <check.h>
@@ -201,6 +203,95 @@ static void get_chip(struct tvm *t, uint32_t id, struct kvm_irqchip *chip)
 	ck_assert_int_eq(ioctl(t->vm.fd, KVM_GET_IRQCHIP, chip), 0);
 }
 
+#define MSR_LSTAR  0xc0000082
+#define LSTAR_MARK 0xffffffff81234560ULL
+#define DR0_MARK   0x123000ULL
+#define APIC_TPR   0x80
+#define TPR_MARK   0x20
+#define XMM0_MARK  0x5c
+
+static uint64_t get_msr(struct tvm *t, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 1;
+	m.e.index = index;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_MSRS, &m), 1);
+	return m.e.data;
+}
+
+/*
+ * xmm0 filled with XMM0_MARK. Where KVM has XSAVE, through the XSAVE area
+ * with SSE marked in use: KVM_SET_FPU leaves XSTATE_BV alone, so an XSAVE
+ * read afterwards would give SSE's initial state.
+ */
+static void set_xmm0(struct tvm *t)
+{
+	int xsave = ioctl(t->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE);
+	int size2 = ioctl(t->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+	if (xsave <= 0) {
+		struct kvm_fpu fpu;
+		ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_FPU, &fpu), 0);
+		memset(fpu.xmm[0], XMM0_MARK, 16);
+		ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_FPU, &fpu), 0);
+		return;
+	}
+	size_t size = size2 > (int)sizeof(struct kvm_xsave) ? (size_t)size2 :
+							      sizeof(struct kvm_xsave);
+	uint8_t *area = calloc(1, size);
+	ck_assert_ptr_nonnull(area);
+	ck_assert_int_eq(ioctl(t->vcpu.fd, size2 > 0 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, area), 0);
+	memset(area + 160, XMM0_MARK, 16); /* the legacy area's xmm0 */
+	uint64_t bv;
+	memcpy(&bv, area + 512, 8); /* the XSAVE header's XSTATE_BV */
+	bv |= 1u << 1;		    /* SSE */
+	memcpy(area + 512, &bv, 8);
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_XSAVE, area), 0);
+	free(area);
+}
+
+/* Marks in vCPU state the guest never touches: xmm0, a debug register, an MSR, the TPR. */
+static void mark_vcpu(struct tvm *t)
+{
+	set_xmm0(t);
+	struct kvm_debugregs dr;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_DEBUGREGS, &dr), 0);
+	dr.db[0] = DR0_MARK;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_DEBUGREGS, &dr), 0);
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.h.nmsrs = 1;
+	m.e.index = MSR_LSTAR;
+	m.e.data = LSTAR_MARK;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_MSRS, &m), 1);
+	struct kvm_lapic_state lapic;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_LAPIC, &lapic), 0);
+	lapic.regs[APIC_TPR] = TPR_MARK;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_LAPIC, &lapic), 0);
+}
+
+static void check_vcpu_marks(struct tvm *t)
+{
+	uint8_t xmm0[16];
+	memset(xmm0, XMM0_MARK, sizeof(xmm0));
+	struct kvm_fpu fpu;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_FPU, &fpu), 0);
+	ck_assert_mem_eq(fpu.xmm[0], xmm0, 16);
+	struct kvm_debugregs dr;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_DEBUGREGS, &dr), 0);
+	ck_assert_uint_eq(dr.db[0], DR0_MARK);
+	ck_assert_uint_eq(get_msr(t, MSR_LSTAR), LSTAR_MARK);
+	struct kvm_lapic_state lapic;
+	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_LAPIC, &lapic), 0);
+	ck_assert_uint_eq((uint8_t)lapic.regs[APIC_TPR], TPR_MARK);
+}
+
 START_TEST(paused_vm_is_saved_restored_and_runs_on)
 {
 	static struct tvm a, b;
@@ -216,6 +307,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	get_chip(&a, KVM_IRQCHIP_IOAPIC, &chip);
 	chip.chip.ioapic.redirtbl[3].fields.vector = 0x42;
 	ck_assert_int_eq(ioctl(a.vm.fd, KVM_SET_IRQCHIP, &chip), 0);
+	mark_vcpu(&a);
 	usleep(300 * 1000); /* so that the KVM clock has moved well past a new VM's */
 
 	tvm_run_to_pause(&a, FIRST_PAUSE);
@@ -247,7 +339,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	ck_assert_int_eq(arch_vm_restore(&b.vm, vm_blob, vm_len), 0);
 	ck_assert_int_eq(arch_vcpu_restore(&b.vcpu, vcpu_blob, vcpu_len), 0);
 
-	/* the same registers, interrupt controllers and clock */
+	/* the same registers, xmm0, DR0, LSTAR, TPR, interrupt controllers and clock */
 	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_REGS, &rb), 0);
 	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_SREGS, &sb), 0);
 	ck_assert_mem_eq(&rb, &ra, sizeof(ra));
@@ -256,6 +348,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	ck_assert_uint_eq(chip.chip.pic.imr, 0x5a);
 	get_chip(&b, KVM_IRQCHIP_IOAPIC, &chip);
 	ck_assert_uint_eq(chip.chip.ioapic.redirtbl[3].fields.vector, 0x42);
+	check_vcpu_marks(&b);
 	uint64_t clock_after = kvm_clock(&b);
 	ck_assert_msg(clock_after >= clock_before - 1000000 &&
 			      clock_after < clock_before + 2000000000,
