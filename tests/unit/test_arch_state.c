@@ -82,8 +82,8 @@ static void vcpu_parts_init(struct vcpu_parts *p)
 	p->regs.r12 = 42;
 	p->xcrs.nr_xcrs = 1;
 	p->ncpuid = 3;
-	for (unsigned i = 0; i < 3; i++)
-		p->cpuid[i].function = i;
+	for (unsigned i = 0; i < X86_STATE_MAX_CPUID + 1; i++)
+		p->cpuid[i].function = i; /* each leaf once */
 	p->nmsrs = 2;
 	p->msrs[0].index = 0x10;
 	p->msrs[1].index = 0xc0000080;
@@ -239,6 +239,11 @@ START_TEST(section_lengths_and_counts_are_checked)
 	ck_assert_int_eq(parse_vcpu_parts(), -EINVAL);
 	parts.ncpuid = 0;
 	ck_assert_int_eq(parse_vcpu_parts(), -EINVAL);
+	parts.ncpuid = 3;
+	parts.cpuid[2].function = 1; /* leaf 1 twice */
+	ck_assert_int_eq(parse_vcpu_parts(), -EINVAL);
+	parts.cpuid[2].index = 1; /* subleaf 1 of it: another leaf */
+	ck_assert_int_eq(parse_vcpu_parts(), 0);
 
 	vcpu_parts_init(&parts);
 	parts.xcrs.nr_xcrs = KVM_MAX_XCRS + 1;

@@ -71,6 +71,25 @@ static const struct xsb_view *vcpu_view(const struct xsb_view *v, uint32_t tag)
 	return NULL; /* not reached: every tag has a spec */
 }
 
+/* Each CPUID leaf and subleaf at most once (up to 256 entries: quadratic is fine). */
+static int cpuid_check_unique(const struct xsb_view *v, uint32_t n)
+{
+	struct kvm_cpuid_entry2 a, b;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(&a, v->data + (size_t)i * sizeof(a), sizeof(a));
+		for (uint32_t j = i + 1; j < n; j++) {
+			memcpy(&b, v->data + (size_t)j * sizeof(b), sizeof(b));
+			if (a.function == b.function && a.index == b.index) {
+				log_err("state",
+					"vCPU state: CPUID leaf %#x index %u appears twice",
+					a.function, a.index);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int x86_vcpu_state_parse(const void *blob, size_t len, struct x86_vcpu_state *st)
 {
 	struct xsb_view v[NELEM(x86_vcpu_spec)];
@@ -109,7 +128,7 @@ int x86_vcpu_state_parse(const void *blob, size_t len, struct x86_vcpu_state *st
 	st->nmsrs = st->msrs.len / sizeof(struct kvm_msr_entry);
 	st->cpuid = *vcpu_view(v, X86_VCPU_CPUID);
 	st->ncpuid = st->cpuid.len / sizeof(struct kvm_cpuid_entry2);
-	return 0;
+	return cpuid_check_unique(&st->cpuid, st->ncpuid);
 }
 
 /* Bits of a leaf KVM rewrites while the guest runs (kvm_update_cpuid_runtime). */
