@@ -2,13 +2,15 @@
  * KVM test of the x86 VM and vCPU state blobs (arch_vm_save and friends)
  * and of the pause gate's settled I/O, with no kernel: a tiny 64-bit guest
  * counts in guest RAM and in r12, and every 256 counts reads MMIO (into
- * r13), writes its count / 256 to port 0x510 and reads that port (the
- * host answers 0xa5). The first VM is paused while its vCPU is inside
- * such an IN exit, saved, and a second VM (guest RAM copied) restores the
- * state and runs on from the same count, with the same registers and the
- * marks set in the first VM's FPU, debug registers, MSRs, LAPIC and
- * interrupt controllers. A vCPU with another CPUID refuses
- * the state. Skipped (exit 77) only where /dev/kvm does not exist.
+ * r13; the host answers a base plus the read's number), writes its
+ * count / 256 to port 0x510 and reads that port (the host answers 0xa5).
+ * The first VM is paused while its vCPU is inside such an IN exit, saved,
+ * and a second VM (guest RAM copied) restores the state and runs on from
+ * the same count, with the same registers and the marks set in the first
+ * VM's FPU, debug registers, MSRs, LAPIC and interrupt controllers. A VM
+ * paused inside an MMIO exit has it completed too, and resumes. A vCPU
+ * with another CPUID refuses the state. Skipped (exit 77) only where
+ * /dev/kvm does not exist.
  */
 #include <check.h>
 #include <errno.h>
@@ -30,10 +32,11 @@
 #define RAM	     (64ULL << 20)
 #define ENTRY	     0x1000000ULL
 #define COUNTER	     0x200000ULL
-#define MMIO_ADDR    0x8000000ULL /* above RAM: an MMIO exit */
-#define MMIO_VALUE   0x1122334455667788ULL
+#define MMIO_ADDR    0x8000000ULL	   /* above RAM: an MMIO exit */
+#define MMIO_BASE    0x1122334455660000ULL /* + the read's number */
 #define PORT	     0x510
 #define IN_VALUE     0xa5
+#define AFTER_MMIO   (ENTRY + 0x1d)
 #define AFTER_IN     (ENTRY + 0x2a)
 #define TIMEOUT_MS   30000
 #define FIRST_PAUSE  40 /* the first VM is paused in its 40th IN */
@@ -63,7 +66,7 @@ struct tvm {
 	struct vcpu vcpu;
 	struct vcpu_gate gate;
 	volatile int stopping;
-	unsigned pause_at; /* the IN that waits for the gate to close (0: none) */
+	unsigned pause_in, pause_mmio; /* the exit that waits for the gate to close (0: none) */
 	unsigned ins, outs, mmio_reads;
 	uint8_t last_out;
 	sem_t at_in;
@@ -72,6 +75,14 @@ struct tvm {
 
 static struct kvm kvm;
 static const struct kvm_flavour *flavour;
+
+/* Stay in the exit until the gate is closed: the vCPU parks with this exit pending. */
+static void tvm_hold(struct tvm *t)
+{
+	sem_post(&t->at_in);
+	for (int i = 0; i < TIMEOUT_MS && !vcpu_gate_is_closed(&t->gate); i++)
+		usleep(1000);
+}
 
 static void tvm_pio(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned size)
 {
@@ -84,22 +95,19 @@ static void tvm_pio(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsi
 		return;
 	}
 	data[0] = IN_VALUE;
-	if (++t->ins != t->pause_at)
-		return;
-	/* stay in the exit until the gate is closed: the vCPU parks with this IN pending */
-	sem_post(&t->at_in);
-	for (int i = 0; i < TIMEOUT_MS && !vcpu_gate_is_closed(&t->gate); i++)
-		usleep(1000);
+	if (++t->ins == t->pause_in)
+		tvm_hold(t);
 }
 
 static void tvm_mmio(void *ctx, uint64_t addr, bool is_write, uint8_t *data, unsigned len)
 {
 	struct tvm *t = ctx;
-	uint64_t v = MMIO_VALUE;
-	if (addr == MMIO_ADDR && !is_write && len == 8) {
-		memcpy(data, &v, 8);
-		t->mmio_reads++;
-	}
+	if (addr != MMIO_ADDR || is_write || len != 8)
+		return;
+	uint64_t v = MMIO_BASE + ++t->mmio_reads;
+	memcpy(data, &v, 8);
+	if (t->mmio_reads == t->pause_mmio)
+		tvm_hold(t);
 }
 
 static void tvm_first_run(void *ctx)
@@ -149,18 +157,26 @@ static void tvm_destroy(struct tvm *t)
 	sem_destroy(&t->at_in);
 }
 
-/* Start the vCPU, wait for its pause_at-th IN, close the gate: the vCPU is parked. */
-static void tvm_run_to_pause(struct tvm *t, unsigned pause_at)
+/*
+ * Start the vCPU (or open the gate again), wait for its pause_in-th IN or
+ * its pause_mmio-th MMIO read, close the gate: the vCPU is parked.
+ */
+static void tvm_run_to_pause(struct tvm *t, unsigned pause_in, unsigned pause_mmio)
 {
-	t->pause_at = pause_at;
-	ck_assert_int_eq(vcpu_start(&t->vcpu), 0);
+	t->pause_in = pause_in;
+	t->pause_mmio = pause_mmio;
+	if (t->vcpu.started)
+		ck_assert_int_eq(vcpu_gate_open(&t->gate), 0);
+	else
+		ck_assert_int_eq(vcpu_start(&t->vcpu), 0);
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += TIMEOUT_MS / 1000;
 	int r;
 	while ((r = sem_timedwait(&t->at_in, &until)) < 0 && errno == EINTR)
 		;
-	ck_assert_msg(r == 0, "the guest did not reach IN %u (%u so far)", pause_at, t->ins);
+	ck_assert_msg(r == 0, "the guest did not reach IN %u or MMIO read %u (%u, %u so far)",
+		      pause_in, pause_mmio, t->ins, t->mmio_reads);
 	ck_assert_msg(!t->failed[0], "the guest stopped: %s", t->failed);
 	ck_assert_int_eq(vcpu_gate_close(&t->gate, &t->vcpu, 1, TIMEOUT_MS), 0);
 	ck_assert_msg(!t->failed[0], "the guest stopped: %s", t->failed);
@@ -310,7 +326,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	mark_vcpu(&a);
 	usleep(300 * 1000); /* so that the KVM clock has moved well past a new VM's */
 
-	tvm_run_to_pause(&a, FIRST_PAUSE);
+	tvm_run_to_pause(&a, FIRST_PAUSE, 0);
 
 	/* parked inside the IN exit: the gate completed it (al = 0xa5, RIP past it) */
 	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &ra), 0);
@@ -318,7 +334,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	ck_assert_msg(ra.rip == AFTER_IN, "rip %#llx, not past the IN", ra.rip);
 	ck_assert_uint_eq(ra.rax & 0xff, IN_VALUE);
 	ck_assert_uint_eq(ra.r12, FIRST_PAUSE * 256ULL);
-	ck_assert_uint_eq(ra.r13, MMIO_VALUE);
+	ck_assert_uint_eq(ra.r13, MMIO_BASE + FIRST_PAUSE);
 	ck_assert_uint_eq(guest_u64(&a, COUNTER), FIRST_PAUSE * 256ULL);
 	ck_assert_uint_eq(a.last_out, FIRST_PAUSE);
 
@@ -356,7 +372,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 		      (unsigned long long)clock_after, (unsigned long long)clock_before);
 
 	/* and it runs on from the count it had */
-	tvm_run_to_pause(&b, SECOND_PAUSE);
+	tvm_run_to_pause(&b, SECOND_PAUSE, 0);
 	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_REGS, &rb), 0);
 	ck_assert_uint_eq(rb.rip, AFTER_IN);
 	ck_assert_uint_eq(rb.r12, (FIRST_PAUSE + SECOND_PAUSE) * 256ULL);
@@ -364,6 +380,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	ck_assert_uint_eq(b.last_out, FIRST_PAUSE + SECOND_PAUSE);
 	ck_assert_uint_eq(b.outs, SECOND_PAUSE);
 	ck_assert_uint_eq(b.mmio_reads, SECOND_PAUSE);
+	ck_assert_uint_eq(rb.r13, MMIO_BASE + SECOND_PAUSE);
 	/* its first instruction stored the IN's value that the save had completed */
 	ck_assert_uint_eq(guest_u64(&b, COUNTER + 8) & 0xff, IN_VALUE);
 	/* and the gate opens again */
@@ -373,6 +390,29 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	tvm_destroy(&b);
 	free(vm_blob);
 	free(vcpu_blob);
+}
+END_TEST
+
+START_TEST(paused_in_mmio_exit_is_settled_and_resumes)
+{
+	static struct tvm a;
+	struct kvm_regs r;
+
+	tvm_create(&a, fill_code, NULL);
+	/* paused inside the 5th MMIO read: completed, r13 has the read's value */
+	tvm_run_to_pause(&a, 0, 5);
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &r), 0);
+	ck_assert_msg(r.rip == AFTER_MMIO, "rip %#llx, not past the MMIO read", r.rip);
+	ck_assert_uint_eq(r.r13, MMIO_BASE + 5);
+	ck_assert_uint_eq(r.r12, 5 * 256ULL);
+	/* resumed, it goes on to the 7th IN, and is paused there */
+	tvm_run_to_pause(&a, 7, 0);
+	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &r), 0);
+	ck_assert_uint_eq(r.rip, AFTER_IN);
+	ck_assert_uint_eq(r.rax & 0xff, IN_VALUE);
+	ck_assert_uint_eq(r.r12, 7 * 256ULL);
+	ck_assert_uint_eq(guest_u64(&a, COUNTER), 7 * 256ULL);
+	tvm_destroy(&a);
 }
 END_TEST
 
@@ -473,6 +513,7 @@ int main(void)
 	TCase *tc = tcase_create("kvm");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, paused_vm_is_saved_restored_and_runs_on);
+	tcase_add_test(tc, paused_in_mmio_exit_is_settled_and_resumes);
 	tcase_add_test(tc, restore_with_another_cpuid_is_refused);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
