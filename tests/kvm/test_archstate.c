@@ -9,7 +9,8 @@
  * the same count, with the same registers and the marks set in the first
  * VM's FPU, debug registers, MSRs, LAPIC and interrupt controllers. A VM
  * paused inside an MMIO exit has it completed too, and resumes. A vCPU
- * with another CPUID refuses the state. Skipped (exit 77) only where
+ * with another CPUID refuses the state. With two vCPUs, each state goes
+ * back into its own vCPU and into no other. Skipped (exit 77) only where
  * /dev/kvm does not exist.
  */
 #include <check.h>
@@ -63,7 +64,8 @@ static const uint8_t guest_code[] = {
 /* One VM with one vCPU, and what its exits told the host. */
 struct tvm {
 	struct vm vm;
-	struct vcpu vcpu;
+	struct vcpu vcpu[2];
+	unsigned nvcpus;
 	struct vcpu_gate gate;
 	volatile int stopping;
 	unsigned pause_in, pause_mmio; /* the exit that waits for the gate to close (0: none) */
@@ -130,8 +132,9 @@ static const struct vcpu_exit_ops tvm_ops = {
 	.stop = tvm_stop,
 };
 
-/* A VM of RAM bytes, its RAM filled by fill, and its vCPU set up (not started). */
-static void tvm_create(struct tvm *t, void (*fill)(struct tvm *t, void *arg), void *arg)
+/* A VM of RAM bytes, its RAM filled by fill, and its nvcpus vCPUs set up (not started). */
+static void tvm_create(struct tvm *t, unsigned nvcpus, void (*fill)(struct tvm *t, void *arg),
+		       void *arg)
 {
 	memset(t, 0, sizeof(*t));
 	sem_init(&t->at_in, 0, 0);
@@ -139,36 +142,44 @@ static void tvm_create(struct tvm *t, void (*fill)(struct tvm *t, void *arg), vo
 	ck_assert_int_eq(vm_create(&kvm, &t->vm, RAM), 0);
 	fill(t, arg);
 	ck_assert_int_eq(vm_ready(&t->vm), 0);
-	ck_assert_int_eq(vcpu_create(&kvm, &t->vm, 0, &t->vcpu), 0);
-	t->vcpu.ops = &tvm_ops;
-	t->vcpu.ctx = t;
-	t->vcpu.stopping = &t->stopping;
-	t->vcpu.gate = &t->gate;
-	ck_assert_int_eq(vcpu_setup(&kvm, &t->vcpu, 1, flavour, ENTRY), 0);
+	for (unsigned i = 0; i < nvcpus; i++) {
+		struct vcpu *v = &t->vcpu[i];
+		ck_assert_int_eq(vcpu_create(&kvm, &t->vm, i, v), 0);
+		t->nvcpus++;
+		v->ops = &tvm_ops;
+		v->ctx = t;
+		v->stopping = &t->stopping;
+		v->gate = &t->gate;
+		ck_assert_int_eq(vcpu_setup(&kvm, v, nvcpus, flavour, ENTRY), 0);
+	}
 }
 
 static void tvm_destroy(struct tvm *t)
 {
 	t->stopping = 1;
-	vcpu_kick_and_join(&t->vcpu);
-	vcpu_destroy(&t->vcpu);
+	for (unsigned i = 0; i < t->nvcpus; i++) {
+		vcpu_kick_and_join(&t->vcpu[i]);
+		vcpu_destroy(&t->vcpu[i]);
+	}
 	vm_destroy(&t->vm);
 	vcpu_gate_destroy(&t->gate);
 	sem_destroy(&t->at_in);
 }
 
 /*
- * Start the vCPU (or open the gate again), wait for its pause_in-th IN or
- * its pause_mmio-th MMIO read, close the gate: the vCPU is parked.
+ * Start the vCPUs (or open the gate again), wait for the boot vCPU's
+ * pause_in-th IN or pause_mmio-th MMIO read, close the gate: every vCPU is
+ * parked.
  */
 static void tvm_run_to_pause(struct tvm *t, unsigned pause_in, unsigned pause_mmio)
 {
 	t->pause_in = pause_in;
 	t->pause_mmio = pause_mmio;
-	if (t->vcpu.started)
+	if (t->vcpu[0].started)
 		ck_assert_int_eq(vcpu_gate_open(&t->gate), 0);
 	else
-		ck_assert_int_eq(vcpu_start(&t->vcpu), 0);
+		for (unsigned i = 0; i < t->nvcpus; i++)
+			ck_assert_int_eq(vcpu_start(&t->vcpu[i]), 0);
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += TIMEOUT_MS / 1000;
@@ -178,7 +189,7 @@ static void tvm_run_to_pause(struct tvm *t, unsigned pause_in, unsigned pause_mm
 	ck_assert_msg(r == 0, "the guest did not reach IN %u or MMIO read %u (%u, %u so far)",
 		      pause_in, pause_mmio, t->ins, t->mmio_reads);
 	ck_assert_msg(!t->failed[0], "the guest stopped: %s", t->failed);
-	ck_assert_int_eq(vcpu_gate_close(&t->gate, &t->vcpu, 1, TIMEOUT_MS), 0);
+	ck_assert_int_eq(vcpu_gate_close(&t->gate, t->vcpu, t->nvcpus, TIMEOUT_MS), 0);
 	ck_assert_msg(!t->failed[0], "the guest stopped: %s", t->failed);
 }
 
@@ -235,7 +246,7 @@ static uint64_t get_msr(struct tvm *t, uint32_t index)
 	memset(&m, 0, sizeof(m));
 	m.h.nmsrs = 1;
 	m.e.index = index;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_MSRS, &m), 1);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_MSRS, &m), 1);
 	return m.e.data;
 }
 
@@ -250,22 +261,22 @@ static void set_xmm0(struct tvm *t)
 	int size2 = ioctl(t->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
 	if (xsave <= 0) {
 		struct kvm_fpu fpu;
-		ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_FPU, &fpu), 0);
+		ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_FPU, &fpu), 0);
 		memset(fpu.xmm[0], XMM0_MARK, 16);
-		ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_FPU, &fpu), 0);
+		ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_FPU, &fpu), 0);
 		return;
 	}
 	size_t size = size2 > (int)sizeof(struct kvm_xsave) ? (size_t)size2 :
 							      sizeof(struct kvm_xsave);
 	uint8_t *area = calloc(1, size);
 	ck_assert_ptr_nonnull(area);
-	ck_assert_int_eq(ioctl(t->vcpu.fd, size2 > 0 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, area), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, size2 > 0 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, area), 0);
 	memset(area + 160, XMM0_MARK, 16); /* the legacy area's xmm0 */
 	uint64_t bv;
 	memcpy(&bv, area + 512, 8); /* the XSAVE header's XSTATE_BV */
 	bv |= 1u << 1;		    /* SSE */
 	memcpy(area + 512, &bv, 8);
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_XSAVE, area), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_XSAVE, area), 0);
 	free(area);
 }
 
@@ -274,9 +285,9 @@ static void mark_vcpu(struct tvm *t)
 {
 	set_xmm0(t);
 	struct kvm_debugregs dr;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_DEBUGREGS, &dr), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_DEBUGREGS, &dr), 0);
 	dr.db[0] = DR0_MARK;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_DEBUGREGS, &dr), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_DEBUGREGS, &dr), 0);
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e;
@@ -285,11 +296,11 @@ static void mark_vcpu(struct tvm *t)
 	m.h.nmsrs = 1;
 	m.e.index = MSR_LSTAR;
 	m.e.data = LSTAR_MARK;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_MSRS, &m), 1);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_MSRS, &m), 1);
 	struct kvm_lapic_state lapic;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_LAPIC, &lapic), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_LAPIC, &lapic), 0);
 	lapic.regs[APIC_TPR] = TPR_MARK;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_SET_LAPIC, &lapic), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_LAPIC, &lapic), 0);
 }
 
 static void check_vcpu_marks(struct tvm *t)
@@ -297,14 +308,14 @@ static void check_vcpu_marks(struct tvm *t)
 	uint8_t xmm0[16];
 	memset(xmm0, XMM0_MARK, sizeof(xmm0));
 	struct kvm_fpu fpu;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_FPU, &fpu), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_FPU, &fpu), 0);
 	ck_assert_mem_eq(fpu.xmm[0], xmm0, 16);
 	struct kvm_debugregs dr;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_DEBUGREGS, &dr), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_DEBUGREGS, &dr), 0);
 	ck_assert_uint_eq(dr.db[0], DR0_MARK);
 	ck_assert_uint_eq(get_msr(t, MSR_LSTAR), LSTAR_MARK);
 	struct kvm_lapic_state lapic;
-	ck_assert_int_eq(ioctl(t->vcpu.fd, KVM_GET_LAPIC, &lapic), 0);
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_LAPIC, &lapic), 0);
 	ck_assert_uint_eq((uint8_t)lapic.regs[APIC_TPR], TPR_MARK);
 }
 
@@ -315,7 +326,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	struct kvm_sregs sa, sb;
 	struct kvm_irqchip chip;
 
-	tvm_create(&a, fill_code, NULL);
+	tvm_create(&a, 1, fill_code, NULL);
 	/* marks in the interrupt controllers, to be found in the restored VM */
 	get_chip(&a, KVM_IRQCHIP_PIC_MASTER, &chip);
 	chip.chip.pic.imr = 0x5a;
@@ -329,8 +340,8 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	tvm_run_to_pause(&a, FIRST_PAUSE, 0);
 
 	/* parked inside the IN exit: the gate completed it (al = 0xa5, RIP past it) */
-	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &ra), 0);
-	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_SREGS, &sa), 0);
+	ck_assert_int_eq(ioctl(a.vcpu[0].fd, KVM_GET_REGS, &ra), 0);
+	ck_assert_int_eq(ioctl(a.vcpu[0].fd, KVM_GET_SREGS, &sa), 0);
 	ck_assert_msg(ra.rip == AFTER_IN, "rip %#llx, not past the IN", ra.rip);
 	ck_assert_uint_eq(ra.rax & 0xff, IN_VALUE);
 	ck_assert_uint_eq(ra.r12, FIRST_PAUSE * 256ULL);
@@ -342,22 +353,22 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	void *vm_blob = NULL, *vcpu_blob = NULL;
 	size_t vm_len = 0, vcpu_len = 0;
 	ck_assert_int_eq(arch_vm_save(&a.vm, &vm_blob, &vm_len), 0);
-	ck_assert_int_eq(arch_vcpu_save(&a.vcpu, &vcpu_blob, &vcpu_len), 0);
+	ck_assert_int_eq(arch_vcpu_save(&a.vcpu[0], &vcpu_blob, &vcpu_len), 0);
 	ck_assert_uint_gt(vm_len, 0);
 	ck_assert_uint_gt(vcpu_len, 0);
 	/* saving changed nothing the guest can see */
 	struct kvm_regs again;
-	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &again), 0);
+	ck_assert_int_eq(ioctl(a.vcpu[0].fd, KVM_GET_REGS, &again), 0);
 	ck_assert_mem_eq(&again, &ra, sizeof(ra));
 
-	tvm_create(&b, fill_copy, &a);
+	tvm_create(&b, 1, fill_copy, &a);
 	tvm_destroy(&a);
 	ck_assert_int_eq(arch_vm_restore(&b.vm, vm_blob, vm_len), 0);
-	ck_assert_int_eq(arch_vcpu_restore(&b.vcpu, vcpu_blob, vcpu_len), 0);
+	ck_assert_int_eq(arch_vcpu_restore(&b.vcpu[0], vcpu_blob, vcpu_len), 0);
 
 	/* the same registers, xmm0, DR0, LSTAR, TPR, interrupt controllers and clock */
-	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_REGS, &rb), 0);
-	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_SREGS, &sb), 0);
+	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_GET_REGS, &rb), 0);
+	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_GET_SREGS, &sb), 0);
 	ck_assert_mem_eq(&rb, &ra, sizeof(ra));
 	ck_assert_mem_eq(&sb, &sa, sizeof(sa));
 	get_chip(&b, KVM_IRQCHIP_PIC_MASTER, &chip);
@@ -373,7 +384,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 
 	/* and it runs on from the count it had */
 	tvm_run_to_pause(&b, SECOND_PAUSE, 0);
-	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_REGS, &rb), 0);
+	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_GET_REGS, &rb), 0);
 	ck_assert_uint_eq(rb.rip, AFTER_IN);
 	ck_assert_uint_eq(rb.r12, (FIRST_PAUSE + SECOND_PAUSE) * 256ULL);
 	ck_assert_uint_eq(guest_u64(&b, COUNTER), (FIRST_PAUSE + SECOND_PAUSE) * 256ULL);
@@ -398,16 +409,16 @@ START_TEST(paused_in_mmio_exit_is_settled_and_resumes)
 	static struct tvm a;
 	struct kvm_regs r;
 
-	tvm_create(&a, fill_code, NULL);
+	tvm_create(&a, 1, fill_code, NULL);
 	/* paused inside the 5th MMIO read: completed, r13 has the read's value */
 	tvm_run_to_pause(&a, 0, 5);
-	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &r), 0);
+	ck_assert_int_eq(ioctl(a.vcpu[0].fd, KVM_GET_REGS, &r), 0);
 	ck_assert_msg(r.rip == AFTER_MMIO, "rip %#llx, not past the MMIO read", r.rip);
 	ck_assert_uint_eq(r.r13, MMIO_BASE + 5);
 	ck_assert_uint_eq(r.r12, 5 * 256ULL);
 	/* resumed, it goes on to the 7th IN, and is paused there */
 	tvm_run_to_pause(&a, 7, 0);
-	ck_assert_int_eq(ioctl(a.vcpu.fd, KVM_GET_REGS, &r), 0);
+	ck_assert_int_eq(ioctl(a.vcpu[0].fd, KVM_GET_REGS, &r), 0);
 	ck_assert_uint_eq(r.rip, AFTER_IN);
 	ck_assert_uint_eq(r.rax & 0xff, IN_VALUE);
 	ck_assert_uint_eq(r.r12, 7 * 256ULL);
@@ -461,24 +472,24 @@ START_TEST(restore_with_another_cpuid_is_refused)
 	void *blob = NULL;
 	size_t len = 0;
 
-	tvm_create(&a, fill_code, NULL);
-	ck_assert_int_eq(arch_vcpu_save(&a.vcpu, &blob, &len), 0);
+	tvm_create(&a, 1, fill_code, NULL);
+	ck_assert_int_eq(arch_vcpu_save(&a.vcpu[0], &blob, &len), 0);
 
 	/* the same set-up, then leaf 1's stepping changed: another CPU */
-	tvm_create(&b, no_fill, NULL);
+	tvm_create(&b, 1, no_fill, NULL);
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(struct kvm_cpuid_entry2));
 	ck_assert_ptr_nonnull(c);
 	c->nent = 256;
-	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_GET_CPUID2, c), 0);
+	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_GET_CPUID2, c), 0);
 	unsigned i = 0;
 	while (i < c->nent && c->entries[i].function != 1)
 		i++;
 	ck_assert_uint_lt(i, c->nent);
 	c->entries[i].eax ^= 1;
-	ck_assert_int_eq(ioctl(b.vcpu.fd, KVM_SET_CPUID2, c), 0);
+	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_SET_CPUID2, c), 0);
 	free(c);
 
-	struct restore_call call = { &b.vcpu, blob, len };
+	struct restore_call call = { &b.vcpu[0], blob, len };
 	int r;
 	char *err = capture_stderr(call_vcpu_restore, &call, &r);
 	ck_assert_int_eq(r, -EINVAL);
@@ -486,8 +497,8 @@ START_TEST(restore_with_another_cpuid_is_refused)
 	free(err);
 
 	/* the unchanged vCPU takes it; a truncated blob is refused */
-	ck_assert_int_eq(arch_vcpu_restore(&a.vcpu, blob, len), 0);
-	call = (struct restore_call){ &a.vcpu, blob, len - 1 };
+	ck_assert_int_eq(arch_vcpu_restore(&a.vcpu[0], blob, len), 0);
+	call = (struct restore_call){ &a.vcpu[0], blob, len - 1 };
 	err = capture_stderr(call_vcpu_restore, &call, &r);
 	ck_assert_int_eq(r, -EINVAL);
 	ck_assert_msg(strstr(err, "vCPU state"), "stderr: %s", err);
@@ -496,6 +507,53 @@ START_TEST(restore_with_another_cpuid_is_refused)
 	tvm_destroy(&a);
 	tvm_destroy(&b);
 	free(blob);
+}
+END_TEST
+
+static int get_mp_state(struct vcpu *v)
+{
+	struct kvm_mp_state mp;
+	ck_assert_int_eq(ioctl(v->fd, KVM_GET_MP_STATE, &mp), 0);
+	return (int)mp.mp_state;
+}
+
+START_TEST(two_vcpus_each_take_their_own_state)
+{
+	static struct tvm a, b, c;
+	void *vm_blob, *blob[2];
+	size_t vm_len, len[2];
+
+	/* vCPU 1 is never started by the guest: it waits for INIT/SIPI, parked all the same */
+	tvm_create(&a, 2, fill_code, NULL);
+	tvm_run_to_pause(&a, 3, 0);
+	ck_assert_int_eq(get_mp_state(&a.vcpu[1]), KVM_MP_STATE_UNINITIALIZED);
+	ck_assert_int_eq(arch_vm_save(&a.vm, &vm_blob, &vm_len), 0);
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert_int_eq(arch_vcpu_save(&a.vcpu[i], &blob[i], &len[i]), 0);
+
+	/* another vCPU's state (its APIC id) and another vCPU count's are refused */
+	tvm_create(&b, 2, fill_copy, &a);
+	tvm_destroy(&a);
+	ck_assert_int_eq(arch_vcpu_restore(&b.vcpu[1], blob[0], len[0]), -EINVAL);
+	ck_assert_int_eq(arch_vcpu_restore(&b.vcpu[0], blob[1], len[1]), -EINVAL);
+	tvm_create(&c, 1, no_fill, NULL);
+	ck_assert_int_eq(arch_vcpu_restore(&c.vcpu[0], blob[0], len[0]), -EINVAL);
+	tvm_destroy(&c);
+
+	ck_assert_int_eq(arch_vm_restore(&b.vm, vm_blob, vm_len), 0);
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert_int_eq(arch_vcpu_restore(&b.vcpu[i], blob[i], len[i]), 0);
+	ck_assert_int_eq(get_mp_state(&b.vcpu[0]), KVM_MP_STATE_RUNNABLE);
+	ck_assert_int_eq(get_mp_state(&b.vcpu[1]), KVM_MP_STATE_UNINITIALIZED);
+	tvm_run_to_pause(&b, 2, 0);
+	struct kvm_regs r;
+	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_GET_REGS, &r), 0);
+	ck_assert_uint_eq(r.r12, 5 * 256ULL);
+	ck_assert_uint_eq(guest_u64(&b, COUNTER), 5 * 256ULL);
+	tvm_destroy(&b);
+	free(vm_blob);
+	free(blob[0]);
+	free(blob[1]);
 }
 END_TEST
 
@@ -515,6 +573,7 @@ int main(void)
 	tcase_add_test(tc, paused_vm_is_saved_restored_and_runs_on);
 	tcase_add_test(tc, paused_in_mmio_exit_is_settled_and_resumes);
 	tcase_add_test(tc, restore_with_another_cpuid_is_refused);
+	tcase_add_test(tc, two_vcpus_each_take_their_own_state);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
