@@ -69,6 +69,14 @@
  *   - Crash reports (arch_vcpu_code): PC through KVM_GET_ONE_REG; the code
  *     bytes need the guest's translation, which arm64 KVM does not offer
  *     (KVM_TRANSLATE is x86 only), so reports give the PC alone.
+ *   - Saved state (arch_vcpu_save/restore): every register KVM_GET_REG_LIST
+ *     names (core, FP/SIMD, system and timer registers), each read and
+ *     written with KVM_GET/SET_ONE_REG, plus the MP state; restore checks
+ *     the ID registers as x86 checks CPUID. arch_vm_save holds the GICv3
+ *     through its device attributes (KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+ *     _REDIST_REGS, _CPU_SYSREGS per vCPU, _LEVEL_INFO, then
+ *     KVM_DEV_ARM_ITS_SAVE_TABLES where an ITS is used) and the virtual
+ *     counter's offset.
  */
 #ifndef HUSK_ARCH_ARCH_H
 #define HUSK_ARCH_ARCH_H
@@ -144,6 +152,35 @@ int arch_vcpu_code(int vcpu_fd, const struct guest_mem *gm, uint64_t *pc, uint8_
 
 /* The mnemonic of the instruction at code, NULL if the port does not know it. */
 const char *arch_insn_name(const uint8_t *code, size_t len);
+
+/* --- saved state -------------------------------------------------------- */
+
+/*
+ * A VM's and its vCPUs' state as KVM holds it, in blobs of the port's own
+ * format (versioned; read back only by the same port). A blob is malloc'd
+ * (the caller frees it). The vCPUs must not be running: their threads are
+ * parked at the closed gate (kvm/vcpu_gate.h), which also completed any
+ * half-done I/O. A blob to restore is hostile input: a short, foreign or
+ * malformed one is refused (-EINVAL, with a message) before anything of it
+ * reaches KVM. x86: the PICs, IO-APIC, PIT and KVM clock of the VM; each
+ * vCPU's registers, FPU/XSAVE and XCRs, MSRs, LAPIC, pending events, MP
+ * state, debug registers and CPUID.
+ */
+int arch_vm_save(struct vm *vm, void **blob, size_t *len);
+
+/* Into a VM that vm_create() made and vm_ready() finished, before its vCPUs' state. */
+int arch_vm_restore(struct vm *vm, const void *blob, size_t len);
+
+/* One vCPU's state, its thread parked (or never started). */
+int arch_vcpu_save(struct vcpu *v, void **blob, size_t *len);
+
+/*
+ * Into a vCPU that vcpu_setup() gave this host's CPUID for the same
+ * flavour, before it first runs. A blob saved with another CPUID (another
+ * CPU, KVM or flavour) is refused with -EINVAL, the first differing leaf
+ * named.
+ */
+int arch_vcpu_restore(struct vcpu *v, const void *blob, size_t len);
 
 /* --- boot --------------------------------------------------------------- */
 

@@ -135,6 +135,7 @@ static void *vm_setup_run(void *arg)
 int vm_create(struct kvm *k, struct vm *vm, uint64_t ram)
 {
 	memset(vm, 0, sizeof(*vm));
+	vm->kvm = k;
 	vm->mem.memfd = -1;
 	vm->fd = ioctl(k->fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0) {

@@ -18,6 +18,7 @@ struct vm_setup;
 
 struct vm {
 	int fd;
+	struct kvm *kvm; /* the host's KVM it was made on */
 	struct guest_mem mem;
 	struct vm_setup *setup; /* vm_create()'s steps still running, until vm_ready() */
 };

@@ -121,6 +121,42 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	}
 }
 
+/*
+ * Before the vCPU parks at the closed gate. KVM completes a port I/O or
+ * MMIO exit only at the next KVM_RUN: an IN's data reaches RAX and the
+ * instruction retires then, so registers read while paused would show it
+ * half done, and a VM restored from them would run it again. KVM_RUN with
+ * immediate_exit set completes it and returns EINTR before the guest runs
+ * another instruction. Completing may exit again (the next piece of a
+ * string I/O or of a split MMIO access): that exit is served and the vCPU
+ * settled again, a bounded number of times. False if the vCPU must stop.
+ */
+static bool vcpu_settle(void *arg)
+{
+	enum { VCPU_SETTLE_MAX = 16 };
+	struct vcpu *v = arg;
+	char what[128];
+
+	for (int i = 0; i < VCPU_SETTLE_MAX; i++) {
+		v->run->immediate_exit = 1;
+		int r = ioctl(v->fd, KVM_RUN, 0);
+		int err = errno;
+		v->run->immediate_exit = 0;
+		if (r < 0 && (err == EINTR || err == EAGAIN))
+			return true; /* nothing left half done */
+		if (r < 0) {
+			snprintf(what, sizeof(what), "KVM_RUN to complete I/O: %s", strerror(err));
+			vcpu_fail(v, what);
+			return false;
+		}
+		if (!vcpu_handle_exit(v))
+			return false;
+	}
+	snprintf(what, sizeof(what), "I/O still pending after %d completions", VCPU_SETTLE_MAX);
+	vcpu_fail(v, what);
+	return false;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -128,8 +164,8 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		v->ops->first_run(v->ctx);
 	while (!*v->stopping) {
-		if (v->gate)
-			vcpu_gate_pass(v->gate, v->stopping);
+		if (v->gate && !vcpu_gate_pass(v->gate, v->stopping, vcpu_settle, v))
+			break;
 		if (*v->stopping)
 			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

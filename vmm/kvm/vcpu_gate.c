@@ -71,9 +71,17 @@ bool vcpu_gate_is_closed(struct vcpu_gate *g)
 	return closed;
 }
 
-void vcpu_gate_pass(struct vcpu_gate *g, const volatile int *stopping)
+bool vcpu_gate_pass(struct vcpu_gate *g, const volatile int *stopping, bool (*settle)(void *arg),
+		    void *arg)
 {
 	pthread_mutex_lock(&g->lock);
+	if (g->closed && !*stopping) {
+		pthread_mutex_unlock(&g->lock);
+		if (!settle(arg))
+			return false;
+		pthread_mutex_lock(&g->lock);
+	}
+	/* the gate may have opened while settling: then run on */
 	if (g->closed && !*stopping) {
 		g->parked++;
 		pthread_cond_broadcast(&g->cond); /* the closer counts us */
@@ -82,6 +90,7 @@ void vcpu_gate_pass(struct vcpu_gate *g, const volatile int *stopping)
 		g->parked--;
 	}
 	pthread_mutex_unlock(&g->lock);
+	return true;
 }
 
 void vcpu_gate_wake(struct vcpu_gate *g)

@@ -31,8 +31,17 @@ int vcpu_gate_close(struct vcpu_gate *g, struct vcpu *vcpus, unsigned n, int tim
 int vcpu_gate_open(struct vcpu_gate *g);
 bool vcpu_gate_is_closed(struct vcpu_gate *g);
 
-/* The vCPU thread's side: park while the gate is closed and the VM not ending. */
-void vcpu_gate_pass(struct vcpu_gate *g, const volatile int *stopping);
+/*
+ * The vCPU thread's side, before each KVM_RUN. While the gate is closed and
+ * the VM not ending: settle(arg) runs first, outside the lock, to finish
+ * what the vCPU has half done (the I/O of its last exit, which KVM completes
+ * only at the next KVM_RUN); only then does the thread count as parked, so
+ * that a closer that returns sees every vCPU's state whole. The thread
+ * stays parked until the gate opens. Returns false, at once, if settle did
+ * (the vCPU must stop), else true.
+ */
+bool vcpu_gate_pass(struct vcpu_gate *g, const volatile int *stopping, bool (*settle)(void *arg),
+		    void *arg);
 /* The VM is ending: wake every parked vCPU so that it sees `stopping`. */
 void vcpu_gate_wake(struct vcpu_gate *g);
 

@@ -26,6 +26,40 @@ static const struct {
 	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
 };
 
+/*
+ * The MSRs KVM lists for saving (its own and the emulated ones), which
+ * arch_vcpu_save reads. The list's length is KVM's word; a list longer
+ * than a state blob holds is kept, and saving refuses it.
+ */
+static int x86_kvm_msr_list(struct kvm *k)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 };
+	if (ioctl(k->fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG) {
+		int e = -errno;
+		log_err("kvm", "KVM_GET_MSR_INDEX_LIST: %s", strerror(errno));
+		return e;
+	}
+	for (int tries = 0; tries < 3; tries++) {
+		struct kvm_msr_list *l = calloc(1, sizeof(*l) + probe.nmsrs * sizeof(uint32_t));
+		if (!l)
+			return -ENOMEM;
+		l->nmsrs = probe.nmsrs;
+		if (ioctl(k->fd, KVM_GET_MSR_INDEX_LIST, l) == 0) {
+			k->arch.msr_list = l;
+			return 0;
+		}
+		int err = errno;
+		probe.nmsrs = l->nmsrs; /* E2BIG: the list grew, KVM says how long it is now */
+		free(l);
+		if (err != E2BIG) {
+			log_err("kvm", "KVM_GET_MSR_INDEX_LIST: %s", strerror(err));
+			return -err;
+		}
+	}
+	log_err("kvm", "KVM_GET_MSR_INDEX_LIST: the list keeps changing length");
+	return -EIO;
+}
+
 int arch_kvm_init(struct kvm *k)
 {
 	for (size_t i = 0; i < sizeof(x86_kvm_required) / sizeof(x86_kvm_required[0]); i++) {
@@ -47,13 +81,15 @@ int arch_kvm_init(struct kvm *k)
 	}
 	if (ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
 		cpuid_add_tsc_deadline(c);
-	return 0;
+	return x86_kvm_msr_list(k);
 }
 
 void arch_kvm_exit(struct kvm *k)
 {
 	free(k->arch.supported_cpuid);
 	k->arch.supported_cpuid = NULL;
+	free(k->arch.msr_list);
+	k->arch.msr_list = NULL;
 }
 
 /* The TSS and identity-map pages, the in-kernel irqchip and the PIT. */
