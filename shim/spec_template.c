@@ -70,17 +70,19 @@ static int spec_template_build(void *ctx, const char *dir, struct husk_err *e)
 {
 	struct spec_template *st = ctx;
 	struct vmm_config tc = st->sr->cfg;
-	char uds[PATH_MAX];
+	char uds[PATH_MAX], console[PATH_MAX];
 	struct timing t;
 
-	if (snprintf(uds, sizeof(uds), "%s.sock", dir) >= (int)sizeof(uds))
+	if (snprintf(uds, sizeof(uds), "%s.sock", dir) >= (int)sizeof(uds) ||
+	    snprintf(console, sizeof(console), "%s/%s", dir, SNAP_CONSOLE_FILE) >=
+		    (int)sizeof(console))
 		return husk_err_set(e, ENAMETOOLONG, "%s: path too long", dir);
 	for (unsigned i = 0; i < tc.nfs; i++)
 		tc.fs[i].dir = NULL;
 	for (unsigned i = 0; i < tc.nnet; i++)
 		tc.net[i].tap[0] = '\0';
 	tc.vsock.uds_path = uds; /* nobody connects: the agent only listens */
-	tc.console = "/dev/null";
+	tc.console = console; /* each restore's console log starts with it */
 	tc.timings = NULL;
 	tc.restore_dir = NULL;
 	tc.snapshot_dir = dir;

@@ -140,6 +140,8 @@ static int vmm_open_console(struct vmm *m)
 		log_err("console", "cannot open %s: %s", m->cfg->console, strerror(errno));
 		return e;
 	}
+	if (m->cfg->restore_dir)
+		vmm_restore_console(m); /* the guest's boot, from its template */
 	return 0;
 }
 

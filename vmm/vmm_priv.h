@@ -66,5 +66,7 @@ int vmm_restore_devices(struct vmm *m);			/* last: re-raised interrupts stay */
 int vmm_restore_vcpu(struct vmm *m, struct vcpu *v);	/* after vcpu_setup() */
 int vmm_restore_vm(struct vmm *m);			/* the VM's own state */
 void vmm_restore_close(struct vmm *m);
+/* The console output the saved VM had (SNAP_CONSOLE_FILE, if any) into m's console file. */
+void vmm_restore_console(struct vmm *m);
 
 #endif

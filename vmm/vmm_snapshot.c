@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "boot/boot.h"
+#include "husk/cleanup.h"
 #include "husk/path.h"
 #include "husk/snapshot.h"
 #include "log.h"
@@ -299,6 +302,25 @@ int vmm_restore_vm(struct vmm *m)
 	size_t len;
 	const void *p = vmm_snap_get(m, "vm", &len);
 	return p ? arch_vm_restore(&m->vm, p, len) : -EINVAL;
+}
+
+void vmm_restore_console(struct vmm *m)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", m->cfg->restore_dir, SNAP_CONSOLE_FILE) >=
+	    (int)sizeof(path))
+		return;
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	off_t off = 0;
+	while (off < st.st_size) {
+		ssize_t n = sendfile(m->console_fd, fd, &off, (size_t)(st.st_size - off));
+		if (n <= 0)
+			break;
+	}
 }
 
 void vmm_restore_close(struct vmm *m)

@@ -49,6 +49,8 @@
 
 #define SNAP_STATE_FILE	 "state"
 #define SNAP_MEMORY_FILE "memory"
+/* Optional: the console output of the boot that made the snapshot (a template's). */
+#define SNAP_CONSOLE_FILE "console.log"
 
 #define SNAP_MAGIC		 "HUSKSNAP" /* 8 bytes, no NUL on disk */
 #define SNAP_MAGIC_LEN		 8
