@@ -339,8 +339,11 @@ int vmm_create(struct vmm **out, const struct vmm_config *cfg, struct timing *t)
 	if ((r = vmm_setup_devices(m)) < 0)
 		goto fail;
 	if (cfg->restore_dir) {
-		/* the devices last: an interrupt they raise again lands in the restored irqchip */
-		if ((r = vmm_setup_vcpus(m, 0)) < 0 || (r = vmm_restore_vm(m)) < 0 ||
+		/*
+		 * The VM's own state first (as Firecracker does), the devices last:
+		 * an interrupt they raise again lands in the restored irqchip.
+		 */
+		if ((r = vmm_restore_vm(m)) < 0 || (r = vmm_setup_vcpus(m, 0)) < 0 ||
 		    (r = vmm_restore_devices(m)) < 0)
 			goto fail;
 		vmm_restore_close(m);

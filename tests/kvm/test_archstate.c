@@ -230,12 +230,14 @@ static void get_chip(struct tvm *t, uint32_t id, struct kvm_irqchip *chip)
 	ck_assert_int_eq(ioctl(t->vm.fd, KVM_GET_IRQCHIP, chip), 0);
 }
 
-#define MSR_LSTAR  0xc0000082
-#define LSTAR_MARK 0xffffffff81234560ULL
-#define DR0_MARK   0x123000ULL
-#define APIC_TPR   0x80
-#define TPR_MARK   0x20
-#define XMM0_MARK  0x5c
+#define MSR_LSTAR	   0xc0000082
+#define LSTAR_MARK	   0xffffffff81234560ULL
+#define MSR_MTRR_PHYSBASE0 0x200       /* not in KVM's MSR index list */
+#define MTRR_MARK	   0x100006ULL /* 1 MiB, write-back */
+#define DR0_MARK	   0x123000ULL
+#define APIC_TPR	   0x80
+#define TPR_MARK	   0x20
+#define XMM0_MARK	   0x5c
 
 static uint64_t get_msr(struct tvm *t, uint32_t index)
 {
@@ -280,7 +282,7 @@ static void set_xmm0(struct tvm *t)
 	free(area);
 }
 
-/* Marks in vCPU state the guest never touches: xmm0, a debug register, an MSR, the TPR. */
+/* Marks in vCPU state the guest never touches: xmm0, a debug register, MSRs, the TPR. */
 static void mark_vcpu(struct tvm *t)
 {
 	set_xmm0(t);
@@ -290,13 +292,15 @@ static void mark_vcpu(struct tvm *t)
 	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_DEBUGREGS, &dr), 0);
 	struct {
 		struct kvm_msrs h;
-		struct kvm_msr_entry e;
+		struct kvm_msr_entry e[2];
 	} m;
 	memset(&m, 0, sizeof(m));
-	m.h.nmsrs = 1;
-	m.e.index = MSR_LSTAR;
-	m.e.data = LSTAR_MARK;
-	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_MSRS, &m), 1);
+	m.h.nmsrs = 2;
+	m.e[0].index = MSR_LSTAR;
+	m.e[0].data = LSTAR_MARK;
+	m.e[1].index = MSR_MTRR_PHYSBASE0;
+	m.e[1].data = MTRR_MARK;
+	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_SET_MSRS, &m), 2);
 	struct kvm_lapic_state lapic;
 	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_LAPIC, &lapic), 0);
 	lapic.regs[APIC_TPR] = TPR_MARK;
@@ -314,6 +318,7 @@ static void check_vcpu_marks(struct tvm *t)
 	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_DEBUGREGS, &dr), 0);
 	ck_assert_uint_eq(dr.db[0], DR0_MARK);
 	ck_assert_uint_eq(get_msr(t, MSR_LSTAR), LSTAR_MARK);
+	ck_assert_uint_eq(get_msr(t, MSR_MTRR_PHYSBASE0), MTRR_MARK);
 	struct kvm_lapic_state lapic;
 	ck_assert_int_eq(ioctl(t->vcpu[0].fd, KVM_GET_LAPIC, &lapic), 0);
 	ck_assert_uint_eq((uint8_t)lapic.regs[APIC_TPR], TPR_MARK);
@@ -366,7 +371,7 @@ START_TEST(paused_vm_is_saved_restored_and_runs_on)
 	ck_assert_int_eq(arch_vm_restore(&b.vm, vm_blob, vm_len), 0);
 	ck_assert_int_eq(arch_vcpu_restore(&b.vcpu[0], vcpu_blob, vcpu_len), 0);
 
-	/* the same registers, xmm0, DR0, LSTAR, TPR, interrupt controllers and clock */
+	/* the same registers, xmm0, DR0, LSTAR, an MTRR, TPR, interrupt controllers, clock */
 	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_GET_REGS, &rb), 0);
 	ck_assert_int_eq(ioctl(b.vcpu[0].fd, KVM_GET_SREGS, &sb), 0);
 	ck_assert_mem_eq(&rb, &ra, sizeof(ra));

@@ -27,8 +27,35 @@ static const struct {
 };
 
 /*
- * The MSRs KVM lists for saving (its own and the emulated ones), which
- * arch_vcpu_save reads. The list's length is KVM's word; a list longer
+ * MSRs a vCPU has that KVM leaves out of its index list: the MTRRs (QEMU
+ * saves them beside the list too). The default type, the fixed ranges and
+ * KVM's 8 variable ranges (base and mask each).
+ */
+static const uint32_t x86_msrs_unlisted[] = {
+	0x2ff,							/* MTRRdefType */
+	0x250, 0x258, 0x259,					/* fixed: 64K, 16K, 16K */
+	0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f, /* fixed: 4K */
+	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207, /* variable */
+	0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
+};
+#define X86_NUNLISTED (sizeof(x86_msrs_unlisted) / sizeof(x86_msrs_unlisted[0]))
+
+/* The unlisted MSRs added to l (which has room for them) where KVM did not list them. */
+static void x86_msr_list_add_unlisted(struct kvm_msr_list *l)
+{
+	for (size_t i = 0; i < X86_NUNLISTED; i++) {
+		uint32_t j = 0;
+		while (j < l->nmsrs && l->indices[j] != x86_msrs_unlisted[i])
+			j++;
+		if (j == l->nmsrs)
+			l->indices[l->nmsrs++] = x86_msrs_unlisted[i];
+	}
+}
+
+/*
+ * The MSRs a saved vCPU state holds (arch_vcpu_save reads those that read
+ * back): those KVM lists for saving (its own and the emulated ones) and
+ * the unlisted ones above. The list's length is KVM's word; a list longer
  * than a state blob holds is kept, and saving refuses it.
  */
 static int x86_kvm_msr_list(struct kvm *k)
@@ -40,11 +67,14 @@ static int x86_kvm_msr_list(struct kvm *k)
 		return e;
 	}
 	for (int tries = 0; tries < 3; tries++) {
-		struct kvm_msr_list *l = calloc(1, sizeof(*l) + probe.nmsrs * sizeof(uint32_t));
+		uint32_t n = probe.nmsrs;
+		struct kvm_msr_list *l =
+			calloc(1, sizeof(*l) + ((size_t)n + X86_NUNLISTED) * sizeof(uint32_t));
 		if (!l)
 			return -ENOMEM;
-		l->nmsrs = probe.nmsrs;
+		l->nmsrs = n;
 		if (ioctl(k->fd, KVM_GET_MSR_INDEX_LIST, l) == 0) {
+			x86_msr_list_add_unlisted(l);
 			k->arch.msr_list = l;
 			return 0;
 		}

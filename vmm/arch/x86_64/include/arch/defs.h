@@ -28,7 +28,7 @@ struct cpuid_mask;
 
 struct arch_kvm {
 	struct kvm_cpuid2 *supported_cpuid; /* with TSC-deadline added if KVM has it */
-	struct kvm_msr_list *msr_list;	    /* KVM_GET_MSR_INDEX_LIST: the MSRs a state holds */
+	struct kvm_msr_list *msr_list;	    /* KVM's MSR index list and the MTRRs: a state's MSRs */
 };
 
 struct arch_flavour {
