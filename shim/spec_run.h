@@ -30,8 +30,8 @@ struct spec_run {
 	char tmpdir[64];       /* holds the vsock socket when none was given */
 	char uds[PATH_MAX];
 	char template_dir[PATH_MAX]; /* the template restored, when one is */
-	struct vmm_config cfg;	  /* the caller's, with the root disk and vsock added */
-	struct shim_options opts; /* the caller's */
+	struct vmm_config cfg;	     /* the caller's, with the root disk and vsock added */
+	struct shim_options opts;    /* the caller's */
 	struct spec_binds binds;
 	bool has_binds;
 	struct vmm *vm;

@@ -39,9 +39,14 @@ static int spec_template_file_id(const char *path, uint64_t *out, struct husk_er
 	return 0;
 }
 
-/* What the guest saw at boot, and nothing of the back ends. */
-static int spec_template_key(const struct spec_run *sr, struct tpl_key *k, struct husk_err *e)
+/*
+ * What the guest saw at boot, and nothing of the back ends. version must
+ * outlive k.
+ */
+static int spec_template_key(const struct spec_run *sr, struct tpl_key *k, char *version,
+			     size_t vlen, struct husk_err *e)
 {
+	uint64_t exe;
 	const struct vmm_config *c = &sr->cfg;
 	char layout[CONFIG_LAYOUT_MAX];
 	char cmdline[4096];
@@ -51,7 +56,11 @@ static int spec_template_key(const struct spec_run *sr, struct tpl_key *k, struc
 	if ((r = spec_template_file_id(c->kernel, &k->kernel_hash, e)) < 0 ||
 	    (c->initrd && (r = spec_template_file_id(c->initrd, &k->initrd_hash, e)) < 0))
 		return r;
-	k->version = HUSK_VERSION;
+	/* husk-vmm itself: a rebuilt one may see a saved VM differently */
+	if ((r = spec_template_file_id("/proc/self/exe", &exe, e)) < 0)
+		return r;
+	snprintf(version, vlen, "%s/%016llx", HUSK_VERSION, (unsigned long long)exe);
+	k->version = version;
 	k->vcpus = c->vcpus;
 	k->ram_bytes = c->mem_bytes;
 	/* the flavour's words are on the guest's command line */
@@ -82,7 +91,7 @@ static int spec_template_build(void *ctx, const char *dir, struct husk_err *e)
 	for (unsigned i = 0; i < tc.nnet; i++)
 		tc.net[i].tap[0] = '\0';
 	tc.vsock.uds_path = uds; /* nobody connects: the agent only listens */
-	tc.console = console; /* each restore's console log starts with it */
+	tc.console = console;	 /* each restore's console log starts with it */
 	tc.timings = NULL;
 	tc.restore_dir = NULL;
 	tc.snapshot_dir = dir;
@@ -148,7 +157,7 @@ int spec_template_create(struct spec_run *sr, struct timing *t)
 	struct spec_template st = { .sr = sr, .t = t };
 	struct husk_err e = { 0 };
 	struct tpl_key key;
-	char cache[PATH_MAX], name[TPL_NAME_MAX + 1], dir[PATH_MAX];
+	char cache[PATH_MAX], name[TPL_NAME_MAX + 1], dir[PATH_MAX], version[64];
 	bool built = false;
 
 	/* --restore is the caller's own; no templates asked for, or none fits */
@@ -156,7 +165,8 @@ int spec_template_create(struct spec_run *sr, struct timing *t)
 	    spec_template_cold(sr) || sr->cfg.ndisks)
 		return vmm_create(&sr->vm, &sr->cfg, t);
 	if (tpl_cache_dir(cache, sizeof(cache), sr->opts.template_dir, &e) < 0 ||
-	    spec_template_key(sr, &key, &e) < 0 || tpl_key_name(&key, name, sizeof(name)) < 0) {
+	    spec_template_key(sr, &key, version, sizeof(version), &e) < 0 ||
+	    tpl_key_name(&key, name, sizeof(name)) < 0) {
 		log_err("template", "%s; booting without a template",
 			e.code ? e.msg : "no name for the key");
 		return vmm_create(&sr->vm, &sr->cfg, t);

@@ -15,12 +15,12 @@ int config_layout(const struct vmm_config *c, char *buf, size_t n)
 	size_t at = 0;
 	int w;
 
-#define CONFIG_LAYOUT_ADD(...)                                                   \
-	do {                                                                      \
-		w = snprintf(buf + at, n - at, __VA_ARGS__);                     \
-		if (w < 0 || (size_t)w >= n - at)                                 \
-			return -ENOSPC;                                           \
-		at += (size_t)w;                                                  \
+#define CONFIG_LAYOUT_ADD(...)                               \
+	do {                                                 \
+		w = snprintf(buf + at, n - at, __VA_ARGS__); \
+		if (w < 0 || (size_t)w >= n - at)            \
+			return -ENOSPC;                      \
+		at += (size_t)w;                             \
 	} while (0)
 	if (!n)
 		return -ENOSPC;

@@ -22,7 +22,6 @@
 #include "log.h"
 #include "vmm_priv.h"
 
-
 /* --- what the vCPU threads and devices call ----------------------------- */
 
 static void vmm_request_stop(struct vmm *m, int status, const char *reason)

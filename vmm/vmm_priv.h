@@ -60,11 +60,11 @@ struct vmm {
 };
 
 /* vmm_snapshot.c: the steps of vmm_create() that differ for a restored VM. */
-int vmm_restore_open(struct vmm *m);			/* before anything exists */
-int vmm_restore_memory(struct vmm *m);			/* guest RAM, while the VM is set up */
-int vmm_restore_devices(struct vmm *m);			/* last: re-raised interrupts stay */
-int vmm_restore_vcpu(struct vmm *m, struct vcpu *v);	/* after vcpu_setup() */
-int vmm_restore_vm(struct vmm *m);			/* the VM's own state */
+int vmm_restore_open(struct vmm *m);		     /* before anything exists */
+int vmm_restore_memory(struct vmm *m);		     /* guest RAM, while the VM is set up */
+int vmm_restore_devices(struct vmm *m);		     /* last: re-raised interrupts stay */
+int vmm_restore_vcpu(struct vmm *m, struct vcpu *v); /* after vcpu_setup() */
+int vmm_restore_vm(struct vmm *m);		     /* the VM's own state */
 void vmm_restore_close(struct vmm *m);
 /* The console output the saved VM had (SNAP_CONSOLE_FILE, if any) into m's console file. */
 void vmm_restore_console(struct vmm *m);

@@ -160,9 +160,8 @@ int vmm_save(struct vmm *m, const char *dir)
 	h.key = m->cfg->snapshot_key;
 	snap_writer_init(&w);
 	/* the memory first: the state file's presence says the pair is whole */
-	if ((r = vmm_save_state(m, &w)) == 0 &&
-	    ((r = snap_mem_save(&m->vm.mem, path, &e)) < 0 ||
-	     (r = snap_writer_commit(&w, dir, &h, &e)) < 0))
+	if ((r = vmm_save_state(m, &w)) == 0 && ((r = snap_mem_save(&m->vm.mem, path, &e)) < 0 ||
+						 (r = snap_writer_commit(&w, dir, &h, &e)) < 0))
 		log_err("snapshot", "%s", e.msg);
 	snap_writer_free(&w);
 	return r;
