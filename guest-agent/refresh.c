@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -16,9 +17,10 @@
 int refresh_apply(int64_t time_ns, const uint8_t *seed, size_t len, struct husk_err *e)
 {
 	struct timespec ts = { .tv_sec = time_ns / 1000000000, .tv_nsec = time_ns % 1000000000 };
-	struct {
+	/* struct rand_pool_info ends in a flexible array: the seed follows it */
+	union {
 		struct rand_pool_info info;
-		uint8_t buf[REFRESH_SEED_MAX];
+		uint8_t bytes[sizeof(struct rand_pool_info) + REFRESH_SEED_MAX];
 	} pool;
 	int fd, r = 0;
 
@@ -31,7 +33,7 @@ int refresh_apply(int64_t time_ns, const uint8_t *seed, size_t len, struct husk_
 		return husk_err_set(e, errno, "refresh: /dev/urandom: %s", strerror(errno));
 	pool.info.entropy_count = (int)(len * 8);
 	pool.info.buf_size = (int)len;
-	memcpy(pool.buf, seed, len);
+	memcpy(pool.bytes + offsetof(struct rand_pool_info, buf), seed, len);
 	/* credited, so that the reseed that follows draws on it */
 	if (ioctl(fd, RNDADDENTROPY, &pool) < 0)
 		r = husk_err_set(e, errno, "refresh: adding entropy: %s", strerror(errno));
