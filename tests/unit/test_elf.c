@@ -99,7 +99,8 @@ static int load_n(const struct image *im, size_t len, struct boot_image *out, in
 	uint8_t *copy = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, im->b, len);
-	int r = via_magic ? boot_load_kernel(&gm, copy, len, out) : elf_load(&gm, copy, len, out);
+	int r = via_magic ? arch_boot_load_kernel(&gm, copy, len, out) :
+			    elf_load(&gm, copy, len, out);
 	free(copy);
 	return r;
 }
@@ -115,7 +116,8 @@ static void check_loaded(const struct boot_image *k)
 	ck_assert_uint_eq(k->entry, ENTRY);
 	ck_assert_uint_eq(k->start, TEXT_GPA);
 	ck_assert_uint_eq(k->end, DATA_GPA + DATA_SIZE + BSS_SIZE);
-	ck_assert(!k->has_hdr);
+	ck_assert(!k->arch.has_hdr);
+	ck_assert_uint_eq(k->initrd_end, 0); /* no limit of its own */
 
 	const uint8_t *text = gm_gpa_to_hva(&gm, TEXT_GPA, TEXT_SIZE);
 	const uint8_t *data = gm_gpa_to_hva(&gm, DATA_GPA, DATA_SIZE + BSS_SIZE);

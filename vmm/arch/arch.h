@@ -17,20 +17,18 @@
  *   ARCH_DEVICE_IRQ_FIRST/LAST the interrupt lines devices may be given
  *   struct arch_kvm            the port's state in struct kvm (host support)
  *   struct arch_flavour        the port's part of a KVM flavour (features withheld)
+ *   struct arch_boot_image     what the port's boot tables keep of a kernel image
  *
  * Each hook returns 0 or a negative errno, logged once where it arose.
  *
- * Not behind it yet, and x86 still: the kernel loaders in vmm/boot/
- * (bzImage and ELF, struct setup_header in boot_image.h; they take the load
- * address and ELF machine from above) are to become an arch_boot_load_kernel
- * hook; the legacy port-I/O devices vmm.c registers
+ * Not behind it yet, and x86 still: the legacy port-I/O devices vmm.c registers
  * (8250 UART at 0x3f8, i8042 reset) and the earlycon words in boot/boot.h
  * are to become an arch hook that adds the platform's own devices.
  *
  * The x86_64 port (vmm/arch/x86_64/): in-kernel IO-APIC/PIC and PIT, the
  * TSS and identity-map pages; CPUID and MSRs per vCPU; the Linux 64-bit
- * boot protocol (zero page with an e820 map and an RNG seed, identity page
- * tables and GDT, rsi = boot_params); an MP table for the vCPUs; port I/O
+ * boot protocol (bzImage or ELF vmlinux loaded; zero page with an e820 map and
+ * an RNG seed, identity page tables and GDT, rsi = boot_params); an MP table for the vCPUs; port I/O
  * exits; the kvm_pvm flavour's CPUID masks and command line.
  *
  * An aarch64 port would add vmm/arch/aarch64/ and touch nothing else:
@@ -54,9 +52,13 @@
  *     no port I/O to decode; it would name exits like KVM_EXIT_ARM_NISV.
  *   - Memory map (arch/defs.h): ARCH_RAM_START at 1 GiB or above, MMIO
  *     below it (GIC, PL011, virtio-mmio), ARCH_RAM_GAP_START past any RAM.
- *   - Boot (arch_boot_write): an arm64 Image, its 64-byte header (magic
- *     "ARM\x64", text_offset, image_size) instead of bzImage or ELF, loaded
- *     2 MiB aligned; the initramfs above it; then a flattened device tree
+ *   - Kernel (arch_boot_load_kernel): an arm64 Image, its 64-byte header
+ *     (magic "ARM\x64", text_offset, image_size) instead of a bzImage, loaded
+ *     2 MiB aligned (an ELF vmlinux through elf_load as on x86, with
+ *     ARCH_ELF_MACHINE EM_AARCH64); kind BOOT_NATIVE, no initrd_end of its
+ *     own, struct arch_boot_image empty or the header's flags. The generic
+ *     boot_place_initrd then puts the initramfs above it.
+ *   - Boot (arch_boot_write): a flattened device tree
  *     built with libfdt (found by pkg-config, as jansson is) describing
  *     memory, /cpus with enable-method "psci", the psci node, the GICv3
  *     (interrupt-controller, its regions), the architected timer (its PPIs),
@@ -87,6 +89,7 @@
 #include "arch/defs.h"
 #include "config.h"
 
+struct boot_image;
 struct boot_loaded;
 struct guest_mem;
 struct kvm;
@@ -183,6 +186,17 @@ int arch_vcpu_save(struct vcpu *v, void **blob, size_t *len);
 int arch_vcpu_restore(struct vcpu *v, const void *blob, size_t len);
 
 /* --- boot --------------------------------------------------------------- */
+
+/*
+ * Put the kernel image img[0..len) (already inflated if it was gzip'd: a
+ * file the user named) into guest RAM and say where it is, where it is
+ * entered and how high an initramfs may go (vmm/boot/boot_image.h). Each
+ * field is checked against the file and guest RAM; a foreign or short image
+ * is -ENOEXEC, one that does not fit -ENOMEM, logged. x86: an ELF vmlinux
+ * (elf_load) or a bzImage, told apart by magic.
+ */
+int arch_boot_load_kernel(const struct guest_mem *gm, const uint8_t *img, size_t len,
+			  struct boot_image *out);
 
 /*
  * After the kernel and initramfs (ld) are in guest RAM: write the command
