@@ -26,6 +26,8 @@
 #define ARCH_MMIO_START	      MM_MMIO_START
 #define ARCH_DEVICE_IRQ_FIRST 5	 /* 4 is the UART's */
 #define ARCH_DEVICE_IRQ_LAST  23 /* IO-APIC pins */
+#define ARCH_CONSOLE_EARLY    "earlycon=uart8250,io,0x3f8"
+#define ARCH_CONSOLE_SERIAL   "console=ttyS0"
 
 struct cpuid_mask;
 
