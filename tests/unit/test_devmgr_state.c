@@ -36,25 +36,6 @@
 #define RAM (64ULL << 20)
 #define QSZ 8
 
-enum {
-	DEV_FEAT = 0x010,
-	DEV_FEAT_SEL = 0x014,
-	DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030,
-	QNUM = 0x038,
-	QREADY = 0x044,
-	QNOTIFY = 0x050,
-	STATUS = 0x070,
-	QDESC_LO = 0x080,
-	QDRV_LO = 0x090,
-	QDEV_LO = 0x0a0,
-};
-
-#define ALL_OK                                                                                \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
-	 VIRTIO_CONFIG_S_DRIVER_OK)
-
 static struct guest_mem gm;
 static struct event_loop el;
 static int irqs;
@@ -158,23 +139,11 @@ static uint16_t used_idx(unsigned s, unsigned q)
 static void drv_up_with(struct vmdevs *v, unsigned s, uint64_t features)
 {
 	struct virtio_mmio *t = v->dm.slots[s].t;
-	features |= 1ULL << VIRTIO_F_VERSION_1;
-	mmio_wr(t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	mmio_wr(t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	for (unsigned sel = 0; sel < 2; sel++) {
-		mmio_wr(t, DRV_FEAT_SEL, sel);
-		mmio_wr(t, DRV_FEAT, (uint32_t)(features >> (32 * sel)));
-	}
-	mmio_wr(t, STATUS,
-		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	mmio_negotiate(t, features | 1ULL << VIRTIO_F_VERSION_1);
 	for (unsigned q = 0; q < t->ops->num_queues; q++) {
 		memset(hva(ring(s, q)), 0, 0x3000);
 		mmio_wr(t, QSEL, q);
-		mmio_wr(t, QNUM, QSZ);
-		mmio_wr64(t, QDESC_LO, ring(s, q));
-		mmio_wr64(t, QDRV_LO, ring(s, q) + 0x1000);
-		mmio_wr64(t, QDEV_LO, ring(s, q) + 0x2000);
-		mmio_wr(t, QREADY, 1);
+		mmio_queue(t, QSZ, ring(s, q), ring(s, q) + 0x1000, ring(s, q) + 0x2000);
 	}
 	mmio_wr(t, STATUS, ALL_OK);
 	ck_assert_uint_eq(mmio_rd(t, STATUS), ALL_OK);

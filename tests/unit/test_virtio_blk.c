@@ -24,35 +24,11 @@
 #define DATA  0x200000ULL /* data buffers, 0x10000 apart */
 #define STAT  0x300000ULL /* status bytes, 0x10 apart */
 
-/* Register offsets. */
-enum {
-	DEVICE_ID = 0x008,
-	DEV_FEAT = 0x010,
-	DEV_FEAT_SEL = 0x014,
-	DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030,
-	QNUM_MAX = 0x034,
-	QNUM = 0x038,
-	QREADY = 0x044,
-	QNOTIFY = 0x050,
-	INT_STATUS = 0x060,
-	STATUS = 0x070,
-	QDESC_LO = 0x080,
-	QDRV_LO = 0x090,
-	QDEV_LO = 0x0a0,
-	CONFIG = 0x100,
-};
-
 /* The virtio-blk wire values (virtio 1.x, 5.2). */
 enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8 };
 enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
 #define F_RO	(1u << 5)
 #define F_FLUSH (1u << 9)
-
-#define ALL_OK                                                                                \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
-	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 struct blk_hdr {
 	uint32_t type, reserved;
@@ -76,11 +52,6 @@ static uint32_t rd(uint64_t off)
 static void wr(uint64_t off, uint32_t v)
 {
 	mmio_wr(&t, off, v);
-}
-
-static void wr64(uint64_t lo_off, uint64_t v)
-{
-	mmio_wr64(&t, lo_off, v);
 }
 
 static void *hva(uint64_t gpa, uint64_t len)
@@ -137,24 +108,13 @@ static void start(bool ro, bool bring_up)
 		0);
 	if (!bring_up)
 		return;
-	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(DEV_FEAT_SEL, 0);
 	uint32_t lo = rd(DEV_FEAT);
-	wr(DRV_FEAT_SEL, 0);
-	wr(DRV_FEAT, lo);
-	wr(DRV_FEAT_SEL, 1);
-	wr(DRV_FEAT, 1u << (VIRTIO_F_VERSION_1 - 32));
-	wr(STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	mmio_negotiate(&t, lo | 1ULL << VIRTIO_F_VERSION_1);
 	ck_assert_uint_eq(rd(STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_FEATURES_OK);
 	wr(QSEL, 0);
 	ck_assert_uint_ge(rd(QNUM_MAX), QSIZE);
-	wr(QNUM, QSIZE);
-	wr64(QDESC_LO, DESC);
-	wr64(QDRV_LO, AVAIL);
-	wr64(QDEV_LO, USED);
-	wr(QREADY, 1);
+	mmio_queue(&t, QSIZE, DESC, AVAIL, USED);
 	ck_assert_uint_eq(rd(QREADY), 1);
 	wr(STATUS, ALL_OK);
 	ck_assert_uint_eq(rd(STATUS), ALL_OK);

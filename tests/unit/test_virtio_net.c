@@ -33,28 +33,8 @@
 #define TXBUF 0x200000ULL /* transmit buffers, 0x1000 apart */
 #define HDR   12
 
-enum {
-	DEVICE_ID = 0x008,
-	DEV_FEAT = 0x010,
-	DEV_FEAT_SEL = 0x014,
-	DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030,
-	QNUM_MAX = 0x034,
-	QNUM = 0x038,
-	QREADY = 0x044,
-	QNOTIFY = 0x050,
-	STATUS = 0x070,
-	QDESC_LO = 0x080,
-	QDRV_LO = 0x090,
-	QDEV_LO = 0x0a0,
-	CONFIG = 0x100,
-};
 enum { RXQ = 0, TXQ = 1 };
 
-#define ALL_OK                                                                                \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
-	 VIRTIO_CONFIG_S_DRIVER_OK)
 #define F(b)	  (1ULL << (b))
 #define F_MRG	  F(VIRTIO_NET_F_MRG_RXBUF)
 #define ALL_TUN	  (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
@@ -102,30 +82,14 @@ static void start_with(int fd, bool is_tap, unsigned offloads, uint64_t want)
 	started = true;
 	ck_assert_int_eq(virtio_net_init(&net, &c, fd, is_tap, offloads, &el), 0);
 	ck_assert_int_eq(virtio_mmio_init(&t, &gm, &net.ops, &net, mmio_count_irq, &irqs), 0);
-	mmio_wr(&t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	mmio_wr(&t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	uint64_t offered = 0;
-	for (uint32_t w = 0; w < 2; w++) {
-		mmio_wr(&t, DEV_FEAT_SEL, w);
-		offered |= (uint64_t)mmio_rd(&t, DEV_FEAT) << (32 * w);
-	}
-	uint64_t take = (offered & want) | F(VIRTIO_F_VERSION_1);
-	for (uint32_t w = 0; w < 2; w++) {
-		mmio_wr(&t, DRV_FEAT_SEL, w);
-		mmio_wr(&t, DRV_FEAT, (uint32_t)(take >> (32 * w)));
-	}
-	mmio_wr(&t, STATUS,
-		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	uint64_t offered = mmio_offered(&t);
+	mmio_negotiate(&t, (offered & want) | F(VIRTIO_F_VERSION_1));
 	ck_assert_uint_eq(mmio_rd(&t, STATUS) & VIRTIO_CONFIG_S_FEATURES_OK,
 			  VIRTIO_CONFIG_S_FEATURES_OK);
 	for (uint32_t q = 0; q < 2; q++) {
 		mmio_wr(&t, QSEL, q);
 		ck_assert_uint_ge(mmio_rd(&t, QNUM_MAX), QSIZE);
-		mmio_wr(&t, QNUM, QSIZE);
-		mmio_wr64(&t, QDESC_LO, ring[q][0]);
-		mmio_wr64(&t, QDRV_LO, ring[q][1]);
-		mmio_wr64(&t, QDEV_LO, ring[q][2]);
-		mmio_wr(&t, QREADY, 1);
+		mmio_queue(&t, QSIZE, ring[q][0], ring[q][1], ring[q][2]);
 	}
 	mmio_wr(&t, STATUS, ALL_OK);
 	ck_assert_uint_eq(mmio_rd(&t, STATUS), ALL_OK);
