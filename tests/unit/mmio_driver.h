@@ -6,10 +6,15 @@
 #ifndef HUSK_TESTS_MMIO_DRIVER_H
 #define HUSK_TESTS_MMIO_DRIVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <linux/virtio_config.h>
 
+#include "guest_mem.h"
 #include "virtio/mmio.h"
+#include "virtio/virtqueue.h"
+#include "unit.h"
 
 /* Register offsets, as a driver would spell them (virtio 1.x, 4.2.2). */
 enum {
@@ -101,6 +106,44 @@ static inline void mmio_queue(struct virtio_mmio *t, uint32_t num, uint64_t desc
 	mmio_wr64(t, QDRV_LO, avail);
 	mmio_wr64(t, QDEV_LO, used);
 	mmio_wr(t, QREADY, 1);
+}
+
+/* One buffer of a chain the driver offers. */
+struct seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool dev_writes;
+};
+
+/*
+ * A chain in consecutive descriptors from *next_head of a queue of qsize
+ * (its descriptor table at desc, its available ring at avail), made
+ * available; returns its head.
+ */
+static inline uint16_t mmio_offer(const struct guest_mem *gm, uint64_t desc, uint64_t avail,
+				  unsigned qsize, uint16_t *next_head, const struct seg *sg,
+				  unsigned n)
+{
+	uint16_t head = *next_head;
+	ck_assert_uint_le(head + n, qsize);
+	uint8_t *table = gm_gpa_to_hva(gm, desc, VQ_DESC_BYTES(qsize));
+	ck_assert_ptr_nonnull(table);
+	for (unsigned i = 0; i < n; i++) {
+		struct virtq_desc d = {
+			.addr = sg[i].gpa,
+			.len = sg[i].len,
+			.flags = (uint16_t)((sg[i].dev_writes ? VRING_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+			.next = (uint16_t)(head + i + 1),
+		};
+		memcpy(table + 16 * (size_t)(head + i), &d, sizeof(d));
+	}
+	*next_head = (uint16_t)(head + n);
+	uint16_t *ring = gm_gpa_to_hva(gm, avail, VQ_AVAIL_BYTES(qsize));
+	ck_assert_ptr_nonnull(ring);
+	ring[2 + ring[1] % qsize] = head;
+	ring[1]++;
+	return head;
 }
 
 /* A raise_irq callback that counts into an int. */

@@ -121,33 +121,10 @@ static void start(bool ro, bool bring_up)
 	ck_assert(blk.active);
 }
 
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool dev_writes;
-};
-
 /* Write a chain into consecutive descriptors and make it available; returns its head. */
 static uint16_t offer(const struct seg *sg, unsigned n)
 {
-	uint16_t head = next_head;
-	ck_assert_uint_le(head + n, QSIZE);
-	uint8_t *table = hva(DESC, VQ_DESC_BYTES(QSIZE));
-	for (unsigned i = 0; i < n; i++) {
-		struct virtq_desc d = {
-			.addr = sg[i].gpa,
-			.len = sg[i].len,
-			.flags = (uint16_t)((sg[i].dev_writes ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(head + i + 1),
-		};
-		memcpy(table + 16 * (size_t)(head + i), &d, sizeof(d));
-	}
-	next_head = (uint16_t)(head + n);
-	uint16_t *avail = hva(AVAIL, VQ_AVAIL_BYTES(QSIZE));
-	avail[2 + avail[1] % QSIZE] = head;
-	avail[1]++;
-	return head;
+	return mmio_offer(&gm, DESC, AVAIL, QSIZE, &next_head, sg, n);
 }
 
 /* Request in slot s: header, data (dlen bytes, device-writable if dw; none if 0), status. */

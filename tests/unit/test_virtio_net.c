@@ -105,33 +105,10 @@ static void start(unsigned offloads, uint64_t want)
 	start_with(sv[0], false, offloads, want);
 }
 
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool dev_writes;
-};
-
 /* A chain in consecutive descriptors of queue q, made available; returns its head. */
 static uint16_t offer(unsigned q, const struct seg *sg, unsigned n)
 {
-	uint16_t head = next_head[q];
-	ck_assert_uint_le(head + n, QSIZE);
-	uint8_t *table = hva(ring[q][0], VQ_DESC_BYTES(QSIZE));
-	for (unsigned i = 0; i < n; i++) {
-		struct virtq_desc d = {
-			.addr = sg[i].gpa,
-			.len = sg[i].len,
-			.flags = (uint16_t)((sg[i].dev_writes ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(head + i + 1),
-		};
-		memcpy(table + 16 * (size_t)(head + i), &d, sizeof(d));
-	}
-	next_head[q] = (uint16_t)(head + n);
-	uint16_t *avail = hva(ring[q][1], VQ_AVAIL_BYTES(QSIZE));
-	avail[2 + avail[1] % QSIZE] = head;
-	avail[1]++;
-	return head;
+	return mmio_offer(&gm, ring[q][0], ring[q][1], QSIZE, &next_head[q], sg, n);
 }
 
 /* n receive chains of len bytes each, one buffer each, in slots from..from+n-1; a kick. */
