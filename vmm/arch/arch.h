@@ -23,12 +23,18 @@
  *
  * Each hook returns 0 or a negative errno, logged once where it arose.
  *
+ * Everything of a processor's is behind it: vmm/boot/ keeps what any port
+ * shares (the ELF parser for ARCH_ELF_MACHINE, the initramfs placed above
+ * the kernel and below its initrd_end, the command line), vmm/devices/ the
+ * 16550A and the port-I/O bus with no address of their own.
+ *
  * The x86_64 port (vmm/arch/x86_64/): in-kernel IO-APIC/PIC and PIT, the
  * TSS and identity-map pages; CPUID and MSRs per vCPU; the Linux 64-bit
- * boot protocol (bzImage or ELF vmlinux loaded; zero page with an e820 map and
- * an RNG seed, identity page tables and GDT, rsi = boot_params); an MP table for the vCPUs; port I/O
- * exits; the PC's own devices (8250 UART at 0x3f8, IRQ 4; the i8042's
- * reset); the kvm_pvm flavour's CPUID masks and command line.
+ * boot protocol (a bzImage or an ELF vmlinux loaded; zero page with an e820
+ * map and an RNG seed, identity page tables and GDT, rsi = boot_params); an
+ * MP table for the vCPUs; port I/O exits; the PC's own devices (8250 UART
+ * at 0x3f8, IRQ 4; the i8042's reset); the kvm_pvm flavour's CPUID masks
+ * and command line.
  *
  * An aarch64 port would add vmm/arch/aarch64/ and touch nothing else:
  *
