@@ -31,6 +31,7 @@
 #include "event_loop.h"
 #include "guest_mem.h"
 #include "mmio_driver.h"
+#include "vhost_user_fake.h"
 #include "unit.h"
 
 #define RAM (64ULL << 20)
@@ -342,10 +343,6 @@ END_TEST
 
 /* --- virtio-fs onto a scripted vhost-user back end --------------------- */
 
-struct vu_hdr {
-	uint32_t request, flags, size;
-} __attribute__((packed));
-
 struct fake_backend {
 	int fd;
 	uint32_t seen[64];
@@ -360,23 +357,12 @@ static void *backend_main(void *arg)
 {
 	struct fake_backend *f = arg;
 	for (;;) {
-		struct vu_hdr h;
-		uint8_t body[512];
-		char cbuf[CMSG_SPACE(sizeof(int) * 8)];
-		struct iovec iov = { &h, sizeof(h) };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		if (recvmsg(f->fd, &mh, 0) != sizeof(h))
+		struct vu_fake_msg m;
+		if (!vu_fake_recv(f->fd, &m))
 			break;
-		int fds[8], nfds = 0;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)nfds);
-		}
-		if (h.size > sizeof(body) || (h.size && read(f->fd, body, h.size) != h.size))
-			break;
+		const struct vu_hdr h = m.h;
+		const uint8_t *body = m.body;
+		int *fds = m.fds, nfds = m.nfds;
 		if (f->nseen < 64)
 			f->seen[f->nseen++] = h.request;
 		uint32_t idx;
