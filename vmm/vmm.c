@@ -72,19 +72,13 @@ static const struct vcpu_exit_ops vmm_exit_ops = {
 	.stop = vmm_vcpu_stop,
 };
 
-static void vmm_serial_irq(void *ctx, int level)
-{
-	struct vmm *m = ctx;
-	vm_irq_line(&m->vm, SERIAL_COM1_IRQ, level);
-}
-
-static void vmm_serial_first_byte(void *ctx)
+static void vmm_console_first_byte(void *ctx)
 {
 	struct vmm *m = ctx;
 	timing_mark(m->timing, TIMING_FIRST_CONSOLE_BYTE);
 }
 
-static void vmm_serial_line(void *ctx, const char *line, size_t len)
+static void vmm_console_line(void *ctx, const char *line, size_t len)
 {
 	struct vmm *m = ctx;
 	size_t n = sizeof(HUSK_AGENT_READY_MARKER) - 1;
@@ -97,18 +91,13 @@ static void vmm_serial_line(void *ctx, const char *line, size_t len)
 	}
 }
 
-static const struct serial_hooks vmm_serial_hooks = {
-	.irq = vmm_serial_irq,
-	.first_byte = vmm_serial_first_byte,
-	.line = vmm_serial_line,
-};
-
+/* The console's output, from the virtio console or the platform's UART. */
 static const struct console_hooks vmm_console_hooks = {
-	.first_byte = vmm_serial_first_byte,
-	.line = vmm_serial_line,
+	.first_byte = vmm_console_first_byte,
+	.line = vmm_console_line,
 };
 
-static void vmm_i8042_reset(void *ctx)
+static void vmm_platform_reset(void *ctx)
 {
 	vmm_request_stop(ctx, 0, "guest reboot");
 }
@@ -149,15 +138,14 @@ static int vmm_setup_devices(struct vmm *m)
 	int r = vmm_open_console(m);
 	if (r < 0)
 		return r;
-	serial_init(&m->serial, m->console_fd, &vmm_serial_hooks, m);
-	m->i8042 = (struct i8042){ .reset = vmm_i8042_reset, .ctx = m };
-	r = iobus_register(&m->iobus, SERIAL_COM1_BASE, SERIAL_PORTS, &serial_io_ops, &m->serial);
-	if (!r)
-		r = iobus_register(&m->iobus, I8042_BASE, I8042_PORTS, &i8042_io_ops, &m->i8042);
-	if (r < 0) {
-		log_err("devices", "cannot register port I/O: %s", strerror(-r));
+	const struct arch_platform_env penv = { .vm = &m->vm,
+						.io = &m->iobus,
+						.console_fd = m->console_fd,
+						.console = &vmm_console_hooks,
+						.reset = vmm_platform_reset,
+						.ctx = m };
+	if ((r = arch_platform_create(&m->platform, &penv)) < 0)
 		return r;
-	}
 
 	if ((r = el_init(&m->el)) < 0)
 		return r;
@@ -261,11 +249,9 @@ static void vmm_teardown(struct vmm *m)
 			device_modules[i]->destroy(m->module_state[i]);
 	if (m->vconsole_ready)
 		console_out_destroy(&m->vconsole_out);
-	if (m->console_fd >= 0) {
-		serial_destroy(&m->serial);
-		if (m->console_fd != STDOUT_FILENO)
-			close(m->console_fd);
-	}
+	arch_platform_destroy(m->platform);
+	if (m->console_fd >= 0 && m->console_fd != STDOUT_FILENO)
+		close(m->console_fd);
 	vm_destroy(&m->vm);
 	kvm_close(&m->kvm);
 }

@@ -11,9 +11,8 @@
 
 #include "devices/device_module.h"
 #include "devices/devmgr.h"
-#include "devices/i8042.h"
+#include "arch/arch.h"
 #include "devices/iobus.h"
-#include "devices/serial.h"
 #include "devices/virtio_console.h"
 #include "event_loop.h"
 #include "kvm/kvm.h"
@@ -34,8 +33,7 @@ struct vmm {
 	unsigned nvcpus;
 	struct vcpu_gate gate; /* closed while the VM is paused */
 	struct iobus iobus;
-	struct serial serial;
-	struct i8042 i8042;
+	struct arch_platform *platform; /* the port's own devices (arch_platform_create) */
 	struct event_loop el;
 	bool el_ready;
 	struct devmgr dm;

@@ -124,8 +124,8 @@ static int vmm_save_state(struct vmm *m, struct snap_writer *w)
 	{
 		cleanup_free void *blob = NULL;
 		size_t len = 0;
-		if ((r = serial_save(&m->serial, &blob, &len)) < 0 ||
-		    (r = vmm_snap_put(w, "serial", blob, len)) < 0)
+		if ((r = arch_platform_save(m->platform, &blob, &len)) < 0 ||
+		    (r = vmm_snap_put(w, "platform", blob, len)) < 0)
 			return r;
 	}
 	return 0;
@@ -282,7 +282,8 @@ int vmm_restore_devices(struct vmm *m)
 		return vmm_snap_refuse(m, "saved with another kernel command line");
 	if (!(p = vmm_snap_get(m, "devices", &len)) || (r = devmgr_restore(&m->dm, p, len)) < 0)
 		return p ? r : -EINVAL;
-	if (!(p = vmm_snap_get(m, "serial", &len)) || (r = serial_restore(&m->serial, p, len)) < 0)
+	if (!(p = vmm_snap_get(m, "platform", &len)) ||
+	    (r = arch_platform_restore(m->platform, p, len)) < 0)
 		return p ? r : -EINVAL;
 	return 0;
 }

@@ -104,4 +104,37 @@ static inline void harness_assert_error(const struct proto_msg *m, const char *w
 	ck_assert_msg(strstr(msg, words), "error \"%s\" does not say \"%s\"", msg, words);
 }
 
+/* A CREATE request (its JSON) that must succeed; the container process's PID. */
+static inline pid_t harness_create(struct harness *h, const char *req)
+{
+	struct proto_msg m = { 0 };
+	harness_call(h, PROTO_CREATE, req, &m);
+	ck_assert_msg(m.hdr.type == PROTO_OK, "create: %s",
+		      json_string_value(json_object_get(m.payload, "error")));
+	pid_t pid = (pid_t)json_integer_value(json_object_get(m.payload, "pid"));
+	ck_assert_int_gt(pid, 0);
+	proto_msg_free(&m);
+	return pid;
+}
+
+/* A request that must be answered OK. */
+static inline void harness_call_ok(struct harness *h, uint16_t type, const char *json)
+{
+	struct proto_msg m = { 0 };
+	harness_call(h, type, json, &m);
+	ck_assert_msg(m.hdr.type == PROTO_OK, "%s %s: %s", proto_type_name(type), json,
+		      json_string_value(json_object_get(m.payload, "error")));
+	proto_msg_free(&m);
+}
+
+/* A request that must be refused with an ERROR saying `words`. */
+static inline void harness_call_error(struct harness *h, uint16_t type, const char *json,
+				      const char *words)
+{
+	struct proto_msg m = { 0 };
+	harness_call(h, type, json, &m);
+	harness_assert_error(&m, words);
+	proto_msg_free(&m);
+}
+
 #endif

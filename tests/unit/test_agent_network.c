@@ -67,35 +67,11 @@ static const struct agent_ops net_ops = { fake_prepare, fake_release, fake_clone
 static pid_t create(struct harness *h, const char *id, const char *linux_json)
 {
 	char req[1024];
-	struct proto_msg m = { 0 };
 	snprintf(req, sizeof(req),
 		 "{\"id\": \"%s\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": "
 		 "\"/\"}, \"process\": {\"args\": [\"sleep\"], \"cwd\": \"/\"}, \"linux\": %s}}",
 		 id, linux_json);
-	harness_call(h, PROTO_CREATE, req, &m);
-	ck_assert_msg(m.hdr.type == PROTO_OK, "create: %s",
-		      json_string_value(json_object_get(m.payload, "error")));
-	pid_t pid = (pid_t)json_integer_value(json_object_get(m.payload, "pid"));
-	ck_assert_int_gt(pid, 0);
-	proto_msg_free(&m);
-	return pid;
-}
-
-static void call_ok(struct harness *h, uint16_t type, const char *json)
-{
-	struct proto_msg m = { 0 };
-	harness_call(h, type, json, &m);
-	ck_assert_msg(m.hdr.type == PROTO_OK, "%s %s: %s", proto_type_name(type), json,
-		      json_string_value(json_object_get(m.payload, "error")));
-	proto_msg_free(&m);
-}
-
-static void call_error(struct harness *h, uint16_t type, const char *json, const char *words)
-{
-	struct proto_msg m = { 0 };
-	harness_call(h, type, json, &m);
-	harness_assert_error(&m, words);
-	proto_msg_free(&m);
+	return harness_create(h, req);
 }
 
 /* Whether this process can have network namespaces of its own; says "skipped" if not. */
@@ -223,7 +199,7 @@ START_TEST(bad_payloads_are_refused)
 	harness_init(&h, &net_ops);
 	/* no network namespace: the payload is checked before anything is done */
 	pid_t pid = create(&h, "c1", "{}");
-	call_error(&h, PROTO_NETWORK, bad_payloads[_i].json, bad_payloads[_i].words);
+	harness_call_error(&h, PROTO_NETWORK, bad_payloads[_i].json, bad_payloads[_i].words);
 	kill(pid, SIGKILL);
 	harness_fini(&h);
 }
@@ -234,11 +210,11 @@ START_TEST(network_needs_a_namespace_and_a_container)
 	struct harness h;
 	harness_init(&h, &net_ops);
 	pid_t pid = create(&h, "c1", "{}");
-	call_error(&h, PROTO_NETWORK, "{\"id\": \"c1\", \"interfaces\": []}",
-		   "network c1: the container has no network namespace");
-	call_error(&h, PROTO_NETWORK, "{\"id\": \"c2\", \"interfaces\": []}",
-		   "container c2 does not exist");
-	call_error(&h, PROTO_NETWORK, "{\"interfaces\": []}", "\"id\": missing");
+	harness_call_error(&h, PROTO_NETWORK, "{\"id\": \"c1\", \"interfaces\": []}",
+			   "network c1: the container has no network namespace");
+	harness_call_error(&h, PROTO_NETWORK, "{\"id\": \"c2\", \"interfaces\": []}",
+			   "container c2 does not exist");
+	harness_call_error(&h, PROTO_NETWORK, "{\"interfaces\": []}", "\"id\": missing");
 	kill(pid, SIGKILL);
 	harness_fini(&h);
 }
@@ -248,12 +224,13 @@ START_TEST(net_sysctls_need_a_network_namespace)
 {
 	struct harness h;
 	harness_init(&h, &net_ops);
-	call_error(&h, PROTO_CREATE,
-		   "{\"id\": \"c1\", \"spec\": {\"root\": {\"path\": \"/\"}, \"process\": "
-		   "{\"args\": [\"sleep\"]}, \"linux\": {\"sysctl\": "
-		   "{\"net.ipv4.ip_forward\": \"1\"}}}}",
-		   "create c1: sysctl net.ipv4.ip_forward: not allowed without a network namespace "
-		   "of its own");
+	harness_call_error(
+		&h, PROTO_CREATE,
+		"{\"id\": \"c1\", \"spec\": {\"root\": {\"path\": \"/\"}, \"process\": "
+		"{\"args\": [\"sleep\"]}, \"linux\": {\"sysctl\": "
+		"{\"net.ipv4.ip_forward\": \"1\"}}}}",
+		"create c1: sysctl net.ipv4.ip_forward: not allowed without a network namespace "
+		"of its own");
 	ck_assert_ptr_null(h.a.containers);
 	harness_fini(&h);
 }
@@ -270,8 +247,8 @@ START_TEST(network_of_an_ended_container)
 	harness_recv_on(&h, h.client, &m);
 	ck_assert_uint_eq(m.hdr.id, wait);
 	proto_msg_free(&m);
-	call_error(&h, PROTO_NETWORK, "{\"id\": \"c1\", \"interfaces\": []}",
-		   "container not running: c1 has ended");
+	harness_call_error(&h, PROTO_NETWORK, "{\"id\": \"c1\", \"interfaces\": []}",
+			   "container not running: c1 has ended");
 	harness_fini(&h);
 }
 END_TEST
@@ -380,7 +357,7 @@ START_TEST(network_moves_and_configures_the_interfaces)
 		" {\"dest\": \"10.1.0.0/16\", \"gateway\": \"169.254.1.1\", \"dev\": \"eth1\","
 		"  \"metric\": 50},"
 		" {\"dest\": \"169.254.1.1/32\", \"dev\": \"eth1\"}]}";
-	call_ok(&h, PROTO_NETWORK, req);
+	harness_call_ok(&h, PROTO_NETWORK, req);
 
 	/* gone from the "guest's" namespace */
 	ck_assert_int_eq(count(sh_out("ip -o link"), "gst"), 0);
@@ -408,23 +385,25 @@ START_TEST(network_moves_and_configures_the_interfaces)
 	ck_assert_str_eq(out, "2\n");
 
 	/* again: accepted, nothing doubled */
-	call_ok(&h, PROTO_NETWORK, req);
+	harness_call_ok(&h, PROTO_NETWORK, req);
 	out = sh_out("nsenter -t %d -n ip route", (int)pid);
 	ck_assert_str_eq(out, routes);
 	ck_assert_int_eq(count(sh_out("nsenter -t %d -n ip -o addr", (int)pid), "10.88.0.5/16"), 1);
 
 	/* a device that is not there */
-	call_error(&h, PROTO_NETWORK,
-		   "{\"id\": \"c1\", \"interfaces\": [{\"device_mac\": \"02:68:75:73:6b:03\","
-		   " \"name\": \"eth3\", \"mac\": \"0a:58:0a:58:00:09\", \"mtu\": 1500}]}",
-		   "network c1: the guest has no interface with MAC 02:68:75:73:6b:03");
+	harness_call_error(
+		&h, PROTO_NETWORK,
+		"{\"id\": \"c1\", \"interfaces\": [{\"device_mac\": \"02:68:75:73:6b:03\","
+		" \"name\": \"eth3\", \"mac\": \"0a:58:0a:58:00:09\", \"mtu\": 1500}]}",
+		"network c1: the guest has no interface with MAC 02:68:75:73:6b:03");
 	/* a route the kernel refuses names itself */
-	call_error(&h, PROTO_NETWORK,
-		   "{\"id\": \"c1\", \"interfaces\": [{\"device_mac\": \"02:68:75:73:6b:00\","
-		   " \"name\": \"eth0\", \"mac\": \"0a:58:0a:58:00:05\", \"mtu\": 1400}],"
-		   " \"routes\": [{\"dest\": \"default\", \"gateway\": \"192.168.7.1\","
-		   " \"dev\": \"eth0\", \"metric\": 7}]}",
-		   "route 0.0.0.0/0 via 192.168.7.1 dev eth0: ");
+	harness_call_error(
+		&h, PROTO_NETWORK,
+		"{\"id\": \"c1\", \"interfaces\": [{\"device_mac\": \"02:68:75:73:6b:00\","
+		" \"name\": \"eth0\", \"mac\": \"0a:58:0a:58:00:05\", \"mtu\": 1400}],"
+		" \"routes\": [{\"dest\": \"default\", \"gateway\": \"192.168.7.1\","
+		" \"dev\": \"eth0\", \"metric\": 7}]}",
+		"route 0.0.0.0/0 via 192.168.7.1 dev eth0: ");
 	/* the agent is back in its own namespace */
 	ck_assert_msg(strstr(sh_out("ip -o link"), "peer0"), "not back");
 	kill(pid, SIGKILL);

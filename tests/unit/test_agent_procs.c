@@ -95,36 +95,12 @@ static const struct agent_ops fake_ops = { fake_prepare, fake_release, fake_clon
 static pid_t create(struct harness *h, const char *id, const char *args)
 {
 	char req[512];
-	struct proto_msg m = { 0 };
 	snprintf(
 		req, sizeof(req),
 		"{\"id\": \"%s\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
 		" \"process\": {\"args\": %s, \"cwd\": \"/\"}}}",
 		id, args);
-	harness_call(h, PROTO_CREATE, req, &m);
-	ck_assert_msg(m.hdr.type == PROTO_OK, "create: %s",
-		      json_string_value(json_object_get(m.payload, "error")));
-	pid_t pid = (pid_t)json_integer_value(json_object_get(m.payload, "pid"));
-	ck_assert_int_gt(pid, 0);
-	proto_msg_free(&m);
-	return pid;
-}
-
-static void call_ok(struct harness *h, uint16_t type, const char *json)
-{
-	struct proto_msg m = { 0 };
-	harness_call(h, type, json, &m);
-	ck_assert_msg(m.hdr.type == PROTO_OK, "%s %s: %s", proto_type_name(type), json,
-		      json_string_value(json_object_get(m.payload, "error")));
-	proto_msg_free(&m);
-}
-
-static void call_error(struct harness *h, uint16_t type, const char *json, const char *words)
-{
-	struct proto_msg m = { 0 };
-	harness_call(h, type, json, &m);
-	harness_assert_error(&m, words);
-	proto_msg_free(&m);
+	return harness_create(h, req);
 }
 
 /* WAIT's reply must say `key` (exit_code or signal) = value. */
@@ -141,10 +117,10 @@ START_TEST(create_start_ps_signal_wait_delete)
 	harness_init(&h, &fake_ops);
 	pid_t pid = create(&h, "c1", "[\"sleep\"]");
 	ck_assert_str_eq(ctr_state_name(h.a.containers->procs->state), "created");
-	call_error(&h, PROTO_EXEC, "{\"id\": \"c1\", \"exec\": \"e1\", \"process\": {}}",
-		   "container not running: c1 is created");
-	call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
-	call_error(&h, PROTO_START, "{\"id\": \"c1\"}", "c1 is running, not created");
+	harness_call_error(&h, PROTO_EXEC, "{\"id\": \"c1\", \"exec\": \"e1\", \"process\": {}}",
+			   "container not running: c1 is created");
+	harness_call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
+	harness_call_error(&h, PROTO_START, "{\"id\": \"c1\"}", "c1 is running, not created");
 
 	harness_call(&h, PROTO_PS, "{\"id\": \"c1\"}", &m);
 	ck_assert_uint_eq(m.hdr.type, PROTO_OK);
@@ -155,7 +131,7 @@ START_TEST(create_start_ps_signal_wait_delete)
 	proto_msg_free(&m);
 
 	uint32_t wait = harness_send(&h, PROTO_WAIT, "{\"id\": \"c1\"}");
-	call_ok(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"signal\": 15}");
+	harness_call_ok(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"signal\": 15}");
 	harness_recv_on(&h, h.client, &m);
 	ck_assert_uint_eq(m.hdr.id, wait);
 	assert_status(&m, "signal", SIGTERM);
@@ -166,14 +142,15 @@ START_TEST(create_start_ps_signal_wait_delete)
 	harness_call(&h, PROTO_WAIT, "{\"id\": \"c1\"}", &m);
 	assert_status(&m, "signal", SIGTERM);
 	proto_msg_free(&m);
-	call_error(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"signal\": 9}", "c1 is not running");
-	call_error(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"exec\": \"e9\", \"signal\": 9}",
-		   "container c1 has no exec e9");
-	call_error(&h, PROTO_START, "{\"id\": \"c1\"}", "c1 is stopped, not created");
+	harness_call_error(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"signal\": 9}",
+			   "c1 is not running");
+	harness_call_error(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"exec\": \"e9\", \"signal\": 9}",
+			   "container c1 has no exec e9");
+	harness_call_error(&h, PROTO_START, "{\"id\": \"c1\"}", "c1 is stopped, not created");
 
-	call_ok(&h, PROTO_DELETE, "{\"id\": \"c1\"}");
+	harness_call_ok(&h, PROTO_DELETE, "{\"id\": \"c1\"}");
 	ck_assert_ptr_null(h.a.containers);
-	call_error(&h, PROTO_WAIT, "{\"id\": \"c1\"}", "container c1 does not exist");
+	harness_call_error(&h, PROTO_WAIT, "{\"id\": \"c1\"}", "container c1 does not exist");
 	harness_fini(&h);
 }
 END_TEST
@@ -211,12 +188,13 @@ START_TEST(delete_of_a_running_container_needs_force)
 	struct proto_msg m = { 0 };
 	harness_init(&h, &fake_ops);
 	pid_t pid = create(&h, "c1", "[\"sleep\"]");
-	call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
-	call_error(&h, PROTO_DELETE, "{\"id\": \"c1\"}", "container c1 is running: stop it first");
+	harness_call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
+	harness_call_error(&h, PROTO_DELETE, "{\"id\": \"c1\"}",
+			   "container c1 is running: stop it first");
 	ck_assert_int_eq(kill(pid, 0), 0);
 
 	uint32_t wait = harness_send(&h, PROTO_WAIT, "{\"id\": \"c1\"}");
-	call_ok(&h, PROTO_DELETE, "{\"id\": \"c1\", \"force\": true}");
+	harness_call_ok(&h, PROTO_DELETE, "{\"id\": \"c1\", \"force\": true}");
 	harness_recv_on(&h, h.client, &m);
 	ck_assert_uint_eq(m.hdr.id, wait);
 	assert_status(&m, "signal", SIGKILL);
@@ -231,7 +209,7 @@ START_TEST(create_twice_is_refused)
 	struct harness h;
 	harness_init(&h, &fake_ops);
 	create(&h, "c1", "[\"sleep\"]");
-	call_error(
+	harness_call_error(
 		&h, PROTO_CREATE,
 		"{\"id\": \"c1\", \"spec\": {\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/\"},"
 		" \"process\": {\"args\": [\"sleep\"], \"cwd\": \"/\"}}}",
@@ -266,7 +244,7 @@ START_TEST(exec_runs_at_once_and_is_waited_for_by_name)
 	struct proto_msg m = { 0 };
 	harness_init(&h, &fake_ops);
 	create(&h, "c1", "[\"sleep\"]");
-	call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
+	harness_call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
 	harness_call(&h, PROTO_EXEC,
 		     "{\"id\": \"c1\", \"exec\": \"e1\", \"process\": {\"args\": [\"exit\", \"5\"],"
 		     " \"cwd\": \"/\"}}",
@@ -274,17 +252,18 @@ START_TEST(exec_runs_at_once_and_is_waited_for_by_name)
 	ck_assert_uint_eq(m.hdr.type, PROTO_OK);
 	ck_assert_int_gt(json_integer_value(json_object_get(m.payload, "pid")), 0);
 	proto_msg_free(&m);
-	call_error(&h, PROTO_EXEC,
-		   "{\"id\": \"c1\", \"exec\": \"e1\", \"process\": {\"args\": [\"sleep\"]}}",
-		   "exec e1 already exists in c1");
+	harness_call_error(
+		&h, PROTO_EXEC,
+		"{\"id\": \"c1\", \"exec\": \"e1\", \"process\": {\"args\": [\"sleep\"]}}",
+		"exec e1 already exists in c1");
 	harness_call(&h, PROTO_WAIT, "{\"id\": \"c1\", \"exec\": \"e1\"}", &m);
 	assert_status(&m, "exit_code", 5);
 	proto_msg_free(&m);
 	/* the container's own process still runs */
 	ck_assert(ctr_running(h.a.containers));
 	ck_assert_int_ne(h.a.containers->procs->state, PROC_EXITED);
-	call_error(&h, PROTO_RESIZE, "{\"id\": \"c1\", \"rows\": 24, \"cols\": 80}",
-		   "c1 has no terminal");
+	harness_call_error(&h, PROTO_RESIZE, "{\"id\": \"c1\", \"rows\": 24, \"cols\": 80}",
+			   "c1 has no terminal");
 	harness_fini(&h);
 }
 END_TEST
@@ -295,9 +274,9 @@ START_TEST(signal_all_reaches_every_process_of_the_cgroup)
 	struct proto_msg m = { 0 };
 	harness_init(&h, &fake_ops);
 	create(&h, "c1", "[\"sleep\"]");
-	call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
+	harness_call_ok(&h, PROTO_START, "{\"id\": \"c1\"}");
 	uint32_t wait = harness_send(&h, PROTO_WAIT, "{\"id\": \"c1\"}");
-	call_ok(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"signal\": 2, \"all\": true}");
+	harness_call_ok(&h, PROTO_SIGNAL, "{\"id\": \"c1\", \"signal\": 2, \"all\": true}");
 	harness_recv_on(&h, h.client, &m);
 	ck_assert_uint_eq(m.hdr.id, wait);
 	assert_status(&m, "signal", SIGINT);

@@ -25,23 +25,23 @@ static void elf_kernel(struct boot_image *k)
 static void bz_kernel(struct boot_image *k)
 {
 	elf_kernel(k);
-	k->kind = BOOT_BZIMAGE;
+	k->kind = BOOT_NATIVE;
 	k->entry = MM_KERNEL_START + 0x200;
-	k->has_hdr = true;
-	k->hdr.setup_sects = 27;
-	k->hdr.boot_flag = 0xaa55;
-	k->hdr.header = 0x53726448;
-	k->hdr.version = 0x020f;
-	k->hdr.loadflags = LOADED_HIGH | CAN_USE_HEAP;
-	k->hdr.xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G;
-	k->hdr.kernel_alignment = 0x200000;
-	k->hdr.relocatable_kernel = 1;
-	k->hdr.min_alignment = 21;
-	k->hdr.cmdline_size = 255;
-	k->hdr.initrd_addr_max = 0x7fffffff;
-	k->hdr.init_size = 0x2345000;
-	k->hdr.pref_address = 0x1000000;
-	k->hdr.syssize = 0x1234;
+	k->arch.has_hdr = true;
+	k->arch.hdr.setup_sects = 27;
+	k->arch.hdr.boot_flag = 0xaa55;
+	k->arch.hdr.header = 0x53726448;
+	k->arch.hdr.version = 0x020f;
+	k->arch.hdr.loadflags = LOADED_HIGH | CAN_USE_HEAP;
+	k->arch.hdr.xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G;
+	k->arch.hdr.kernel_alignment = 0x200000;
+	k->arch.hdr.relocatable_kernel = 1;
+	k->arch.hdr.min_alignment = 21;
+	k->arch.hdr.cmdline_size = 255;
+	k->arch.hdr.initrd_addr_max = 0x7fffffff;
+	k->arch.hdr.init_size = 0x2345000;
+	k->arch.hdr.pref_address = 0x1000000;
+	k->arch.hdr.syssize = 0x1234;
 }
 
 static void check_e820(const struct boot_params *bp, unsigned i, uint64_t addr, uint64_t size,
@@ -218,7 +218,7 @@ START_TEST(cmdline_longer_than_kernel_accepts)
 
 	/* a kernel claiming more than our buffer is still held to our buffer */
 	bz_kernel(&k);
-	k.hdr.cmdline_size = 0x10000;
+	k.arch.hdr.cmdline_size = 0x10000;
 	a.cmdline_len = MM_CMDLINE_MAX;
 	ck_assert_int_eq(bp_build(&bp, &gm, &k, &a), -E2BIG);
 	gm_destroy(&gm);

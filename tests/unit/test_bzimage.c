@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "arch/x86_64/memmap.h"
-#include "boot/boot_image.h"
+#include "arch/x86_64/bzimage.h"
 #include "guest_mem.h"
 #include "unit.h"
 
@@ -71,7 +71,7 @@ static int load_n(const struct image *im, size_t len, struct boot_image *out, in
 	uint8_t *copy = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, im->b, len);
-	int r = via_magic ? boot_load_kernel(&gm, copy, len, out) :
+	int r = via_magic ? arch_boot_load_kernel(&gm, copy, len, out) :
 			    bzimage_load(&gm, copy, len, out);
 	free(copy);
 	return r;
@@ -97,16 +97,17 @@ START_TEST(good_image_loads)
 	make_image(&im);
 	memset(&k, 0xcc, sizeof(k));
 	ck_assert_int_eq(load(&im, &k), 0);
-	ck_assert_int_eq(k.kind, BOOT_BZIMAGE);
+	ck_assert_int_eq(k.kind, BOOT_NATIVE);
 	ck_assert_uint_eq(k.entry, MM_KERNEL_START + 0x200);
 	ck_assert_uint_eq(k.start, MM_KERNEL_START);
 	ck_assert_uint_eq(k.end, MM_KERNEL_START + INIT_SIZE);
-	ck_assert(k.has_hdr);
-	ck_assert_uint_eq(k.hdr.version, 0x020f);
-	ck_assert_uint_eq(k.hdr.setup_sects, SETUP_SECTS);
-	ck_assert_uint_eq(k.hdr.init_size, INIT_SIZE);
-	ck_assert_uint_eq(k.hdr.cmdline_size, 2047);
-	ck_assert_uint_eq(k.hdr.initrd_addr_max, 0x7fffffff);
+	ck_assert(k.arch.has_hdr);
+	ck_assert_uint_eq(k.arch.hdr.version, 0x020f);
+	ck_assert_uint_eq(k.arch.hdr.setup_sects, SETUP_SECTS);
+	ck_assert_uint_eq(k.arch.hdr.init_size, INIT_SIZE);
+	ck_assert_uint_eq(k.arch.hdr.cmdline_size, 2047);
+	ck_assert_uint_eq(k.arch.hdr.initrd_addr_max, 0x7fffffff);
+	ck_assert_uint_eq(k.initrd_end, 0x80000000); /* from initrd_addr_max */
 	check_payload(PAYLOAD_LEN);
 	/* nothing past the payload was written */
 	const uint8_t *after = gm_gpa_to_hva(&gm, MM_KERNEL_START + PAYLOAD_LEN, 16);
@@ -121,7 +122,7 @@ START_TEST(good_image_loads_via_magic)
 	struct boot_image k;
 	make_image(&im);
 	ck_assert_int_eq(load_n(&im, im.len, &k, 1), 0);
-	ck_assert_int_eq(k.kind, BOOT_BZIMAGE);
+	ck_assert_int_eq(k.kind, BOOT_NATIVE);
 	ck_assert_uint_eq(k.entry, MM_KERNEL_START + 0x200);
 	check_payload(PAYLOAD_LEN);
 }

@@ -31,29 +31,11 @@
 #include "event_loop.h"
 #include "guest_mem.h"
 #include "mmio_driver.h"
+#include "vhost_user_fake.h"
 #include "unit.h"
 
 #define RAM (64ULL << 20)
 #define QSZ 8
-
-enum {
-	DEV_FEAT = 0x010,
-	DEV_FEAT_SEL = 0x014,
-	DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030,
-	QNUM = 0x038,
-	QREADY = 0x044,
-	QNOTIFY = 0x050,
-	STATUS = 0x070,
-	QDESC_LO = 0x080,
-	QDRV_LO = 0x090,
-	QDEV_LO = 0x0a0,
-};
-
-#define ALL_OK                                                                                \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
-	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 static struct guest_mem gm;
 static struct event_loop el;
@@ -158,23 +140,11 @@ static uint16_t used_idx(unsigned s, unsigned q)
 static void drv_up_with(struct vmdevs *v, unsigned s, uint64_t features)
 {
 	struct virtio_mmio *t = v->dm.slots[s].t;
-	features |= 1ULL << VIRTIO_F_VERSION_1;
-	mmio_wr(t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	mmio_wr(t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	for (unsigned sel = 0; sel < 2; sel++) {
-		mmio_wr(t, DRV_FEAT_SEL, sel);
-		mmio_wr(t, DRV_FEAT, (uint32_t)(features >> (32 * sel)));
-	}
-	mmio_wr(t, STATUS,
-		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	mmio_negotiate(t, features | 1ULL << VIRTIO_F_VERSION_1);
 	for (unsigned q = 0; q < t->ops->num_queues; q++) {
 		memset(hva(ring(s, q)), 0, 0x3000);
 		mmio_wr(t, QSEL, q);
-		mmio_wr(t, QNUM, QSZ);
-		mmio_wr64(t, QDESC_LO, ring(s, q));
-		mmio_wr64(t, QDRV_LO, ring(s, q) + 0x1000);
-		mmio_wr64(t, QDEV_LO, ring(s, q) + 0x2000);
-		mmio_wr(t, QREADY, 1);
+		mmio_queue(t, QSZ, ring(s, q), ring(s, q) + 0x1000, ring(s, q) + 0x2000);
 	}
 	mmio_wr(t, STATUS, ALL_OK);
 	ck_assert_uint_eq(mmio_rd(t, STATUS), ALL_OK);
@@ -373,10 +343,6 @@ END_TEST
 
 /* --- virtio-fs onto a scripted vhost-user back end --------------------- */
 
-struct vu_hdr {
-	uint32_t request, flags, size;
-} __attribute__((packed));
-
 struct fake_backend {
 	int fd;
 	uint32_t seen[64];
@@ -391,23 +357,12 @@ static void *backend_main(void *arg)
 {
 	struct fake_backend *f = arg;
 	for (;;) {
-		struct vu_hdr h;
-		uint8_t body[512];
-		char cbuf[CMSG_SPACE(sizeof(int) * 8)];
-		struct iovec iov = { &h, sizeof(h) };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		if (recvmsg(f->fd, &mh, 0) != sizeof(h))
+		struct vu_fake_msg m;
+		if (!vu_fake_recv(f->fd, &m))
 			break;
-		int fds[8], nfds = 0;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)nfds);
-		}
-		if (h.size > sizeof(body) || (h.size && read(f->fd, body, h.size) != h.size))
-			break;
+		const struct vu_hdr h = m.h;
+		const uint8_t *body = m.body;
+		int *fds = m.fds, nfds = m.nfds;
 		if (f->nseen < 64)
 			f->seen[f->nseen++] = h.request;
 		uint32_t idx;

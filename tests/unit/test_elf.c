@@ -11,6 +11,7 @@
 
 #include "arch/x86_64/memmap.h"
 #include "boot/boot_image.h"
+#include "elf_image.h"
 #include "guest_mem.h"
 #include "unit.h"
 
@@ -49,7 +50,7 @@ static Elf64_Ehdr *ehdr(struct image *im)
 
 static Elf64_Phdr *phdr(struct image *im, unsigned i)
 {
-	return (Elf64_Phdr *)(im->b + sizeof(Elf64_Ehdr)) + i;
+	return elf_image_phdr(im->b, i);
 }
 
 /* Two PT_LOAD segments: text (R+X) at 16 MiB, data (RW) with a bss tail. */
@@ -57,19 +58,7 @@ static void make_image(struct image *im)
 {
 	memset(im, 0, sizeof(*im));
 	im->len = IMG_LEN;
-	Elf64_Ehdr *e = ehdr(im);
-	memcpy(e->e_ident, ELFMAG, SELFMAG);
-	e->e_ident[EI_CLASS] = ELFCLASS64;
-	e->e_ident[EI_DATA] = ELFDATA2LSB;
-	e->e_ident[EI_VERSION] = EV_CURRENT;
-	e->e_type = ET_EXEC;
-	e->e_machine = EM_X86_64;
-	e->e_version = EV_CURRENT;
-	e->e_entry = ENTRY;
-	e->e_phoff = sizeof(Elf64_Ehdr);
-	e->e_ehsize = sizeof(Elf64_Ehdr);
-	e->e_phentsize = sizeof(Elf64_Phdr);
-	e->e_phnum = 2;
+	elf_image_header(im->b, ENTRY, 2);
 
 	*phdr(im, 0) = (Elf64_Phdr){ .p_type = PT_LOAD,
 				     .p_flags = PF_R | PF_X,
@@ -99,7 +88,8 @@ static int load_n(const struct image *im, size_t len, struct boot_image *out, in
 	uint8_t *copy = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, im->b, len);
-	int r = via_magic ? boot_load_kernel(&gm, copy, len, out) : elf_load(&gm, copy, len, out);
+	int r = via_magic ? arch_boot_load_kernel(&gm, copy, len, out) :
+			    elf_load(&gm, copy, len, out);
 	free(copy);
 	return r;
 }
@@ -115,7 +105,8 @@ static void check_loaded(const struct boot_image *k)
 	ck_assert_uint_eq(k->entry, ENTRY);
 	ck_assert_uint_eq(k->start, TEXT_GPA);
 	ck_assert_uint_eq(k->end, DATA_GPA + DATA_SIZE + BSS_SIZE);
-	ck_assert(!k->has_hdr);
+	ck_assert(!k->arch.has_hdr);
+	ck_assert_uint_eq(k->initrd_end, 0); /* no limit of its own */
 
 	const uint8_t *text = gm_gpa_to_hva(&gm, TEXT_GPA, TEXT_SIZE);
 	const uint8_t *data = gm_gpa_to_hva(&gm, DATA_GPA, DATA_SIZE + BSS_SIZE);

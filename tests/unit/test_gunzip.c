@@ -16,6 +16,7 @@
 #include "boot/boot.h"
 #include "boot/gunzip.h"
 #include "config.h"
+#include "elf_image.h"
 #include "guest_mem.h"
 #include "unit.h"
 
@@ -136,27 +137,16 @@ static uint8_t *elf_image(size_t *len)
 {
 	*len = TEXT_OFF + TEXT_SIZE;
 	uint8_t *b = calloc(1, *len);
-	Elf64_Ehdr *e = (Elf64_Ehdr *)b;
-	memcpy(e->e_ident, ELFMAG, SELFMAG);
-	e->e_ident[EI_CLASS] = ELFCLASS64;
-	e->e_ident[EI_DATA] = ELFDATA2LSB;
-	e->e_ident[EI_VERSION] = EV_CURRENT;
-	e->e_type = ET_EXEC;
-	e->e_machine = EM_X86_64;
-	e->e_version = EV_CURRENT;
-	e->e_entry = MM_KERNEL_START;
-	e->e_phoff = sizeof(Elf64_Ehdr);
-	e->e_ehsize = sizeof(Elf64_Ehdr);
-	e->e_phentsize = sizeof(Elf64_Phdr);
-	e->e_phnum = 1;
-	*(Elf64_Phdr *)(b + sizeof(*e)) = (Elf64_Phdr){ .p_type = PT_LOAD,
-							.p_flags = PF_R | PF_X,
-							.p_offset = TEXT_OFF,
-							.p_paddr = MM_KERNEL_START,
-							.p_vaddr = 0xffffffff81000000ULL,
-							.p_filesz = TEXT_SIZE,
-							.p_memsz = TEXT_SIZE,
-							.p_align = 0x1000 };
+	ck_assert_ptr_nonnull(b);
+	elf_image_header(b, MM_KERNEL_START, 1);
+	*elf_image_phdr(b, 0) = (Elf64_Phdr){ .p_type = PT_LOAD,
+					      .p_flags = PF_R | PF_X,
+					      .p_offset = TEXT_OFF,
+					      .p_paddr = MM_KERNEL_START,
+					      .p_vaddr = 0xffffffff81000000ULL,
+					      .p_filesz = TEXT_SIZE,
+					      .p_memsz = TEXT_SIZE,
+					      .p_align = 0x1000 };
 	for (unsigned i = 0; i < TEXT_SIZE; i++)
 		b[TEXT_OFF + i] = (uint8_t)(i * 13 + 1);
 	return b;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "netns_child.h"
 #include "unit.h"
 
 static char dir[64];
@@ -199,19 +200,7 @@ END_TEST
 /* createContainer and startContainer run in the VMM's network namespace; the others in husk's. */
 START_TEST(container_kinds_join_the_netns)
 {
-	int sync[2];
-	ck_assert_int_eq(pipe(sync), 0);
-	pid_t other = fork();
-	ck_assert_int_ge(other, 0);
-	if (other == 0) {
-		char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
-		(void)!write(sync[1], &c, 1);
-		pause();
-		_exit(0);
-	}
-	char c = 0;
-	ck_assert_int_eq(read(sync[0], &c, 1), 1);
-	ck_assert_int_eq(c, 'y');
+	pid_t other = netns_child();
 	setup();
 	char text[512], theirs[64], ours[64], link[64];
 	snprintf(link, sizeof(link), "/proc/%d/ns/net", (int)other);
@@ -241,8 +230,7 @@ START_TEST(container_kinds_join_the_netns)
 		ck_assert_str_eq(slurp("ns"), want);
 		spec_hooks_free(&h);
 	}
-	kill(other, SIGKILL);
-	waitpid(other, NULL, 0);
+	netns_child_end(other);
 	/* the VMM gone: the container-namespace hooks cannot run */
 	struct spec_hooks h;
 	struct husk_err e = { 0 };
@@ -251,8 +239,6 @@ START_TEST(container_kinds_join_the_netns)
 	ck_assert_msg(strstr(e.msg, "startContainer hooks: the container's network namespace"),
 		      "%s", e.msg);
 	spec_hooks_free(&h);
-	close(sync[0]);
-	close(sync[1]);
 	teardown();
 }
 END_TEST

@@ -23,9 +23,10 @@ static void elf_kernel(struct boot_image *k, uint64_t end)
 static void bz_kernel(struct boot_image *k, uint64_t end, uint32_t initrd_addr_max)
 {
 	elf_kernel(k, end);
-	k->kind = BOOT_BZIMAGE;
-	k->has_hdr = true;
-	k->hdr.initrd_addr_max = initrd_addr_max;
+	k->kind = BOOT_NATIVE;
+	k->arch.has_hdr = true;
+	k->arch.hdr.initrd_addr_max = initrd_addr_max;
+	k->initrd_end = initrd_addr_max ? (uint64_t)initrd_addr_max + 1 : 0; /* as bzimage_load */
 }
 
 static void check_placement(uint64_t gpa, uint64_t size, uint64_t top, uint64_t kernel_end)
@@ -134,7 +135,7 @@ START_TEST(limit_above_ram_or_absent_is_ignored)
 
 	/* an ELF kernel has no setup header: a stray value there means nothing */
 	elf_kernel(&k, MM_KERNEL_START + 4 * MiB);
-	k.hdr.initrd_addr_max = (uint32_t)(32 * MiB - 1);
+	k.arch.hdr.initrd_addr_max = (uint32_t)(32 * MiB - 1);
 	ck_assert_int_eq(boot_place_initrd(&gm, &k, size, &gpa), 0);
 	ck_assert_uint_eq(gpa, 128 * MiB - size);
 	gm_destroy(&gm);

@@ -18,6 +18,7 @@
 #include "exec.h"
 #include "info.h"
 #include "lifecycle.h"
+#include "netns_child.h"
 #include "pause.h"
 #include "ps.h"
 #include "state.h"
@@ -662,19 +663,8 @@ START_TEST(network_namespaces)
 	ck_assert_int_eq(husk_delete(&t.g, "n1", true), 0);
 
 	/* a path (Podman's): husk-vmm joins it */
-	int sync[2];
-	ck_assert_int_eq(pipe(sync), 0);
-	pid_t other = fork();
-	ck_assert_int_ge(other, 0);
-	if (other == 0) {
-		char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
-		(void)!write(sync[1], &c, 1);
-		pause();
-		_exit(0);
-	}
-	char c = 0, theirs[64];
-	ck_assert_int_eq(read(sync[0], &c, 1), 1);
-	ck_assert_int_eq(c, 'y');
+	pid_t other = netns_child();
+	char theirs[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)other);
 	lc_ns(path, theirs, sizeof(theirs));
 	snprintf(linux_json, sizeof(linux_json),
@@ -685,10 +675,7 @@ START_TEST(network_namespaces)
 	lc_ns(path, vmm, sizeof(vmm));
 	ck_assert_str_eq(vmm, theirs);
 	ck_assert_int_eq(husk_delete(&t.g, "n1", true), 0);
-	kill(other, SIGKILL);
-	waitpid(other, NULL, 0);
-	close(sync[0]);
-	close(sync[1]);
+	netns_child_end(other);
 	lc_teardown(&t);
 }
 END_TEST

@@ -9,42 +9,24 @@
 #include <string.h>
 
 #include "shim_options.h"
+#include "test_argv.h"
 #include "unit.h"
 
-#define MAX_ARGS 24
-
-/* A writable argv (getopt permutes it), freed after each test. */
-static struct {
-	int argc;
-	char *argv[MAX_ARGS + 1];
-} A;
-
-static void args_free(void)
-{
-	for (int i = 0; i < A.argc; i++)
-		free(A.argv[i]);
-	memset(&A, 0, sizeof(A));
-}
+static struct test_argv A;
 
 /* Parse "husk-vmm" followed by the given words (NULL-terminated). */
 static int parse(struct shim_options *o, struct vmm_config *c, ...)
 {
 	va_list ap;
-	args_free();
-	A.argv[A.argc++] = strdup("husk-vmm");
 	va_start(ap, c);
-	for (const char *w; (w = va_arg(ap, const char *)) != NULL;) {
-		ck_assert_int_lt(A.argc, MAX_ARGS);
-		A.argv[A.argc++] = strdup(w);
-	}
+	test_argv_set(&A, ap);
 	va_end(ap);
-	A.argv[A.argc] = NULL;
 	return shim_options_parse(o, c, A.argc, A.argv);
 }
 
 static void teardown(void)
 {
-	args_free();
+	test_argv_free(&A);
 }
 
 START_TEST(spec_options)

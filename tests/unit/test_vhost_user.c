@@ -11,10 +11,7 @@
 #include "devices/vhost_user.h"
 #include "guest_mem.h"
 #include "unit.h"
-
-struct hdr {
-	uint32_t request, flags, size;
-} __attribute__((packed));
+#include "vhost_user_fake.h"
 
 struct fake {
 	int fd;
@@ -31,37 +28,26 @@ static void *fake_backend(void *arg)
 {
 	struct fake *f = arg;
 	for (;;) {
-		struct hdr h;
-		uint8_t body[512];
-		char cbuf[CMSG_SPACE(sizeof(int) * 8)];
-		struct iovec iov = { &h, sizeof(h) };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		if (recvmsg(f->fd, &mh, 0) != sizeof(h))
+		struct vu_fake_msg m;
+		bool ok = vu_fake_recv(f->fd, &m);
+		for (int i = 0; i < m.nfds; i++)
+			close(m.fds[i]);
+		f->fds_seen += m.nfds;
+		if (!ok)
 			break;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			int fds[8];
-			memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)n);
-			for (int i = 0; i < n; i++)
-				close(fds[i]);
-			f->fds_seen += n;
-		}
-		if (h.size > sizeof(body) || (h.size && read(f->fd, body, h.size) != h.size))
-			break;
+		const struct vu_hdr h = m.h;
+		const uint8_t *body = m.body;
 		if (f->nseen < 32)
 			f->seen[f->nseen++] = h.request;
 		if (h.request == 10 && h.size == 8) /* SET_VRING_BASE */
 			memcpy(f->vring_base, body, 8);
 		if (h.request == 1 || h.request == 15) { /* GET_FEATURES, GET_PROTOCOL_FEATURES */
 			uint64_t v = h.request == 1 ? f->features : 0;
-			struct hdr r = { h.request, 0x5, f->bad_reply ? 4 : 8 };
+			struct vu_hdr r = { h.request, 0x5, f->bad_reply ? 4 : 8 };
 			if (write(f->fd, &r, sizeof(r)) < 0 || write(f->fd, &v, sizeof(v)) < 0)
 				break;
 		} else if (h.request == 11) { /* GET_VRING_BASE */
-			struct hdr r = { h.request, 0x5, 8 };
+			struct vu_hdr r = { h.request, 0x5, 8 };
 			if (write(f->fd, &r, sizeof(r)) < 0 || write(f->fd, body, 8) < 0)
 				break;
 		}

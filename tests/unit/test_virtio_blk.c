@@ -24,35 +24,11 @@
 #define DATA  0x200000ULL /* data buffers, 0x10000 apart */
 #define STAT  0x300000ULL /* status bytes, 0x10 apart */
 
-/* Register offsets. */
-enum {
-	DEVICE_ID = 0x008,
-	DEV_FEAT = 0x010,
-	DEV_FEAT_SEL = 0x014,
-	DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030,
-	QNUM_MAX = 0x034,
-	QNUM = 0x038,
-	QREADY = 0x044,
-	QNOTIFY = 0x050,
-	INT_STATUS = 0x060,
-	STATUS = 0x070,
-	QDESC_LO = 0x080,
-	QDRV_LO = 0x090,
-	QDEV_LO = 0x0a0,
-	CONFIG = 0x100,
-};
-
 /* The virtio-blk wire values (virtio 1.x, 5.2). */
 enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8 };
 enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
 #define F_RO	(1u << 5)
 #define F_FLUSH (1u << 9)
-
-#define ALL_OK                                                                                \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
-	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 struct blk_hdr {
 	uint32_t type, reserved;
@@ -76,11 +52,6 @@ static uint32_t rd(uint64_t off)
 static void wr(uint64_t off, uint32_t v)
 {
 	mmio_wr(&t, off, v);
-}
-
-static void wr64(uint64_t lo_off, uint64_t v)
-{
-	mmio_wr64(&t, lo_off, v);
 }
 
 static void *hva(uint64_t gpa, uint64_t len)
@@ -137,57 +108,23 @@ static void start(bool ro, bool bring_up)
 		0);
 	if (!bring_up)
 		return;
-	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(DEV_FEAT_SEL, 0);
 	uint32_t lo = rd(DEV_FEAT);
-	wr(DRV_FEAT_SEL, 0);
-	wr(DRV_FEAT, lo);
-	wr(DRV_FEAT_SEL, 1);
-	wr(DRV_FEAT, 1u << (VIRTIO_F_VERSION_1 - 32));
-	wr(STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	mmio_negotiate(&t, lo | 1ULL << VIRTIO_F_VERSION_1);
 	ck_assert_uint_eq(rd(STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, VIRTIO_CONFIG_S_FEATURES_OK);
 	wr(QSEL, 0);
 	ck_assert_uint_ge(rd(QNUM_MAX), QSIZE);
-	wr(QNUM, QSIZE);
-	wr64(QDESC_LO, DESC);
-	wr64(QDRV_LO, AVAIL);
-	wr64(QDEV_LO, USED);
-	wr(QREADY, 1);
+	mmio_queue(&t, QSIZE, DESC, AVAIL, USED);
 	ck_assert_uint_eq(rd(QREADY), 1);
 	wr(STATUS, ALL_OK);
 	ck_assert_uint_eq(rd(STATUS), ALL_OK);
 	ck_assert(blk.active);
 }
 
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool dev_writes;
-};
-
 /* Write a chain into consecutive descriptors and make it available; returns its head. */
 static uint16_t offer(const struct seg *sg, unsigned n)
 {
-	uint16_t head = next_head;
-	ck_assert_uint_le(head + n, QSIZE);
-	uint8_t *table = hva(DESC, VQ_DESC_BYTES(QSIZE));
-	for (unsigned i = 0; i < n; i++) {
-		struct virtq_desc d = {
-			.addr = sg[i].gpa,
-			.len = sg[i].len,
-			.flags = (uint16_t)((sg[i].dev_writes ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(head + i + 1),
-		};
-		memcpy(table + 16 * (size_t)(head + i), &d, sizeof(d));
-	}
-	next_head = (uint16_t)(head + n);
-	uint16_t *avail = hva(AVAIL, VQ_AVAIL_BYTES(QSIZE));
-	avail[2 + avail[1] % QSIZE] = head;
-	avail[1]++;
-	return head;
+	return mmio_offer(&gm, DESC, AVAIL, QSIZE, &next_head, sg, n);
 }
 
 /* Request in slot s: header, data (dlen bytes, device-writable if dw; none if 0), status. */

@@ -18,34 +18,6 @@
 #define QMAX 16
 #define BUF  0x100000ULL
 
-/* Register offsets, as a driver would spell them. */
-enum {
-	MAGIC = 0x000,
-	VERSION = 0x004,
-	DEVICE_ID = 0x008,
-	VENDOR_ID = 0x00c,
-	DEV_FEAT = 0x010,
-	DEV_FEAT_SEL = 0x014,
-	DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030,
-	QNUM_MAX = 0x034,
-	QNUM = 0x038,
-	QREADY = 0x044,
-	QNOTIFY = 0x050,
-	INT_STATUS = 0x060,
-	INT_ACK = 0x064,
-	STATUS = 0x070,
-	QDESC_LO = 0x080,
-	QDESC_HI = 0x084,
-	QDRV_LO = 0x090,
-	QDRV_HI = 0x094,
-	QDEV_LO = 0x0a0,
-	QDEV_HI = 0x0a4,
-	CONFIG_GEN = 0x0fc,
-	CONFIG = 0x100,
-};
-
 #define FAKE_FEATURES ((1ULL << 0) | (1ULL << 35))
 
 /* A device that answers every kick by returning all available chains. */
@@ -204,29 +176,14 @@ static void setup_queue(unsigned q, uint32_t num)
 	wr(QSEL, q);
 	ck_assert_uint_eq(rd(QREADY), 0);
 	ck_assert_uint_eq(rd(QNUM_MAX), QMAX);
-	wr(QNUM, num);
-	wr64(QDESC_LO, ring_desc(q));
-	wr64(QDRV_LO, ring_avail(q));
-	wr64(QDEV_LO, ring_used(q));
-	wr(QREADY, 1);
+	mmio_queue(&t, num, ring_desc(q), ring_avail(q), ring_used(q));
 }
 
 static void negotiate(uint64_t features)
 {
 	wr(STATUS, 0);
-	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr(STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	for (unsigned sel = 0; sel < 2; sel++) {
-		wr(DRV_FEAT_SEL, sel);
-		wr(DRV_FEAT, (uint32_t)(features >> (32 * sel)));
-	}
-	wr(STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	mmio_negotiate(&t, features);
 }
-
-#define ALL_OK                                                                                \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
-	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 /* The whole Linux-style bring-up with both queues. */
 static void bring_up(void)

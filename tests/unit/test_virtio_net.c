@@ -33,28 +33,8 @@
 #define TXBUF 0x200000ULL /* transmit buffers, 0x1000 apart */
 #define HDR   12
 
-enum {
-	DEVICE_ID = 0x008,
-	DEV_FEAT = 0x010,
-	DEV_FEAT_SEL = 0x014,
-	DRV_FEAT = 0x020,
-	DRV_FEAT_SEL = 0x024,
-	QSEL = 0x030,
-	QNUM_MAX = 0x034,
-	QNUM = 0x038,
-	QREADY = 0x044,
-	QNOTIFY = 0x050,
-	STATUS = 0x070,
-	QDESC_LO = 0x080,
-	QDRV_LO = 0x090,
-	QDEV_LO = 0x0a0,
-	CONFIG = 0x100,
-};
 enum { RXQ = 0, TXQ = 1 };
 
-#define ALL_OK                                                                                \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | \
-	 VIRTIO_CONFIG_S_DRIVER_OK)
 #define F(b)	  (1ULL << (b))
 #define F_MRG	  F(VIRTIO_NET_F_MRG_RXBUF)
 #define ALL_TUN	  (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
@@ -102,30 +82,14 @@ static void start_with(int fd, bool is_tap, unsigned offloads, uint64_t want)
 	started = true;
 	ck_assert_int_eq(virtio_net_init(&net, &c, fd, is_tap, offloads, &el), 0);
 	ck_assert_int_eq(virtio_mmio_init(&t, &gm, &net.ops, &net, mmio_count_irq, &irqs), 0);
-	mmio_wr(&t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	mmio_wr(&t, STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	uint64_t offered = 0;
-	for (uint32_t w = 0; w < 2; w++) {
-		mmio_wr(&t, DEV_FEAT_SEL, w);
-		offered |= (uint64_t)mmio_rd(&t, DEV_FEAT) << (32 * w);
-	}
-	uint64_t take = (offered & want) | F(VIRTIO_F_VERSION_1);
-	for (uint32_t w = 0; w < 2; w++) {
-		mmio_wr(&t, DRV_FEAT_SEL, w);
-		mmio_wr(&t, DRV_FEAT, (uint32_t)(take >> (32 * w)));
-	}
-	mmio_wr(&t, STATUS,
-		VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	uint64_t offered = mmio_offered(&t);
+	mmio_negotiate(&t, (offered & want) | F(VIRTIO_F_VERSION_1));
 	ck_assert_uint_eq(mmio_rd(&t, STATUS) & VIRTIO_CONFIG_S_FEATURES_OK,
 			  VIRTIO_CONFIG_S_FEATURES_OK);
 	for (uint32_t q = 0; q < 2; q++) {
 		mmio_wr(&t, QSEL, q);
 		ck_assert_uint_ge(mmio_rd(&t, QNUM_MAX), QSIZE);
-		mmio_wr(&t, QNUM, QSIZE);
-		mmio_wr64(&t, QDESC_LO, ring[q][0]);
-		mmio_wr64(&t, QDRV_LO, ring[q][1]);
-		mmio_wr64(&t, QDEV_LO, ring[q][2]);
-		mmio_wr(&t, QREADY, 1);
+		mmio_queue(&t, QSIZE, ring[q][0], ring[q][1], ring[q][2]);
 	}
 	mmio_wr(&t, STATUS, ALL_OK);
 	ck_assert_uint_eq(mmio_rd(&t, STATUS), ALL_OK);
@@ -141,33 +105,10 @@ static void start(unsigned offloads, uint64_t want)
 	start_with(sv[0], false, offloads, want);
 }
 
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool dev_writes;
-};
-
 /* A chain in consecutive descriptors of queue q, made available; returns its head. */
 static uint16_t offer(unsigned q, const struct seg *sg, unsigned n)
 {
-	uint16_t head = next_head[q];
-	ck_assert_uint_le(head + n, QSIZE);
-	uint8_t *table = hva(ring[q][0], VQ_DESC_BYTES(QSIZE));
-	for (unsigned i = 0; i < n; i++) {
-		struct virtq_desc d = {
-			.addr = sg[i].gpa,
-			.len = sg[i].len,
-			.flags = (uint16_t)((sg[i].dev_writes ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(head + i + 1),
-		};
-		memcpy(table + 16 * (size_t)(head + i), &d, sizeof(d));
-	}
-	next_head[q] = (uint16_t)(head + n);
-	uint16_t *avail = hva(ring[q][1], VQ_AVAIL_BYTES(QSIZE));
-	avail[2 + avail[1] % QSIZE] = head;
-	avail[1]++;
-	return head;
+	return mmio_offer(&gm, ring[q][0], ring[q][1], QSIZE, &next_head[q], sg, n);
 }
 
 /* n receive chains of len bytes each, one buffer each, in slots from..from+n-1; a kick. */

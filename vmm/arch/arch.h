@@ -17,21 +17,24 @@
  *   ARCH_DEVICE_IRQ_FIRST/LAST the interrupt lines devices may be given
  *   struct arch_kvm            the port's state in struct kvm (host support)
  *   struct arch_flavour        the port's part of a KVM flavour (features withheld)
+ *   struct arch_boot_image     what the port's boot tables keep of a kernel image
+ *   ARCH_CONSOLE_EARLY         the earlycon words for the platform's UART
+ *   ARCH_CONSOLE_SERIAL        the console words for it (--console-device serial)
  *
  * Each hook returns 0 or a negative errno, logged once where it arose.
  *
- * Not behind it yet, and x86 still: the kernel loaders in vmm/boot/
- * (bzImage and ELF, struct setup_header in boot_image.h; they take the load
- * address and ELF machine from above) are to become an arch_boot_load_kernel
- * hook; the legacy port-I/O devices vmm.c registers
- * (8250 UART at 0x3f8, i8042 reset) and the earlycon words in boot/boot.h
- * are to become an arch hook that adds the platform's own devices.
+ * Everything of a processor's is behind it: vmm/boot/ keeps what any port
+ * shares (the ELF parser for ARCH_ELF_MACHINE, the initramfs placed above
+ * the kernel and below its initrd_end, the command line), vmm/devices/ the
+ * 16550A and the port-I/O bus with no address of their own.
  *
  * The x86_64 port (vmm/arch/x86_64/): in-kernel IO-APIC/PIC and PIT, the
  * TSS and identity-map pages; CPUID and MSRs per vCPU; the Linux 64-bit
- * boot protocol (zero page with an e820 map and an RNG seed, identity page
- * tables and GDT, rsi = boot_params); an MP table for the vCPUs; port I/O
- * exits; the kvm_pvm flavour's CPUID masks and command line.
+ * boot protocol (a bzImage or an ELF vmlinux loaded; zero page with an e820
+ * map and an RNG seed, identity page tables and GDT, rsi = boot_params); an
+ * MP table for the vCPUs; port I/O exits; the PC's own devices (8250 UART
+ * at 0x3f8, IRQ 4; the i8042's reset); the kvm_pvm flavour's CPUID masks
+ * and command line.
  *
  * An aarch64 port would add vmm/arch/aarch64/ and touch nothing else:
  *
@@ -54,9 +57,13 @@
  *     no port I/O to decode; it would name exits like KVM_EXIT_ARM_NISV.
  *   - Memory map (arch/defs.h): ARCH_RAM_START at 1 GiB or above, MMIO
  *     below it (GIC, PL011, virtio-mmio), ARCH_RAM_GAP_START past any RAM.
- *   - Boot (arch_boot_write): an arm64 Image, its 64-byte header (magic
- *     "ARM\x64", text_offset, image_size) instead of bzImage or ELF, loaded
- *     2 MiB aligned; the initramfs above it; then a flattened device tree
+ *   - Kernel (arch_boot_load_kernel): an arm64 Image, its 64-byte header
+ *     (magic "ARM\x64", text_offset, image_size) instead of a bzImage, loaded
+ *     2 MiB aligned (an ELF vmlinux through elf_load as on x86, with
+ *     ARCH_ELF_MACHINE EM_AARCH64); kind BOOT_NATIVE, no initrd_end of its
+ *     own, struct arch_boot_image empty or the header's flags. The generic
+ *     boot_place_initrd then puts the initramfs above it.
+ *   - Boot (arch_boot_write): a flattened device tree
  *     built with libfdt (found by pkg-config, as jansson is) describing
  *     memory, /cpus with enable-method "psci", the psci node, the GICv3
  *     (interrupt-controller, its regions), the architected timer (its PPIs),
@@ -64,8 +71,11 @@
  *     per device window and SPI, and /chosen with bootargs (the command
  *     line), linux,initrd-start/-end and rng-seed. The MP table and zero
  *     page have no counterpart: the device tree is both.
- *   - Devices: the PL011 replaces the 8250 on port 0x3f8 (an MMIO device on
- *     the device manager's bus); there is no i8042, PSCI resets.
+ *   - Devices (arch_platform_create): the PL011 replaces the 8250 on port
+ *     0x3f8 (an MMIO device at a fixed window below the virtio-mmio ones,
+ *     its SPI, "earlycon=pl011,mmio32,ADDR" and "console=ttyAMA0" as
+ *     ARCH_CONSOLE_EARLY and _SERIAL); nothing on the port-I/O bus and no
+ *     i8042: PSCI resets. arch_platform_save holds the PL011's registers.
  *   - Crash reports (arch_vcpu_code): PC through KVM_GET_ONE_REG; the code
  *     bytes need the guest's translation, which arm64 KVM does not offer
  *     (KVM_TRANSLATE is x86 only), so reports give the PC alone.
@@ -87,8 +97,11 @@
 #include "arch/defs.h"
 #include "config.h"
 
+struct boot_image;
 struct boot_loaded;
+struct console_hooks;
 struct guest_mem;
+struct iobus;
 struct kvm;
 struct kvm_flavour;
 struct vcpu;
@@ -153,6 +166,36 @@ int arch_vcpu_code(int vcpu_fd, const struct guest_mem *gm, uint64_t *pc, uint8_
 /* The mnemonic of the instruction at code, NULL if the port does not know it. */
 const char *arch_insn_name(const uint8_t *code, size_t len);
 
+/* --- the platform's own devices ---------------------------------------- */
+
+/* What the VMM gives the platform's devices. */
+struct arch_platform_env {
+	struct vm *vm;			     /* for their interrupt lines */
+	struct iobus *io;		     /* the port-I/O bus (x86) */
+	int console_fd;			     /* where the UART writes */
+	const struct console_hooks *console; /* told of the UART's first byte and lines */
+	void (*reset)(void *ctx);	     /* the guest asked for a reset: the VM ends */
+	void *ctx;			     /* for console and reset */
+};
+
+/*
+ * The devices every VM of this port has beside the virtio ones (x86: the
+ * 8250 UART at COM1 and the i8042 reset, on port I/O), registered where env
+ * says. *out is set even on failure; arch_platform_destroy frees it (NULL
+ * is a no-op), after the vCPU threads are joined.
+ */
+struct arch_platform;
+int arch_platform_create(struct arch_platform **out, const struct arch_platform_env *env);
+void arch_platform_destroy(struct arch_platform *p);
+
+/*
+ * Their state as a malloc'd blob of the port's format (x86: the UART's
+ * registers, serial_save). Restore: before any vCPU runs; a blob not of
+ * this port's is refused (-EINVAL, logged) and changes nothing.
+ */
+int arch_platform_save(struct arch_platform *p, void **blob, size_t *len);
+int arch_platform_restore(struct arch_platform *p, const void *blob, size_t len);
+
 /* --- saved state -------------------------------------------------------- */
 
 /*
@@ -183,6 +226,17 @@ int arch_vcpu_save(struct vcpu *v, void **blob, size_t *len);
 int arch_vcpu_restore(struct vcpu *v, const void *blob, size_t len);
 
 /* --- boot --------------------------------------------------------------- */
+
+/*
+ * Put the kernel image img[0..len) (already inflated if it was gzip'd: a
+ * file the user named) into guest RAM and say where it is, where it is
+ * entered and how high an initramfs may go (vmm/boot/boot_image.h). Each
+ * field is checked against the file and guest RAM; a foreign or short image
+ * is -ENOEXEC, one that does not fit -ENOMEM, logged. x86: an ELF vmlinux
+ * (elf_load) or a bzImage, told apart by magic.
+ */
+int arch_boot_load_kernel(const struct guest_mem *gm, const uint8_t *img, size_t len,
+			  struct boot_image *out);
 
 /*
  * After the kernel and initramfs (ld) are in guest RAM: write the command

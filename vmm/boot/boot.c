@@ -61,7 +61,7 @@ int boot_load(const struct guest_mem *gm, const struct vmm_config *cfg, struct b
 	if ((r = boot_image_bytes(&kernel, gm_low_end(gm), "kernel", &kernel_owned, &data, &size)) <
 	    0)
 		goto out;
-	if ((r = boot_load_kernel(gm, data, size, &out->kernel)) < 0) {
+	if ((r = arch_boot_load_kernel(gm, data, size, &out->kernel)) < 0) {
 		log_err("boot", "%s is not a kernel husk-vmm can boot", cfg->kernel);
 		goto out;
 	}

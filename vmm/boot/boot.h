@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "boot/boot_image.h"
 #include "boot/cmdline.h"
 #include "config.h"
@@ -12,9 +13,9 @@
 
 /* The command line every husk guest gets, before the flavour's and the user's. */
 #define BOOT_BASE_CMDLINE "reboot=k panic=-1 halt_reset"
-/* The console: hvc0 (early messages on the UART until it is up), or ttyS0. */
-#define BOOT_CONSOLE_VIRTIO "console=hvc0 earlycon=uart8250,io,0x3f8"
-#define BOOT_CONSOLE_SERIAL "console=ttyS0"
+/* The console: hvc0 (early messages on the platform's UART until it is up), or that UART. */
+#define BOOT_CONSOLE_VIRTIO "console=hvc0 " ARCH_CONSOLE_EARLY
+#define BOOT_CONSOLE_SERIAL ARCH_CONSOLE_SERIAL
 
 /*
  * The whole kernel command line: base, the flavour's additions, the

@@ -5,34 +5,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <asm/bootparam.h>
 
+#include "arch/arch.h"
 #include "guest_mem.h"
 
-enum boot_kind { BOOT_ELF, BOOT_BZIMAGE };
+/* An ELF vmlinux, or the port's own image format (see arch_boot_load_kernel). */
+enum boot_kind { BOOT_ELF, BOOT_NATIVE };
 
 struct boot_image {
 	enum boot_kind kind;
-	uint64_t entry;	     /* guest-physical 64-bit entry point */
+	uint64_t entry;	     /* guest-physical entry point */
 	uint64_t start, end; /* guest-physical range the kernel may use */
-	bool has_hdr;	     /* hdr was copied from a bzImage */
-	struct setup_header hdr;
+	uint64_t
+		initrd_end; /* one past the last byte an initramfs may use; 0: no limit of its own */
+	struct arch_boot_image arch; /* what the port's boot tables take from the image */
 };
 
-/* Load an ELF vmlinux (64-bit boot protocol entry at e_entry). */
+/* Load an ELF vmlinux of ARCH_ELF_MACHINE (entry at e_entry). */
 int elf_load(const struct guest_mem *gm, const uint8_t *img, size_t len, struct boot_image *out);
-
-/* Load a bzImage's protected-mode kernel; entry is its 64-bit entry. */
-int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
-		 struct boot_image *out);
-
-/* Pick the loader by magic: ELF or a bzImage setup header. */
-int boot_load_kernel(const struct guest_mem *gm, const uint8_t *img, size_t len,
-		     struct boot_image *out);
 
 /*
  * Choose where an initramfs of size bytes goes: page-aligned at the top of
- * low RAM (below the kernel's initrd_addr_max), above the kernel.
+ * low RAM (below the kernel's initrd_end), above the kernel.
  */
 int boot_place_initrd(const struct guest_mem *gm, const struct boot_image *k, uint64_t size,
 		      uint64_t *gpa);

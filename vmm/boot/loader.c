@@ -1,24 +1,18 @@
-/* Picks the kernel loader by magic and places the initramfs. */
+/*
+ * Places the initramfs above the kernel (the port's arch_boot_load_kernel
+ * put it there and said how high an initramfs may go).
+ */
 #include <errno.h>
-#include <string.h>
 
 #include "boot/boot_image.h"
 #include "log.h"
 
-int boot_load_kernel(const struct guest_mem *gm, const uint8_t *img, size_t len,
-		     struct boot_image *out)
-{
-	if (len >= 4 && memcmp(img, "\177ELF", 4) == 0)
-		return elf_load(gm, img, len, out);
-	return bzimage_load(gm, img, len, out);
-}
-
-/* The end of the RAM an initramfs may use: low RAM, below the kernel's initrd_addr_max. */
+/* The end of the RAM an initramfs may use: low RAM, below the kernel's initrd_end. */
 static uint64_t boot_initrd_top(const struct guest_mem *gm, const struct boot_image *k)
 {
 	uint64_t top = gm_low_end(gm);
-	if (k->has_hdr && k->hdr.initrd_addr_max && (uint64_t)k->hdr.initrd_addr_max + 1 < top)
-		top = (uint64_t)k->hdr.initrd_addr_max + 1;
+	if (k->initrd_end && k->initrd_end < top)
+		top = k->initrd_end;
 	return top;
 }
 

@@ -1,6 +1,7 @@
 /*
  * A 16550A UART, transmit side: what the guest writes goes to a host fd a
- * line at a time. Registers the guest writes are masked to their width; no
+ * line at a time. Its port range and interrupt line are the platform's
+ * (vmm/arch/<arch>/platform.c). Registers the guest writes are masked to their width; no
  * value it writes can make the device misbehave.
  */
 #ifndef HUSK_DEVICES_SERIAL_H
@@ -14,10 +15,8 @@
 #include "devices/console_out.h"
 #include "devices/iobus.h"
 
-#define SERIAL_COM1_BASE 0x3f8
-#define SERIAL_COM1_IRQ	 4
-#define SERIAL_PORTS	 8
-#define SERIAL_LINE_MAX	 CONSOLE_LINE_MAX
+#define SERIAL_PORTS	8
+#define SERIAL_LINE_MAX CONSOLE_LINE_MAX
 
 struct serial_hooks {
 	void (*irq)(void *ctx, int level);

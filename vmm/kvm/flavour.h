@@ -13,7 +13,7 @@
 struct kvm_flavour {
 	const char *name;
 	const char *cmdline;	  /* appended to the kernel command line */
-	struct arch_flavour arch; /* x86: the CPUID masks */
+	struct arch_flavour arch; /* the port's: features withheld (arch/defs.h) */
 };
 
 /*

@@ -103,7 +103,7 @@ static int vm_set_slots(struct kvm *k, struct vm *vm)
 
 /*
  * The set-up steps that run on threads of their own: each can wait
- * milliseconds on the host (an SRCU grace period, the x86 PIT's kernel
+ * milliseconds on the host (an SRCU grace period, arch_vm_setup's timers' kernel
  * thread), and the memory slots take a lock of their own, apart from the
  * interrupt controller's.
  */

@@ -25,15 +25,15 @@ int bp_build(struct boot_params *bp, const struct guest_mem *gm, const struct bo
 	     const struct boot_args *a)
 {
 	memset(bp, 0, sizeof(*bp));
-	if (k->has_hdr)
-		bp->hdr = k->hdr;
+	if (k->arch.has_hdr)
+		bp->hdr = k->arch.hdr;
 
 	struct setup_header *h = &bp->hdr;
 	h->type_of_loader = BP_LOADER_UNDEFINED;
 	h->boot_flag = 0xaa55;
 	h->header = 0x53726448u;
 	h->loadflags |= LOADED_HIGH;
-	if (!k->has_hdr)
+	if (!k->arch.has_hdr)
 		h->kernel_alignment = 0x1000000;
 
 	if (a->cmdline_len >= MM_CMDLINE_MAX ||

@@ -3,6 +3,7 @@
 #define HUSK_ARCH_BOOTPARAMS_H
 
 #include <stdint.h>
+#include <asm/bootparam.h>
 
 #include "boot/boot_image.h"
 

@@ -1,4 +1,4 @@
-#include "devices/i8042.h"
+#include "arch/x86_64/i8042.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
-#include "boot/boot_image.h"
+#include "arch/x86_64/bzimage.h"
 #include "log.h"
 
 #define BZ_HDR_OFFSET  0x1f1
@@ -67,11 +67,13 @@ int bzimage_load(const struct guest_mem *gm, const uint8_t *img, size_t len, str
 		return r;
 
 	memset(out, 0, sizeof(*out));
-	out->kind = BOOT_BZIMAGE;
+	out->kind = BOOT_NATIVE;
 	out->entry = ARCH_KERNEL_START + BZ_ENTRY64;
 	out->start = ARCH_KERNEL_START;
 	out->end = ARCH_KERNEL_START + span;
-	out->has_hdr = true;
-	out->hdr = hdr;
+	if (hdr.initrd_addr_max)
+		out->initrd_end = (uint64_t)hdr.initrd_addr_max + 1;
+	out->arch.has_hdr = true;
+	out->arch.hdr = hdr;
 	return 0;
 }

@@ -2,8 +2,8 @@
  * Just enough of the PC keyboard controller for "reboot=k": the guest's
  * reset command (0xfe to port 0x64) ends the VM.
  */
-#ifndef HUSK_DEVICES_I8042_H
-#define HUSK_DEVICES_I8042_H
+#ifndef HUSK_ARCH_I8042_H
+#define HUSK_ARCH_I8042_H
 
 #include "devices/iobus.h"
 
