@@ -64,7 +64,7 @@
  *     own, struct arch_boot_image empty or the header's flags. The generic
  *     boot_place_initrd then puts the initramfs above it.
  *   - Boot (arch_boot_write): a flattened device tree
- *     built with libfdt (found by pkg-config, as jansson is) describing
+ *     built with libfdt (found by pkg-config, as the other libraries are) describing
  *     memory, /cpus with enable-method "psci", the psci node, the GICv3
  *     (interrupt-controller, its regions), the architected timer (its PPIs),
  *     the PL011 UART at its MMIO window (stdout-path), one virtio,mmio node
