@@ -124,12 +124,13 @@ def qemu_save(argv, qmp, marker, state, timeout):
     p.wait()
 
 def qemu_restore(argv, qmp, state, timeout):
-    """Seconds from spawning QEMU -incoming to its monitor reporting the VM running."""
+    """Seconds from spawning QEMU -incoming to its monitor reporting the VM
+    restored: out of "inmigrate", paused as it was saved."""
     t0 = time.monotonic()
     p = subprocess.Popen(argv + ["-incoming", "exec:cat %s" % state], stdout=subprocess.DEVNULL,
                          stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     m = Qmp(qmp, t0 + timeout)
-    while m.cmd("query-status")["return"].get("status") != "running":
+    while m.cmd("query-status")["return"].get("status") in ("inmigrate", None):
         if time.monotonic() - t0 > timeout:
             raise SystemExit("bench/boot: QEMU never restored its VM")
         time.sleep(0.001)
