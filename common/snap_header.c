@@ -129,17 +129,12 @@ int snap_header_decode(const void *buf, size_t len, struct snap_header *h, const
 	return 0;
 }
 
-int snap_header_read(const char *dir, struct snap_header *h, struct husk_err *e)
+int snap_state_open(const char *dir, char *path, size_t n, struct stat *st, struct husk_err *e)
 {
-	char path[PATH_MAX];
-	uint8_t buf[SNAP_HEADER_SIZE];
-	struct stat st;
-	size_t got = 0;
-
-	int err = path_fmt(e, path, sizeof(path), "%s/" SNAP_STATE_FILE, dir);
+	int err = path_fmt(e, path, n, "%s/" SNAP_STATE_FILE, dir);
 	if (err)
 		return err;
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int no = errno;
 		if (no == ENOENT || no == ENOTDIR)
@@ -148,10 +143,29 @@ int snap_header_read(const char *dir, struct snap_header *h, struct husk_err *e)
 					    dir);
 		return husk_err_set(e, no, "%s: %s", path, strerror(no));
 	}
-	if (fstat(fd, &st) < 0)
-		return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
+	if (fstat(fd, st) < 0) {
+		int no = errno;
+		close(fd);
+		return husk_err_set(e, no, "%s: %s", path, strerror(no));
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
 		return husk_err_set(e, EINVAL, "%s: not a regular file", path);
+	}
+	return fd;
+}
+
+int snap_header_read(const char *dir, struct snap_header *h, struct husk_err *e)
+{
+	char path[PATH_MAX];
+	uint8_t buf[SNAP_HEADER_SIZE];
+	struct stat st = { 0 };
+	size_t got = 0;
+	int err;
+
+	cleanup_close int fd = snap_state_open(dir, path, sizeof(path), &st, e);
+	if (fd < 0)
+		return fd;
 	while (got < sizeof(buf)) {
 		ssize_t n = read(fd, buf + got, sizeof(buf) - got);
 		if (n < 0 && errno == EINTR)
@@ -162,8 +176,7 @@ int snap_header_read(const char *dir, struct snap_header *h, struct husk_err *e)
 			break;
 		got += (size_t)n;
 	}
-	err = snap_header_decode(buf, got, h, dir, e);
-	if (err)
+	if ((err = snap_header_decode(buf, got, h, dir, e)) != 0)
 		return err;
 	if ((uint64_t)st.st_size != h->state_size)
 		return husk_err_set(

@@ -126,6 +126,14 @@ struct snap_header {
 int snap_header_read(const char *dir, struct snap_header *h, struct husk_err *e);
 
 /*
+ * Open DIR/SNAP_STATE_FILE for reading (its path into path, its stat into
+ * st): the descriptor, or a negative errno with e saying why ("not a husk
+ * snapshot" when there is none, or not a regular file).
+ */
+struct stat;
+int snap_state_open(const char *dir, char *path, size_t n, struct stat *st, struct husk_err *e);
+
+/*
  * The same checks on the first len bytes of a state file in memory (len may
  * be less than a header: "truncated"), what naming it in messages. h gets
  * the header in host byte order.

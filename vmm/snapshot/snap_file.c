@@ -255,25 +255,12 @@ int snap_reader_parse(struct snap_reader *r, void *buf, size_t len, const char *
 int snap_reader_open(struct snap_reader *r, const char *dir, struct husk_err *e)
 {
 	char path[PATH_MAX];
-	struct stat st;
+	struct stat st = { 0 };
 
 	memset(r, 0, sizeof(*r));
-	int err = path_fmt(e, path, sizeof(path), "%s/" SNAP_STATE_FILE, dir);
-	if (err)
-		return err;
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		int no = errno;
-		if (no == ENOENT || no == ENOTDIR)
-			return husk_err_set(e, no,
-					    "%s: not a husk snapshot (no " SNAP_STATE_FILE " file)",
-					    dir);
-		return husk_err_set(e, no, "%s: %s", path, strerror(no));
-	}
-	if (fstat(fd, &st) < 0)
-		return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return husk_err_set(e, EINVAL, "%s: not a regular file", path);
+	cleanup_close int fd = snap_state_open(dir, path, sizeof(path), &st, e);
+	if (fd < 0)
+		return fd;
 	if ((uint64_t)st.st_size > SNAP_STATE_MAX)
 		return husk_err_set(e, EFBIG, "%s: state of %llu bytes, the limit is %llu", dir,
 				    (unsigned long long)st.st_size,
