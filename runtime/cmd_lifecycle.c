@@ -63,17 +63,10 @@ int cmd_start(const struct husk_global *g, int argc, char **argv)
 
 int cmd_kill(const struct husk_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-					      { NULL, 0, NULL, 0 } };
-	bool all = false;
-	int o;
+	bool all;
 
-	optind = 1;
-	while ((o = cmd_getopt(g, argc, argv, "a", opts)) != -1)
-		if (o == 'a')
-			all = true;
-		else
-			return 1;
+	if (cmd_only_all(g, argc, argv, &all) < 0)
+		return 1;
 	const char *id = husk_one_id(g, "kill", argc, argv);
 	const char *sig = optind + 1 < argc ? argv[optind + 1] : NULL;
 	return id && husk_kill(g, id, sig, all) == 0 ? 0 : 1;

@@ -60,3 +60,19 @@ int cmd_no_operands(const struct husk_global *g, const char *cmd, int argc, char
 	}
 	return 0;
 }
+
+int cmd_only_all(const struct husk_global *g, int argc, char **argv, bool *all)
+{
+	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					      { NULL, 0, NULL, 0 } };
+	int o;
+
+	*all = false;
+	optind = 1;
+	while ((o = cmd_getopt(g, argc, argv, "a", opts)) != -1)
+		if (o == 'a')
+			*all = true;
+		else
+			return -EINVAL;
+	return 0;
+}

@@ -85,17 +85,10 @@ static int cmd_templates_ls(const struct husk_global *g, int argc, char **argv)
 
 static int cmd_templates_rm(const struct husk_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-					      { NULL, 0, NULL, 0 } };
-	bool all = false;
-	int o;
+	bool all;
 
-	optind = 1;
-	while ((o = cmd_getopt(g, argc, argv, "a", opts)) != -1)
-		if (o == 'a')
-			all = true;
-		else
-			return 1;
+	if (cmd_only_all(g, argc, argv, &all) < 0)
+		return 1;
 	if (all && optind != argc) {
 		husk_report(g, "templates rm: --all or keys, not both");
 		return 1;

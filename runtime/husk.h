@@ -42,5 +42,7 @@ int cmd_getopt(const struct husk_global *g, int argc, char **argv, const char *s
 const char *cmd_only_id(const struct husk_global *g, const char *cmd, int argc, char **argv);
 /* 0 when a command without options or operands got none; -EINVAL, said, if it did. */
 int cmd_no_operands(const struct husk_global *g, const char *cmd, int argc, char **argv);
+/* The one option of kill and templates rm, -a/--all; the operands from optind. -EINVAL, said. */
+int cmd_only_all(const struct husk_global *g, int argc, char **argv, bool *all);
 
 #endif
