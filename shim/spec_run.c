@@ -319,10 +319,17 @@ static void *spec_run_main(void *arg)
 	spec_steps_mark(&sr->steps, "hello");
 	sr->status = spec_run_container(sr, &c);
 	spec_ctl_set_state(sr, SPEC_STOPPED);
-	/* The guest powers off: the VM ends with a reset, and husk-vmm with the status. */
+	/*
+	 * The VM holds this one container: once its status is known and its
+	 * output relayed, and the agent has written out what the guest's file
+	 * systems hold (SHUTDOWN's reply), the VM ends here, with the status,
+	 * without waiting for the guest to tear down and power off.
+	 */
 	struct husk_err ignored = { 0 };
 	if (ac_call(&c, PROTO_SHUTDOWN, NULL, NULL, &ignored) < 0)
 		vmm_stop(sr->vm, sr->status, "the guest agent did not shut down");
+	else
+		vmm_stop(sr->vm, sr->status, "the container has ended");
 	spec_steps_mark(&sr->steps, "shutdown");
 	ac_close(&c);
 	return NULL;
