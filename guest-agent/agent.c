@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,13 @@ int main(void)
 
 	memset(&a, 0, sizeof(a));
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	/*
+	 * Every signal's default disposition, once (the agent sets none and
+	 * reads signals from a signalfd): the container's processes inherit
+	 * them, and before the ready line this is in a template's memory.
+	 */
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
 	init_filesystems();
 	if (!init_entropy_ready())
 		agent_log("the kernel's random pool is not ready yet");
