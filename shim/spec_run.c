@@ -213,9 +213,8 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 			goto out;
 	} else {
 		static const char *const names[3] = { "stdin", "stdout", "stderr" };
-		for (int i = 0; i < 3; i++)
-			if ((fds[i] = ac_stream(sr->uds, id, "", names[i], &e)) < 0)
-				goto out;
+		if (ac_streams(sr->uds, id, "", names, 3, fds, &e) < 0)
+			goto out;
 	}
 	spec_steps_mark(&sr->steps, "streams");
 	if (sr->cfg.restore_dir) {
