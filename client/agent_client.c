@@ -20,11 +20,10 @@ static int64_t ac_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One attempt: connect and do the hybrid vsock handshake. */
-static int ac_try(const char *uds, unsigned port, struct husk_err *e)
+/* Connect to the VM's socket and send the hybrid vsock line: the fd, or a negative errno. */
+static int ac_connect(const char *uds, unsigned port, struct husk_err *e)
 {
 	char line[64];
-	size_t got = 0;
 
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -43,6 +42,15 @@ static int ac_try(const char *uds, unsigned port, struct husk_err *e)
 		close(fd);
 		return -ECONNRESET;
 	}
+	return fd;
+}
+
+/* The handshake's answer, "OK <port>\n": 0, or the fd is closed and a negative errno. */
+static int ac_handshake(int fd, const char *uds, struct husk_err *e)
+{
+	char line[64];
+	size_t got = 0;
+
 	/* byte by byte: what follows the line belongs to the stream */
 	while (got < sizeof(line) - 1) {
 		ssize_t r = read(fd, line + got, 1);
@@ -61,7 +69,17 @@ static int ac_try(const char *uds, unsigned port, struct husk_err *e)
 		return husk_err_set(e, EPROTO, "vsock %s: unexpected answer \"%.*s\"", uds,
 				    (int)strcspn(line, "\n"), line);
 	}
-	return fd;
+	return 0;
+}
+
+/* One attempt: connect and do the hybrid vsock handshake. */
+static int ac_try(const char *uds, unsigned port, struct husk_err *e)
+{
+	int fd = ac_connect(uds, port, e);
+	if (fd < 0)
+		return fd;
+	int r = ac_handshake(fd, uds, e);
+	return r < 0 ? r : fd;
 }
 
 int ac_dial(const char *uds, unsigned port, int timeout_ms, const volatile int *cancel,
@@ -132,6 +150,56 @@ int ac_stream(const char *uds, const char *cid, const char *eid, const char *str
 		return husk_err_wrap(e, "attach %s", stream);
 	}
 	return c.fd;
+}
+
+int ac_streams(const char *uds, const char *cid, const char *eid, const char *const *names, int n,
+	       int *fds, struct husk_err *e)
+{
+	int r = 0, i;
+
+	for (i = 0; i < n; i++)
+		fds[i] = -1;
+	/* each connection's STREAM goes right behind its CONNECT line, all at once */
+	for (i = 0; i < n && r == 0; i++) {
+		if ((fds[i] = ac_connect(uds, PROTO_AGENT_PORT, e)) < 0) {
+			r = e->code ?
+				    -e->code :
+				    husk_err_set(e, -fds[i], "the agent does not answer on %s: %s",
+						 uds, strerror(-fds[i]));
+			fds[i] = -1;
+			break;
+		}
+		json_t *req =
+			json_pack("{s:s,s:s,s:s}", "id", cid, "exec", eid, "stream", names[i]);
+		int s = req ? proto_send(fds[i], PROTO_STREAM, 1, req) : -ENOMEM;
+		json_decref(req);
+		if (s < 0)
+			r = husk_err_set(e, -s, "attach %s: %s", names[i], strerror(-s));
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		struct proto_msg m = { 0 };
+		if ((r = ac_handshake(fds[i], uds, e)) < 0) {
+			fds[i] = -1; /* closed */
+			if (!e->code)
+				r = husk_err_set(e, -r,
+						 "attach %s: the agent refused the connection",
+						 names[i]);
+		} else if ((r = proto_recv(fds[i], &m, e)) < 0) {
+			husk_err_wrap(e, "attach %s", names[i]);
+		} else if (m.hdr.id != 1 || m.hdr.type != PROTO_OK) {
+			const char *msg = json_string_value(json_object_get(m.payload, "error"));
+			r = husk_err_set(e, EPROTO, "attach %s: %s", names[i],
+					 msg ? msg : "not answered OK");
+		}
+		proto_msg_free(&m);
+	}
+	if (r < 0)
+		for (i = 0; i < n; i++)
+			if (fds[i] >= 0) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+	return r;
 }
 
 int ac_exit_status(const json_t *res)

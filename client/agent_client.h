@@ -43,6 +43,15 @@ int ac_call(struct ac_conn *c, uint16_t type, json_t *req, json_t **result, stru
 int ac_stream(const char *uds, const char *cid, const char *eid, const char *stream,
 	      struct husk_err *e);
 
+/*
+ * n stream connections for process (cid, eid) at once, names[i] ("stdin",
+ * ...) into fds[i]: each STREAM request is sent behind its connection's
+ * CONNECT line, then the answers are read, so that the round trips to the
+ * guest overlap. On failure every fd is closed (and -1).
+ */
+int ac_streams(const char *uds, const char *cid, const char *eid, const char *const *names, int n,
+	       int *fds, struct husk_err *e);
+
 /* An exit as a shell reports it: the code, or 128 + the signal. -1 if result holds neither. */
 int ac_exit_status(const json_t *wait_result);
 

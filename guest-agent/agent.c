@@ -1,14 +1,17 @@
 /*
  * husk-agent: PID 1 of the guest's initramfs. It brings the guest up,
- * reports that it is ready (kernel release, vCPUs, seconds since boot),
- * then serves the host on vsock (server.c) until told to shut down, or in
- * run-once mode until its container has ended; then it powers off. A guest
+ * listens on vsock, reports that it is ready (kernel release, vCPUs,
+ * seconds since boot), then serves the host on vsock (server.c) until told
+ * to shut down, or in run-once mode until its container has ended; then it
+ * powers off. A guest
  * without a vsock device has no host to serve: it powers off at once.
  * PID 1 must never exit (the kernel would panic): every path ends in
  * init_poweroff.
  */
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -41,16 +44,31 @@ int main(void)
 
 	memset(&a, 0, sizeof(a));
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	/*
+	 * Every signal's default disposition, once (the agent sets none and
+	 * reads signals from a signalfd): the container's processes inherit
+	 * them, and before the ready line this is in a template's memory.
+	 */
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
 	init_filesystems();
 	if (!init_entropy_ready())
 		agent_log("the kernel's random pool is not ready yet");
+	bool vsock = init_have_vsock();
+	bool serving = false;
+	if (vsock) {
+		a.ops = &gops_guest;
+		a.own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		serving = srv_init(&a) == 0 && srv_listen(&a) == 0;
+	}
+	/*
+	 * Ready once listening: a VM saved as a template at this line restores
+	 * with an agent that accepts at once.
+	 */
 	agent_ready_line();
-	if (!init_have_vsock())
+	if (!vsock)
 		init_poweroff();
-
-	a.ops = &gops_guest;
-	a.own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (srv_init(&a) < 0 || srv_listen(&a) < 0) {
+	if (!serving) {
 		agent_log("cannot serve the host: powering off");
 		init_poweroff();
 	}

@@ -100,6 +100,12 @@ struct agent_ops {
 	int (*network)(struct container *c, const struct netcfg *cfg, struct husk_err *e);
 	/* REFRESH: the wall clock and seed bytes into the random pool (refresh_apply). */
 	int (*refresh)(int64_t time_ns, const uint8_t *seed, size_t len, struct husk_err *e);
+	/*
+	 * SHUTDOWN, before its reply: what the guest's file systems hold goes
+	 * to its disks and shares (sync(2)), for a host that may end the VM
+	 * as soon as it has the reply. NULL: nothing to write.
+	 */
+	void (*sync)(void);
 };
 
 /* refresh.c: the guest's REFRESH; seed bytes REFRESH_SEED_MIN..REFRESH_SEED_MAX. */

@@ -107,11 +107,14 @@ void child_main(const struct child_args *ca)
 	sigset_t none;
 	int sync = ca->sync;
 
-	/* The agent blocks signals to read them from a signalfd: undo that. */
+	/*
+	 * The agent blocks signals to read them from a signalfd: undo that.
+	 * Their dispositions are the defaults already: the agent sets none
+	 * (and made sure of them at start-up, agent.c), so no call per signal
+	 * here, where each system call is emulated work.
+	 */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
 
 	if (child_fds(ca, &sync) < 0) {
 		husk_err_set(&e, errno, "arranging the process's stdio: %s", strerror(errno));

@@ -1,6 +1,8 @@
 /* The agent's operations in a real guest: mounts, cgroups, clone3, netlink. */
 #include "agent.h"
 
+#include <unistd.h>
+
 #include "cgroup.h"
 #include "netcfg.h"
 #include "rootfs.h"
@@ -22,6 +24,11 @@ static void gops_release(struct container *c)
 	cg_remove(c->cgroup);
 }
 
+static void gops_sync(void)
+{
+	sync();
+}
+
 static int gops_network(struct container *c, const struct netcfg *cfg, struct husk_err *e)
 {
 	return netcfg_apply(c->procs->pid, cfg, &c->spec, e);
@@ -33,4 +40,5 @@ const struct agent_ops gops_guest = {
 	.clone_child = spawn_clone_child,
 	.network = gops_network,
 	.refresh = refresh_apply,
+	.sync = gops_sync,
 };

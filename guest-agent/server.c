@@ -262,6 +262,9 @@ static void srv_message(struct agent *a, struct conn *c, const struct proto_msg 
 		srv_reply_err(a, c->serial, m->hdr.id, &e);
 	} else if (m->hdr.type == PROTO_SHUTDOWN) {
 		a->shutdown = true;
+		/* the host may end the VM at the reply: nothing written is lost */
+		if (a->ops->sync)
+			a->ops->sync();
 		srv_reply(a, c->serial, m->hdr.id, PROTO_OK, json_object());
 	} else {
 		req_handle(a, c->serial, m);

@@ -15,7 +15,8 @@ enum {
 	OPT_BINDS_DIR,
 	OPT_NETNS_OWN,
 	OPT_TEMPLATE_DIR,
-	OPT_NO_TEMPLATE
+	OPT_NO_TEMPLATE,
+	OPT_STEPS
 };
 
 void shim_options_usage(FILE *f)
@@ -38,7 +39,10 @@ void shim_options_usage(FILE *f)
 	      "                       network namespace; the VM gets a virtio-net device\n"
 	      "                       (tap husktap<i>) per Ethernet link there, at least one\n"
 	      "  --template-dir DIR   with --spec: the cache of VM templates (husk passes it)\n"
-	      "  --no-template        with --spec: no template, the VM boots\n\n"
+	      "  --no-template        with --spec: no template, the VM boots\n"
+	      "  --steps PATH         with --spec: write the run's steps (VM made, agent\n"
+	      "                       reached, CREATE, START, WAIT, ...) as one JSON line,\n"
+	      "                       each in ms since start (\"-\": stderr)\n\n"
 	      "Exit status: 0 when the guest powers off or reboots, 1 on a setup\n"
 	      "error, 2 when the guest crashes (triple fault, KVM internal error),\n"
 	      "128+N when husk-vmm is ended by signal N. With --spec: the process's exit\n"
@@ -59,6 +63,7 @@ static int shim_options_one(void *ctx, int val, const char *arg)
 	case OPT_NETNS_OWN: o->netns_own = true; break;
 	case OPT_TEMPLATE_DIR: o->template_dir = arg; break;
 	case OPT_NO_TEMPLATE: o->no_template = true; break;
+	case OPT_STEPS: o->steps = arg; break;
 	case OPT_READY_FD: {
 		unsigned fd;
 		if (config_parse_count(arg, &fd) < 0 || fd < 3 || fd > 65535) {
@@ -77,9 +82,10 @@ static int shim_options_check(void *ctx)
 {
 	const struct shim_options *o = ctx;
 
-	if ((o->control || o->ready_fd >= 0 || o->binds_dir || o->netns_own) && !o->spec) {
+	if ((o->control || o->ready_fd >= 0 || o->binds_dir || o->netns_own || o->steps) &&
+	    !o->spec) {
 		log_err("config",
-			"--control, --ready-fd, --binds-dir and --netns-own go with --spec");
+			"--control, --ready-fd, --binds-dir, --netns-own and --steps go with --spec");
 		return -EINVAL;
 	}
 	return 0;
@@ -96,6 +102,7 @@ int shim_options_parse(struct shim_options *o, struct vmm_config *c, int argc, c
 		{ "netns-own", no_argument, NULL, OPT_NETNS_OWN },
 		{ "template-dir", required_argument, NULL, OPT_TEMPLATE_DIR },
 		{ "no-template", no_argument, NULL, OPT_NO_TEMPLATE },
+		{ "steps", required_argument, NULL, OPT_STEPS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct config_extra extra = {

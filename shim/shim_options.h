@@ -21,6 +21,7 @@ struct shim_options {
 				     namespace; the VM gets a virtio-net device per link */
 	const char *template_dir; /* --template-dir: the cache of VM templates; NULL: none */
 	bool no_template;	  /* --no-template: the VM boots cold */
+	const char *steps;	  /* with --spec: where the run's steps go ("-": stderr); NULL */
 };
 
 /* Parse argv into both; -EINVAL (with a message on stderr) on bad input. */

@@ -213,13 +213,16 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 			goto out;
 	} else {
 		static const char *const names[3] = { "stdin", "stdout", "stderr" };
-		for (int i = 0; i < 3; i++)
-			if ((fds[i] = ac_stream(sr->uds, id, "", names[i], &e)) < 0)
-				goto out;
+		if (ac_streams(sr->uds, id, "", names, 3, fds, &e) < 0)
+			goto out;
 	}
-	if (sr->cfg.restore_dir && spec_run_refresh(c, &e) < 0) {
-		spec_ctl_ready(sr, &e);
-		goto out;
+	spec_steps_mark(&sr->steps, "streams");
+	if (sr->cfg.restore_dir) {
+		if (spec_run_refresh(c, &e) < 0) {
+			spec_ctl_ready(sr, &e);
+			goto out;
+		}
+		spec_steps_mark(&sr->steps, "refresh");
 	}
 	const char *source = !strcmp(sr->root_type, "virtiofs") ? SR_ROOT_TAG : "/dev/vda";
 	json_t *req = json_pack("{s:s,s:O,s:{s:s,s:s},s:b}", "id", id, "spec", sr->config, "rootfs",
@@ -231,6 +234,7 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 		status = spec_run_status_of(&e);
 		goto out;
 	}
+	spec_steps_mark(&sr->steps, "create");
 	if (sr->terminal) {
 		/* the terminal's size reaches the guest now and at each SIGWINCH */
 		sigset_t set;
@@ -252,6 +256,7 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 		goto out;
 	}
 	spec_ctl_started(sr, NULL);
+	spec_steps_mark(&sr->steps, "start");
 	if (sr->terminal && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		struct termios t = saved;
 		cfmakeraw(&t);
@@ -264,9 +269,11 @@ static int spec_run_container(struct spec_run *sr, struct ac_conn *c)
 	if (ac_call(c, PROTO_WAIT, json_pack("{s:s}", "id", id), &res, &e) == 0)
 		status = ac_exit_status(res);
 	json_decref(res);
+	spec_steps_mark(&sr->steps, "wait");
 	/* nothing is lost: the output streams end after the last byte */
 	relay_pipe_join(&out, SR_DRAIN_MS);
 	relay_pipe_join(&err, SR_DRAIN_MS);
+	spec_steps_mark(&sr->steps, "drained");
 out:
 	if (e.code)
 		log_err("spec", "%s", e.msg);
@@ -308,12 +315,21 @@ static void *spec_run_main(void *arg)
 		}
 		return NULL;
 	}
+	spec_steps_mark(&sr->steps, "hello");
 	sr->status = spec_run_container(sr, &c);
 	spec_ctl_set_state(sr, SPEC_STOPPED);
-	/* The guest powers off: the VM ends with a reset, and husk-vmm with the status. */
+	/*
+	 * The VM holds this one container: once its status is known and its
+	 * output relayed, and the agent has written out what the guest's file
+	 * systems hold (SHUTDOWN's reply), the VM ends here, with the status,
+	 * without waiting for the guest to tear down and power off.
+	 */
 	struct husk_err ignored = { 0 };
 	if (ac_call(&c, PROTO_SHUTDOWN, NULL, NULL, &ignored) < 0)
 		vmm_stop(sr->vm, sr->status, "the guest agent did not shut down");
+	else
+		vmm_stop(sr->vm, sr->status, "the container has ended");
+	spec_steps_mark(&sr->steps, "shutdown");
 	ac_close(&c);
 	return NULL;
 }
@@ -385,8 +401,11 @@ int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, s
 		return -EINVAL;
 	}
 	/* the container's root disk and the vsock device join the VM */
+	spec_steps_init(&sr->steps, atomic_load(&t->ns[TIMING_PROCESS_START]));
+	spec_steps_mark(&sr->steps, "prepared");
 	r = spec_template_create(sr, t);
 	if (r == 0) {
+		spec_steps_mark(&sr->steps, "vm_made");
 		sr->stopping = vmm_stopping(sr->vm);
 		r = vmm_start(sr->vm);
 	}
@@ -394,6 +413,7 @@ int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, s
 		if (spec_run_start(sr) < 0)
 			vmm_stop(sr->vm, 1, "the container runner failed to start");
 		r = vmm_wait(sr->vm, &reason);
+		spec_steps_mark(&sr->steps, "vm_ended");
 		ran = true;
 		if (r != 0 && !(sr->status >= 0 && r == sr->status))
 			log_err("vmm", "%s", reason);
@@ -402,6 +422,9 @@ int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, s
 	if (ran && r == 0)
 		r = sr->status >= 0 ? sr->status : 1;
 	vmm_destroy(sr->vm);
+	spec_steps_mark(&sr->steps, "vm_destroyed");
+	if (opts->steps)
+		spec_steps_write(&sr->steps, opts->steps);
 	free(sr);
 	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
 	return r;

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "shim_options.h"
 #include "spec_binds.h"
+#include "spec_steps.h"
 #include "timing.h"
 #include "vmm.h"
 
@@ -50,6 +51,7 @@ struct spec_run {
 	int start_result; /* 0 or negative errno, once start_done */
 	char start_error[256];
 	struct spec_control *ctl;
+	struct spec_steps steps; /* marked always, written with --steps */
 };
 
 /*

@@ -59,8 +59,8 @@ static int real_network(struct container *c, const struct netcfg *cfg, struct hu
 	return netcfg_apply(c->procs->pid, cfg, &c->spec, e);
 }
 
-static const struct agent_ops net_ops = { fake_prepare, fake_release, fake_clone, real_network,
-					  NULL };
+static const struct agent_ops net_ops = { fake_prepare, fake_release, fake_clone,
+					  real_network, NULL,	      NULL };
 
 /* --- helpers ------------------------------------------------------------------- */
 

@@ -89,7 +89,9 @@ static pid_t fake_clone(struct agent *a, struct container *c, const struct child
 	return pid;
 }
 
-static const struct agent_ops fake_ops = { fake_prepare, fake_release, fake_clone, NULL, NULL };
+static const struct agent_ops fake_ops = {
+	fake_prepare, fake_release, fake_clone, NULL, NULL, NULL
+};
 
 /* CREATE c1 running args (a JSON array); its PID. */
 static pid_t create(struct harness *h, const char *id, const char *args)

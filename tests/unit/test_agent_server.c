@@ -22,7 +22,7 @@ static pid_t no_clone(struct agent *a, struct container *c, const struct child_a
 	return husk_err_set(e, EPERM, "no processes in this test");
 }
 
-static const struct agent_ops no_ops = { no_prepare, no_release, no_clone, NULL, NULL };
+static const struct agent_ops no_ops = { no_prepare, no_release, no_clone, NULL, NULL, NULL };
 
 /* What REFRESH handed the guest's side. */
 static int64_t refreshed_ns;
@@ -37,8 +37,20 @@ static int record_refresh(int64_t time_ns, const uint8_t *seed, size_t len, stru
 	return 0;
 }
 
-static const struct agent_ops refresh_ops = { no_prepare, no_release, no_clone, NULL,
-					      record_refresh };
+static const struct agent_ops refresh_ops = { no_prepare, no_release,	  no_clone,
+					      NULL,	  record_refresh, NULL };
+
+/* How many times SHUTDOWN had the guest's file systems written out. */
+static int synced;
+
+static void record_sync(void)
+{
+	synced++;
+}
+
+static const struct agent_ops sync_ops = {
+	no_prepare, no_release, no_clone, NULL, NULL, record_sync
+};
 
 static void raw_send(int fd, uint32_t magic, uint16_t type, uint32_t id, const char *payload)
 {
@@ -218,6 +230,21 @@ START_TEST(shutdown_is_answered_and_recorded)
 }
 END_TEST
 
+/* The host may end the VM at SHUTDOWN's reply: the file systems are written out first. */
+START_TEST(shutdown_syncs_before_its_reply)
+{
+	struct harness h;
+	struct proto_msg m = { 0 };
+	synced = 0;
+	harness_init(&h, &sync_ops);
+	harness_call(&h, PROTO_SHUTDOWN, "{}", &m);
+	ck_assert_uint_eq(m.hdr.type, PROTO_OK);
+	ck_assert_int_eq(synced, 1);
+	proto_msg_free(&m);
+	harness_fini(&h);
+}
+END_TEST
+
 START_TEST(a_stream_is_attached_once_and_only_first)
 {
 	struct harness h;
@@ -321,6 +348,7 @@ int main(void)
 	tcase_add_test(tc, a_request_without_an_id_names_the_field);
 	tcase_add_test(tc, create_refuses_bad_requests_and_keeps_nothing);
 	tcase_add_test(tc, shutdown_is_answered_and_recorded);
+	tcase_add_test(tc, shutdown_syncs_before_its_reply);
 	tcase_add_test(tc, a_stream_is_attached_once_and_only_first);
 	tcase_add_test(tc, refresh_hands_on_the_time_and_the_seed);
 	tcase_add_test(tc, refresh_refuses_a_bad_seed_or_time);

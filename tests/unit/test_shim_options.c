@@ -48,6 +48,11 @@ START_TEST(spec_options)
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--binds-dir", "/d", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--control", "/c.sock", NULL), -EINVAL);
 	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--ready-fd", "3", NULL), -EINVAL);
+	ck_assert_ptr_null(o.steps);
+	ck_assert_int_eq(
+		parse(&o, &c, "--kernel", "k", "--spec", "config.json", "--steps", "-", NULL), 0);
+	ck_assert_str_eq(o.steps, "-");
+	ck_assert_int_eq(parse(&o, &c, "--kernel", "k", "--steps", "/s.json", NULL), -EINVAL);
 }
 END_TEST
 
@@ -148,7 +153,7 @@ START_TEST(usage_lists_every_option)
 		"--no-rng",	  "--vsock-uds",   "--vsock-cid",      "--print-cmdline",
 		"--help",	  "--version",	   "--spec",	       "--id",
 		"--control",	  "--ready-fd",	   "--binds-dir",      "--netns-own",
-		"--template-dir", "--no-template", "Exit status",
+		"--template-dir", "--no-template", "--steps",	       "Exit status",
 	};
 	char *text = NULL;
 	size_t len = 0;
