@@ -361,5 +361,13 @@ int arch_vcpu_restore(struct vcpu *v, const void *blob, size_t len)
 	if (st.has_debugregs &&
 	    (r = vcpu_ioctl(v, KVM_SET_DEBUGREGS, &st.debugregs, "KVM_SET_DEBUGREGS")) < 0)
 		return r;
+	/*
+	 * Tell the guest it was stopped (kvmclock's PVCLOCK_GUEST_STOPPED):
+	 * its RCU and soft-lockup watchdogs would take the time the VM spent
+	 * saved for a stall and print reports at every restore. EINVAL: the
+	 * guest has no kvmclock, so nothing to tell.
+	 */
+	if (ioctl(v->fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL)
+		log_err("vcpu", "vcpu%u: KVM_KVMCLOCK_CTRL: %s", v->id, strerror(errno));
 	return 0;
 }
