@@ -21,6 +21,7 @@
 #include "agent.h"
 #include "husk/agent.h"
 #include "init.h"
+#include "netcfg.h"
 #include "log.h"
 
 static void agent_ready_line(void)
@@ -43,6 +44,7 @@ int main(void)
 	struct agent a;
 
 	memset(&a, 0, sizeof(a));
+	a.own_pidns = a.spare_netns = -1;
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	/*
 	 * Every signal's default disposition, once (the agent sets none and
@@ -59,6 +61,9 @@ int main(void)
 	if (vsock) {
 		a.ops = &gops_guest;
 		a.own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		struct husk_err e = { 0 };
+		if ((a.spare_netns = netinit_spare(&e)) < 0)
+			agent_log("%s", e.msg); /* each container makes its own */
 		serving = srv_init(&a) == 0 && srv_listen(&a) == 0;
 	}
 	/*

@@ -123,6 +123,13 @@ struct agent {
 	int sigfd;
 	struct watch listen_w, sig_w;
 	int own_pidns; /* to come back after forking into a container's */
+	/*
+	 * A network namespace with lo up, made before the ready line (so in a
+	 * template's memory): the first container that asks for a namespace
+	 * of its own takes it, sparing the emulated kernel the half second a
+	 * new one costs under kvm_pvm. -1 once taken, or when there is none.
+	 */
+	int spare_netns;
 	uint64_t next_serial;
 	struct conn *conns;
 	struct container *containers;

@@ -115,6 +115,11 @@ void child_main(const struct child_args *ca)
 	 */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* before child_fds closes it */
+	if (ca->netns >= 0 && setns(ca->netns, CLONE_NEWNET) < 0) {
+		husk_err_set(&e, errno, "network namespace: %s", strerror(errno));
+		child_fail(ca->sync, &e);
+	}
 
 	if (child_fds(ca, &sync) < 0) {
 		husk_err_set(&e, errno, "arranging the process's stdio: %s", strerror(errno));
@@ -125,7 +130,8 @@ void child_main(const struct child_args *ca)
 			child_fail(sync, &e);
 	} else {
 		/* lo and net.* sysctls, in its new network namespace */
-		if ((ca->spec->namespaces & CLONE_NEWNET) && netinit_container(ca->spec, &e) < 0)
+		if ((ca->spec->namespaces & CLONE_NEWNET) &&
+		    netinit_container(ca->spec, ca->netns >= 0, &e) < 0)
 			child_fail(sync, &e);
 		if ((ca->spec->namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
 			husk_err_set(&e, errno, "cgroup namespace: %s", strerror(errno));

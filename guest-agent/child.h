@@ -23,6 +23,7 @@ struct child_args {
 	const struct spec_process *proc;
 	const char *rootfs; /* the container's process: the root to pivot into */
 	pid_t join_pid;	    /* an exec: the container process whose namespaces it joins */
+	int netns;	    /* the container's process: a network namespace made ahead, or -1 */
 	int sync;
 	int stdio[3]; /* -1 for a terminal */
 };

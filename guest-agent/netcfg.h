@@ -74,12 +74,19 @@ int netcfg_apply(pid_t pid, const struct netcfg *cfg, const struct spec *spec, s
 
 /*
  * netinit.c, in the container's first process, in its new network
- * namespace before anything else: bring up lo and set the spec's net.*
+ * namespace before anything else: bring up lo (unless the namespace was
+ * made ahead, with lo up: made_ahead) and set the spec's net.*
  * sysctls (through the agent's /proc, still visible). A sysctl of an
  * interface that is not there yet (net.ipv4.conf.eth0.*) is left for
  * netcfg_apply.
  */
-int netinit_container(const struct spec *spec, struct husk_err *e);
+int netinit_container(const struct spec *spec, bool made_ahead, struct husk_err *e);
+/*
+ * A network namespace made ahead, with lo up, for the first container that
+ * asks for one of its own (see agent.h, spare_netns): its fd, or a
+ * negative errno. The calling thread stays in its own namespace.
+ */
+int netinit_spare(struct husk_err *e);
 /* Bring up lo in the calling thread's network namespace. */
 int netinit_lo_up(struct husk_err *e);
 /*

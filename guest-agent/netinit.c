@@ -1,6 +1,6 @@
 /*
  * A container's network namespace at CREATE: lo up and the spec's net.*
- * sysctls (see netcfg.h). /proc/sys/net shows the network namespace of
+ * sysctls (see netcfg.h); or one made ahead, before the agent's ready line. /proc/sys/net shows the network namespace of
  * whoever opens it, so the agent's /proc serves any namespace.
  */
 #include "netcfg.h"
@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,12 +70,31 @@ int netinit_sysctl(const struct spec_sysctl *s, struct husk_err *e)
 	return 0;
 }
 
-int netinit_container(const struct spec *spec, struct husk_err *e)
+int netinit_spare(struct husk_err *e)
+{
+	cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return husk_err_set(e, errno, "/proc/self/ns/net: %s", strerror(errno));
+	if (unshare(CLONE_NEWNET) < 0)
+		return husk_err_set(e, errno, "a network namespace: %s", strerror(errno));
+	int spare = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int r = spare < 0 ?
+			husk_err_set(e, errno, "the new network namespace: %s", strerror(errno)) :
+			netinit_lo_up(e);
+	if (setns(own, CLONE_NEWNET) < 0 && r == 0)
+		r = husk_err_set(e, errno, "back to the agent's network namespace: %s",
+				 strerror(errno));
+	if (r < 0 && spare >= 0)
+		close(spare);
+	return r < 0 ? r : spare;
+}
+
+int netinit_container(const struct spec *spec, bool made_ahead, struct husk_err *e)
 {
 	char iface[IFNAMSIZ];
 	int r;
 
-	if ((r = netinit_lo_up(e)) < 0)
+	if (!made_ahead && (r = netinit_lo_up(e)) < 0)
 		return r;
 	for (size_t i = 0; i < spec->nsysctls; i++) {
 		r = netinit_sysctl(&spec->sysctls[i], e);

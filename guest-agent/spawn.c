@@ -85,11 +85,16 @@ static pid_t spawn_clone(struct container *c, uint64_t flags, struct husk_err *e
 pid_t spawn_clone_child(struct agent *a, struct container *c, const struct child_args *ca,
 			struct husk_err *e)
 {
+	struct child_args args = *ca;
 	uint64_t flags = 0;
 
 	if (!ca->join_pid) {
 		flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-		flags |= c->spec.namespaces & CLONE_NEWNET;
+		/* the namespace made ahead (netinit_spare) when there is one */
+		if ((c->spec.namespaces & CLONE_NEWNET) && a->spare_netns >= 0)
+			args.netns = a->spare_netns;
+		else
+			flags |= c->spec.namespaces & CLONE_NEWNET;
 	} else {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ca->join_pid);
@@ -105,7 +110,11 @@ pid_t spawn_clone_child(struct agent *a, struct container *c, const struct child
 	}
 	pid_t pid = spawn_clone(c, flags, e);
 	if (pid == 0)
-		child_main(ca);
+		child_main(&args);
+	if (pid > 0 && args.netns >= 0) { /* the child holds it now */
+		close(a->spare_netns);
+		a->spare_netns = -1;
+	}
 	if (ca->join_pid && setns(a->own_pidns, CLONE_NEWPID) < 0)
 		agent_log("cannot return to the agent's PID namespace: %s", strerror(errno));
 	return pid;
@@ -123,6 +132,7 @@ int spawn_process(struct agent *a, struct container *c, struct proc *p,
 	struct child_args ca = { .spec = &c->spec,
 				 .proc = sp,
 				 .join_pid = is_init ? 0 : init->pid,
+				 .netns = -1,
 				 .stdio = { -1, -1, -1 } };
 	char rootfs[sizeof(c->dir) + 8];
 	int sv[2], tty_sock = -1, r = 0;

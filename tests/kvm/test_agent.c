@@ -397,6 +397,26 @@ static void network_namespace(struct ac_conn *c)
 	free(o);
 	close(out);
 	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c12"));
+
+	/*
+	 * The next one gets a namespace of its own, not the one made ahead
+	 * that c12 (or an earlier container) took: lo up, c12's sysctl unseen.
+	 */
+	spec = mkspec((const char *const[]){ "sh", "-c",
+					     "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+					     "ip link show lo",
+					     NULL },
+		      false);
+	json_array_append_new(json_object_get(json_object_get(spec, "linux"), "namespaces"),
+			      json_pack("{s:s}", "type", "network"));
+	out = attach("c13", "", "stdout");
+	create_start_on(c, "c13", spec, "/dev/vda", "ext4");
+	o = read_all(out);
+	ck_assert_msg(!strncmp(o, "1024\n", 5) && strstr(o, "<LOOPBACK,UP,LOWER_UP>"), "%s", o);
+	ck_assert_int_eq(wait_status(c, "c13", ""), 0);
+	free(o);
+	close(out);
+	call_ok(c, PROTO_DELETE, json_pack("{s:s}", "id", "c13"));
 }
 
 /* A read-only erofs image as the root, from the guest's second disk. */

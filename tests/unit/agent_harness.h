@@ -37,7 +37,7 @@ static inline void harness_init(struct harness *h, const struct agent_ops *ops)
 {
 	memset(h, 0, sizeof(*h));
 	h->a.ops = ops;
-	h->a.own_pidns = -1;
+	h->a.own_pidns = h->a.spare_netns = -1;
 	ck_assert_int_eq(srv_init(&h->a), 0);
 	h->client = harness_connect(h);
 }

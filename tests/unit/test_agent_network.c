@@ -42,7 +42,7 @@ static pid_t fake_clone(struct agent *a, struct container *c, const struct child
 	struct husk_err ce = { 0 };
 	char msg[CHILD_MSG_MAX];
 	if ((ca->spec->namespaces & CLONE_NEWNET) &&
-	    (unshare(CLONE_NEWNET) < 0 || netinit_container(ca->spec, &ce) < 0)) {
+	    (unshare(CLONE_NEWNET) < 0 || netinit_container(ca->spec, false, &ce) < 0)) {
 		if (!ce.code)
 			husk_err_set(&ce, errno, "unshare: %s", strerror(errno));
 		snprintf(msg, sizeof(msg), "E%d:%s", ce.code, ce.msg);
