@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "husk/agent.h"
+#include "cgroup.h"
 #include "init.h"
 #include "netcfg.h"
 #include "log.h"
@@ -62,8 +63,11 @@ int main(void)
 		a.ops = &gops_guest;
 		a.own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 		struct husk_err e = { 0 };
+		/* made ahead, for the first container; without them each makes its own */
 		if ((a.spare_netns = netinit_spare(&e)) < 0)
-			agent_log("%s", e.msg); /* each container makes its own */
+			agent_log("%s", e.msg);
+		if (cg_prepare(&e) < 0)
+			agent_log("%s", e.msg);
 		serving = srv_init(&a) == 0 && srv_listen(&a) == 0;
 	}
 	/*

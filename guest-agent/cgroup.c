@@ -4,14 +4,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CG_ROOT "/sys/fs/cgroup"
-#define CG_HUSK CG_ROOT "/husk"
+#define CG_ROOT	 "/sys/fs/cgroup"
+#define CG_HUSK	 CG_ROOT "/husk"
+#define CG_AHEAD CG_HUSK "/_ahead" /* a container id begins with a letter or digit */
+
+static bool cg_ahead; /* CG_AHEAD is there for the next container */
 
 static int cg_write(const char *dir, const char *file, const char *val)
 {
@@ -44,19 +48,43 @@ int cg_set_limits(const char *path, const struct spec_resources *res, struct hus
 	return 0;
 }
 
-int cg_create(const char *id, const struct spec_resources *res, char *path, size_t len,
-	      struct husk_err *e)
+static int cg_parent(struct husk_err *e)
 {
 	if (mkdir(CG_HUSK, 0755) < 0 && errno != EEXIST)
 		return husk_err_set(e, errno, "cgroup %s: %s", CG_HUSK, strerror(errno));
-	/* best effort: a limit that needs a missing controller fails below */
+	/* best effort: a limit that needs a missing controller fails in cg_set_limits */
 	cg_write(CG_ROOT, "cgroup.subtree_control", "+memory +pids");
 	cg_write(CG_HUSK, "cgroup.subtree_control", "+memory +pids");
-	snprintf(path, len, "%s/%s", CG_HUSK, id);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return husk_err_set(e, errno, "cgroup %s: %s", path, strerror(errno));
-	int r = cg_set_limits(path, res, e);
+	return 0;
+}
+
+int cg_prepare(struct husk_err *e)
+{
+	int r = cg_parent(e);
 	if (r < 0)
+		return r;
+	if (mkdir(CG_AHEAD, 0755) < 0)
+		return husk_err_set(e, errno, "cgroup %s: %s", CG_AHEAD, strerror(errno));
+	cg_ahead = true;
+	return 0;
+}
+
+int cg_create(const char *id, const struct spec_resources *res, char *path, size_t len,
+	      struct husk_err *e)
+{
+	int r;
+
+	if (cg_ahead) {
+		cg_ahead = false;
+		snprintf(path, len, "%s", CG_AHEAD);
+	} else {
+		if ((r = cg_parent(e)) < 0)
+			return r;
+		snprintf(path, len, "%s/%s", CG_HUSK, id);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return husk_err_set(e, errno, "cgroup %s: %s", path, strerror(errno));
+	}
+	if ((r = cg_set_limits(path, res, e)) < 0)
 		rmdir(path);
 	return r;
 }

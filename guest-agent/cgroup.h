@@ -12,6 +12,15 @@
 #include "husk/error.h"
 #include "husk/spec.h"
 
+/*
+ * /sys/fs/cgroup/husk with the memory and pids controllers, and one group
+ * in it made ahead (not named as a container can be) that the next
+ * cg_create takes: under kvm_pvm a group with the memory controller costs
+ * the emulated kernel some 0.2 s to make, so the agent makes them before
+ * its ready line, in a template's memory.
+ */
+int cg_prepare(struct husk_err *e);
+/* The container's group (the one made ahead, or a new one named id) at path. */
 int cg_create(const char *id, const struct spec_resources *res, char *path, size_t len,
 	      struct husk_err *e);
 /* Set memory.max and pids.max from the limits that are given (> 0). */
