@@ -193,11 +193,34 @@ static int setup_dev_tmpfs(int rootfd, const struct spec *s, struct husk_err *e)
 }
 
 /*
+ * A device node in the container's /dev, as the agent's devtmpfs has it
+ * (same numbers, mode 0666), made with mknod as runc does outside a user
+ * namespace: one system call where a bind mount takes several. Where that
+ * cannot be (a /dev of the spec's own mounted nodev, a file already
+ * there), the agent's node is bound over it instead.
+ */
+static int setup_dev_node(int rootfd, int devfd, const char *name, bool nodev, struct husk_err *e)
+{
+	char src[32];
+	struct stat st;
+
+	snprintf(src, sizeof(src), "/dev/%s", name);
+	if (stat(src, &st) < 0)
+		return husk_err_set(e, errno, "%s: %s", src, strerror(errno));
+	if (!nodev && mknodat(devfd, name, S_IFCHR | 0666, st.st_rdev) == 0) {
+		if (fchmodat(devfd, name, 0666, 0) == 0) /* whatever the umask */
+			return 0;
+		return husk_err_set(e, errno, "%s: %s", src, strerror(errno));
+	}
+	struct spec_mount m = { .destination = src, .source = src, .bind = true, .flags = MS_BIND };
+	return setup_one_mount(rootfd, &m, e);
+}
+
+/*
  * What runc gives a container whose /dev is not bound from elsewhere: a
  * devpts instance and /dev/shm unless the spec mounts its own, the usual
- * device nodes (bound from the agent's devtmpfs: no mknod, nothing of the
- * image's trusted), the standard links, and for a process with a terminal
- * an empty /dev/console that setup_terminal binds its pty onto.
+ * device nodes, the standard links, and for a process with a terminal an
+ * empty /dev/console that setup_terminal binds its pty onto.
  */
 static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
 {
@@ -244,16 +267,9 @@ static int setup_dev(int rootfd, const struct spec *s, struct husk_err *e)
 		else
 			close(fd);
 	}
+	for (size_t i = 0; r == 0 && i < sizeof(devs) / sizeof(devs[0]); i++)
+		r = setup_dev_node(rootfd, devfd, devs[i], dev && (dev->flags & MS_NODEV), e);
 	close(devfd);
-	for (size_t i = 0; r == 0 && i < sizeof(devs) / sizeof(devs[0]); i++) {
-		char src[32], dst[32];
-		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
-		snprintf(dst, sizeof(dst), "/dev/%s", devs[i]);
-		struct spec_mount m = {
-			.destination = dst, .source = src, .bind = true, .flags = MS_BIND
-		};
-		r = setup_one_mount(rootfd, &m, e);
-	}
 	return r;
 }
 
