@@ -23,6 +23,7 @@
 #include "cgroup.h"
 #include "init.h"
 #include "netcfg.h"
+#include "setup.h"
 #include "log.h"
 
 static void agent_ready_line(void)
@@ -68,6 +69,7 @@ int main(void)
 			agent_log("%s", e.msg);
 		if (cg_prepare(&e) < 0)
 			agent_log("%s", e.msg);
+		setup_init();
 		serving = srv_init(&a) == 0 && srv_listen(&a) == 0;
 	}
 	/*

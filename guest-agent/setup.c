@@ -30,6 +30,15 @@ static int setup_openat2(int dirfd, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Whether a component of path is "..". */
+static bool setup_has_dotdot(const char *path)
+{
+	for (const char *p = strstr(path, ".."); p; p = strstr(p + 2, ".."))
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return true;
+	return false;
+}
+
 /*
  * An O_PATH fd for `path` inside the root `rootfd`, symlinks resolved as if
  * rootfd were "/" (so nothing leads outside), missing directories made; the
@@ -39,6 +48,17 @@ static int setup_open_in_root(int rootfd, const char *path, bool file, struct hu
 {
 	char prefix[PATH_MAX];
 	size_t plen = 0;
+
+	/*
+	 * Most destinations are there already: one lookup then, where the walk
+	 * below takes one per component (each a system call, and under kvm_pvm
+	 * each an emulated one).
+	 */
+	if (!setup_has_dotdot(path)) {
+		int fd = setup_openat2(rootfd, path, O_PATH | (file ? 0 : O_DIRECTORY));
+		if (fd >= 0)
+			return fd;
+	}
 	int parent = dup(rootfd);
 
 	if (parent < 0)

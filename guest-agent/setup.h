@@ -39,6 +39,8 @@ int setup_terminal(int sock, const struct spec_process *p, struct husk_err *e);
  * ambient), noNewPrivileges, working directory.
  */
 int setup_process(const struct spec_process *p, struct husk_err *e);
+/* In the agent before it makes any process: what setup_process reads of the kernel. */
+void setup_init(void);
 
 /*
  * Resolve args[0] as execvp would, with PATH from the process's env (or

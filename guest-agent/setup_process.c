@@ -80,8 +80,13 @@ int setup_terminal(int sock, const struct spec_process *p, struct husk_err *e)
 
 /* --- capabilities ---------------------------------------------------------------- */
 
+/* Read once (setup_init, in the agent), so not again in every process it makes. */
+static int setup_cap_last = -1;
+
 static int setup_last_cap(void)
 {
+	if (setup_cap_last >= 0)
+		return setup_cap_last;
 	int last = SETUP_LAST_CAP_FALLBACK;
 	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
 	if (f) {
@@ -89,7 +94,12 @@ static int setup_last_cap(void)
 			last = SETUP_LAST_CAP_FALLBACK;
 		fclose(f);
 	}
-	return last;
+	return setup_cap_last = last;
+}
+
+void setup_init(void)
+{
+	setup_last_cap();
 }
 
 static int setup_capset(const struct spec_caps *c)
