@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "husk/cleanup.h"
@@ -79,5 +80,17 @@ int snap_hash_file(const char *path, uint64_t *out, struct husk_err *e)
 	}
 	size_t done = snap_hash_words(&h, buf, fill);
 	*out = snap_hash_finish(h, buf + done, fill - done, total);
+	return 0;
+}
+
+int snap_hash_stat(const char *path, uint64_t *out, struct husk_err *e)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
+	const uint64_t id[5] = { (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+				 (uint64_t)st.st_ctim.tv_sec, (uint64_t)st.st_ctim.tv_nsec };
+	*out = snap_hash_bytes(id, sizeof(id));
+	*out += !*out; /* 0 means "not recorded" in a header */
 	return 0;
 }

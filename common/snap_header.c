@@ -37,7 +37,9 @@ _Static_assert(offsetof(struct snap_header, section_count) == 108, "section_coun
 _Static_assert(offsetof(struct snap_header, state_size) == 112, "state_size");
 _Static_assert(offsetof(struct snap_header, husk_version) == 120, "husk_version");
 _Static_assert(offsetof(struct snap_header, sections_crc) == 152, "sections_crc");
-_Static_assert(offsetof(struct snap_header, reserved) == 160, "reserved");
+_Static_assert(offsetof(struct snap_header, kernel_stat) == 160, "kernel_stat");
+_Static_assert(offsetof(struct snap_header, initrd_stat) == 168, "initrd_stat");
+_Static_assert(offsetof(struct snap_header, reserved) == 176, "reserved");
 _Static_assert(offsetof(struct snap_header, header_crc) == 252, "header_crc");
 
 /* Every integer field between host and disk order (its own inverse). */
@@ -57,6 +59,8 @@ static void snap_header_swap(struct snap_header *h)
 	h->state_size = htole64(h->state_size);
 	h->sections_crc = htole32(h->sections_crc);
 	h->reserved0 = htole32(h->reserved0);
+	h->kernel_stat = htole64(h->kernel_stat);
+	h->initrd_stat = htole64(h->initrd_stat);
 	h->header_crc = htole32(h->header_crc);
 }
 

@@ -48,21 +48,36 @@ static int vmm_snap_cmdline_hash(const struct vmm *m, uint64_t *out)
 	return r;
 }
 
-static int vmm_snap_file_hash(const char *what, const char *path, uint64_t *out)
+/*
+ * The identity of a file in *stat_id and the hash of its contents in *out;
+ * the hash saved beside the same identity (saved_stat, saved_hash) is taken
+ * as it is, without reading the file (a template's kernel, on every restore).
+ */
+static int vmm_snap_file_hash(const char *what, const char *path, uint64_t saved_stat,
+			      uint64_t saved_hash, uint64_t *stat_id, uint64_t *out)
 {
 	struct husk_err e = { 0 };
-	*out = 0;
+	*out = *stat_id = 0;
 	if (!path)
 		return 0;
-	int r = snap_hash_file(path, out, &e);
+	int r = snap_hash_stat(path, stat_id, &e);
+	if (r == 0 && *stat_id == saved_stat)
+		*out = saved_hash;
+	else if (r == 0)
+		r = snap_hash_file(path, out, &e);
 	if (r < 0)
 		log_err("snapshot", "%s: %s", what, e.msg);
 	return r;
 }
 
-/* The header fields that must match between a saved VM and its restore. */
-static int vmm_snap_identity(const struct vmm *m, struct snap_header *h)
+/*
+ * The header fields that must match between a saved VM and its restore;
+ * saved: the header restored from (NULL when saving).
+ */
+static int vmm_snap_identity(const struct vmm *m, const struct snap_header *saved,
+			     struct snap_header *h)
 {
+	static const struct snap_header none;
 	int r;
 
 	memset(h, 0, sizeof(*h));
@@ -71,8 +86,12 @@ static int vmm_snap_identity(const struct vmm *m, struct snap_header *h)
 	snprintf(h->husk_version, sizeof(h->husk_version), "%s", HUSK_VERSION);
 	h->mem_bytes = m->cfg->mem_bytes;
 	h->vcpus = m->cfg->vcpus;
-	if ((r = vmm_snap_file_hash("--kernel", m->cfg->kernel, &h->kernel_hash)) < 0 ||
-	    (r = vmm_snap_file_hash("--initrd", m->cfg->initrd, &h->initrd_hash)) < 0)
+	if (!saved)
+		saved = &none;
+	if ((r = vmm_snap_file_hash("--kernel", m->cfg->kernel, saved->kernel_stat,
+				    saved->kernel_hash, &h->kernel_stat, &h->kernel_hash)) < 0 ||
+	    (r = vmm_snap_file_hash("--initrd", m->cfg->initrd, saved->initrd_stat,
+				    saved->initrd_hash, &h->initrd_stat, &h->initrd_hash)) < 0)
 		return r;
 	return 0;
 }
@@ -154,7 +173,7 @@ int vmm_save(struct vmm *m, const char *dir)
 		return r;
 	}
 	el_stop(&m->el);
-	if ((r = vmm_snap_identity(m, &h)) < 0 || (r = vmm_snap_device_identity(m, &h)) < 0)
+	if ((r = vmm_snap_identity(m, NULL, &h)) < 0 || (r = vmm_snap_device_identity(m, &h)) < 0)
 		return r;
 	h.created = (uint64_t)time(NULL);
 	h.key = m->cfg->snapshot_key;
@@ -217,7 +236,7 @@ int vmm_restore_open(struct vmm *m)
 		return r;
 	}
 	const struct snap_header *h = &m->restore->h;
-	if ((r = vmm_snap_identity(m, &want)) < 0)
+	if ((r = vmm_snap_identity(m, h, &want)) < 0)
 		return r;
 	if (strncmp(h->arch, want.arch, sizeof(h->arch)) != 0)
 		snprintf(why, sizeof(why), "saved on %.16s, this is %s", h->arch, want.arch);

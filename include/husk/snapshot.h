@@ -108,9 +108,18 @@ struct snap_header {
 	/* 152: zlib crc32() of bytes [header_size, state_size): every section record, their
 	 * headers and padding included */
 	uint32_t sections_crc;
-	/* 156, 160: zero; a version 1 reader ignores them (header_crc still covers them) */
+	/* 156: zero; a version 1 reader ignores it (header_crc still covers it) */
 	uint32_t reserved0;
-	uint8_t reserved[92];
+	/*
+	 * 160, 168: snap_hash_stat() of the kernel image and of the initramfs
+	 * files as they were hashed (0: not recorded, as by a writer before
+	 * them). A restore whose file has the same takes kernel_hash or
+	 * initrd_hash as its own instead of reading the whole file again.
+	 */
+	uint64_t kernel_stat;
+	uint64_t initrd_stat;
+	/* 176: zero, ignored by a version 1 reader */
+	uint8_t reserved[76];
 	/* 252: zlib crc32() of bytes [0, 252) of the header */
 	uint32_t header_crc;
 };
@@ -160,5 +169,12 @@ uint64_t snap_hash_bytes(const void *buf, size_t len);
 
 /* snap_hash_bytes of a whole file's contents. */
 int snap_hash_file(const char *path, uint64_t *out, struct husk_err *e);
+
+/*
+ * snap_hash_bytes of what stat(2) says of a file that changes whenever its
+ * contents do: device, inode, size and change time (which no user can set
+ * back). Never 0.
+ */
+int snap_hash_stat(const char *path, uint64_t *out, struct husk_err *e);
 
 #endif

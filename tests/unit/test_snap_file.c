@@ -33,6 +33,8 @@ static void make_snapshot(void)
 	struct snap_header h = {
 		.kernel_hash = 0x1122334455667788ULL,
 		.initrd_hash = 2,
+		.kernel_stat = 0x0102030405060708ULL,
+		.initrd_stat = 6,
 		.cmdline_hash = 3,
 		.layout_hash = 4,
 		.mem_bytes = 128ULL << 20,
@@ -147,6 +149,8 @@ START_TEST(round_trip)
 	ck_assert_str_eq(r.h.husk_version, "0.1.0");
 	ck_assert_uint_eq(r.h.kernel_hash, 0x1122334455667788ULL);
 	ck_assert_uint_eq(r.h.initrd_hash, 2);
+	ck_assert_uint_eq(r.h.kernel_stat, 0x0102030405060708ULL);
+	ck_assert_uint_eq(r.h.initrd_stat, 6);
 	ck_assert_uint_eq(r.h.cmdline_hash, 3);
 	ck_assert_uint_eq(r.h.layout_hash, 4);
 	ck_assert_uint_eq(r.h.mem_bytes, 128ULL << 20);
@@ -593,11 +597,35 @@ START_TEST(hash)
 }
 END_TEST
 
+/* A file's identity: the same while it is left alone, another once it is written. */
+START_TEST(hash_stat)
+{
+	char path[] = "/tmp/husk-snap-stat-XXXXXX";
+	struct husk_err e = { 0 };
+	uint64_t a = 0, b = 0;
+
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(snap_hash_stat(path, &a, &e), 0);
+	ck_assert_int_eq(snap_hash_stat(path, &b, &e), 0);
+	ck_assert_uint_ne(a, 0);
+	ck_assert_uint_eq(a, b);
+	usleep(10000); /* a change time the file system tells apart */
+	ck_assert_int_eq(write(fd, "x", 1), 1);
+	close(fd);
+	ck_assert_int_eq(snap_hash_stat(path, &b, &e), 0);
+	ck_assert_uint_ne(a, b);
+	unlink(path);
+	ck_assert_int_eq(snap_hash_stat(path, &b, &e), -ENOENT);
+}
+END_TEST
+
 static Suite *snap_file_suite(void)
 {
 	Suite *s = suite_create("snap_file");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, hash_stat);
 	tcase_add_test(tc, commit_replaces_and_makes_the_directory);
 	tcase_add_test(tc, no_sections);
 	tcase_add_test(tc, missing_snapshot);
