@@ -224,10 +224,11 @@ static int tpl_build(const char *cache, const char *name, const char *dir,
 	return r < 0 ? r : -EIO;
 }
 
-/* The caller's use of a good template, its lock held. */
+/* The caller's use of a good template, its lock (lockfd) held; the lock file's mtime says when. */
 static int tpl_use(const struct tpl_ops *ops, void *ctx, const char *name, const char *dir,
-		   struct husk_err *e)
+		   int lockfd, struct husk_err *e)
 {
+	futimens(lockfd, NULL); /* best effort: only the pruning order depends on it */
 	int r = ops->use ? ops->use(ctx, dir, e) : 0;
 	return r < 0 ? husk_err_wrap(e, "template %s", name) : 0;
 }
@@ -254,7 +255,7 @@ int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, 
 	if ((r = tpl_lock(cache, name, LOCK_SH, &fd, e)) < 0)
 		return husk_err_wrap(e, "template %s", name);
 	if (tpl_check(ops, ctx, dir_out, &why) == 0)
-		return tpl_use(ops, ctx, name, dir_out, e);
+		return tpl_use(ops, ctx, name, dir_out, fd, e);
 	close(fd); /* flock cannot be upgraded atomically: let go, and look again after */
 	fd = -1;
 	if ((r = tpl_lock(cache, name, LOCK_EX, &fd, e)) < 0 ||
@@ -265,7 +266,7 @@ int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, 
 		why = (struct husk_err){ 0 };
 		/* built while this one waited? */
 		if (tpl_check(ops, ctx, dir_out, &why) == 0)
-			return tpl_use(ops, ctx, name, dir_out, e);
+			return tpl_use(ops, ctx, name, dir_out, fd, e);
 		snprintf(line, sizeof(line), "template %s: %s; rebuilding", name, why.msg);
 		tpl_log(ops, ctx, line);
 		if ((r = tpl_discard(cache, name, e)) < 0)
@@ -277,7 +278,9 @@ int tpl_acquire(const char *cache, const char *name, const struct tpl_ops *ops, 
 		return r;
 	if (built)
 		*built = true;
-	return tpl_use(ops, ctx, name, dir_out, e);
+	r = tpl_use(ops, ctx, name, dir_out, fd, e);
+	tpl_prune(cache, TPL_KEEP, name);
+	return r;
 }
 
 int tpl_list(const char *cache, int (*fn)(void *ctx, const struct tpl_entry *t), void *ctx,
@@ -310,8 +313,13 @@ int tpl_list(const char *cache, int (*fn)(void *ctx, const struct tpl_entry *t),
 	return r;
 }
 
-/* Remove one key's template, leftovers and lock file; *had: a template was there. */
-static int tpl_remove_key(const char *cache, const char *name, bool *had, struct husk_err *e)
+/*
+ * Remove one key's template, leftovers and lock file; *had: a template was
+ * there. lockop: LOCK_EX, or LOCK_EX | LOCK_NB to give up (-EWOULDBLOCK)
+ * on a key in use.
+ */
+static int tpl_remove_key(const char *cache, const char *name, int lockop, bool *had,
+			  struct husk_err *e)
 {
 	char dir[PATH_MAX], lock[PATH_MAX];
 	cleanup_close int fd = -1;
@@ -321,7 +329,7 @@ static int tpl_remove_key(const char *cache, const char *name, bool *had, struct
 	*had = false;
 	if (path_fmt(e, dir, sizeof(dir), "%s/%s", cache, name) < 0 ||
 	    path_fmt(e, lock, sizeof(lock), "%s/%s.lock", cache, name) < 0 ||
-	    tpl_lock(cache, name, LOCK_EX, &fd, e) < 0 || tpl_clean_leftovers(cache, name, e) < 0)
+	    tpl_lock(cache, name, lockop, &fd, e) < 0 || tpl_clean_leftovers(cache, name, e) < 0)
 		return husk_err_wrap(e, "template %s", name);
 	if (lstat(dir, &st) == 0) {
 		*had = true;
@@ -339,7 +347,7 @@ int tpl_remove(const char *cache, const char *name, struct husk_err *e)
 
 	if (!tpl_name_valid(name))
 		return husk_err_set(e, ENOENT, "no template %s", name ? name : "");
-	int r = tpl_remove_key(cache, name, &had, e);
+	int r = tpl_remove_key(cache, name, LOCK_EX, &had, e);
 	if (r == 0 && !had)
 		return husk_err_set(e, ENOENT, "no template %s", name);
 	return r;
@@ -365,11 +373,82 @@ int tpl_remove_all(const char *cache, unsigned *removed, struct husk_err *e)
 		name[len] = '\0';
 		if (!tpl_name_valid(name))
 			continue;
-		if ((r = tpl_remove_key(cache, name, &had, e)) == 0 && had)
+		if ((r = tpl_remove_key(cache, name, LOCK_EX, &had, e)) == 0 && had)
 			(*removed)++;
 	}
 	for (int i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
 	return r;
+}
+
+/* What tpl_prune knows of one template. */
+struct tpl_age {
+	char name[TPL_NAME_MAX + 1];
+	struct timespec used;
+};
+
+struct tpl_ages {
+	struct tpl_age *v;
+	size_t n, cap;
+	const char *cache, *spare;
+};
+
+static int tpl_age_add(void *ctx, const struct tpl_entry *t)
+{
+	struct tpl_ages *a = ctx;
+	char lock[PATH_MAX];
+	struct stat st;
+
+	if (a->spare && !strcmp(t->name, a->spare))
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct tpl_age *v = realloc(a->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	struct tpl_age *g = &a->v[a->n++];
+	snprintf(g->name, sizeof(g->name), "%s", t->name);
+	/* never used since it was put in place: its directory's time */
+	g->used = (struct timespec){ .tv_sec = t->mtime };
+	if (snprintf(lock, sizeof(lock), "%s/%s.lock", a->cache, t->name) < (int)sizeof(lock) &&
+	    stat(lock, &st) == 0)
+		g->used = st.st_mtim;
+	return 0;
+}
+
+static int tpl_age_cmp(const void *x, const void *y)
+{
+	const struct tpl_age *a = x, *b = y;
+	if (a->used.tv_sec != b->used.tv_sec)
+		return a->used.tv_sec < b->used.tv_sec ? -1 : 1;
+	if (a->used.tv_nsec != b->used.tv_nsec)
+		return a->used.tv_nsec < b->used.tv_nsec ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+unsigned tpl_prune(const char *cache, unsigned keep, const char *spare)
+{
+	struct tpl_ages a = { .cache = cache, .spare = spare };
+	struct husk_err e = { 0 };
+	unsigned removed = 0;
+
+	if (tpl_list(cache, tpl_age_add, &a, &e) < 0) {
+		free(a.v);
+		return 0;
+	}
+	size_t total = a.n + (spare != NULL);
+	if (a.n)
+		qsort(a.v, a.n, sizeof(*a.v), tpl_age_cmp);
+	for (size_t i = 0; i < a.n && total - removed > keep; i++) {
+		bool had;
+		e = (struct husk_err){ 0 };
+		if (tpl_remove_key(cache, a.v[i].name, LOCK_EX | LOCK_NB, &had, &e) == 0 && had)
+			removed++;
+	}
+	free(a.v);
+	return removed;
 }

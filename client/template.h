@@ -14,7 +14,11 @@
  * NAME is tpl_key_name() of the key (any [A-Za-z0-9_-] name works: no dots,
  * so no name is the prefix of another's working files). Every change to
  * CACHE/NAME happens under the exclusive lock, so a holder of the shared
- * lock sees it either absent or complete.
+ * lock sees it either absent or complete. The lock file's mtime is when the
+ * template was last used.
+ *
+ * The cache keeps at most TPL_KEEP templates: a build removes the ones
+ * used least lately beyond that, except those in use at that moment.
  */
 #ifndef HUSK_CLIENT_TEMPLATE_H
 #define HUSK_CLIENT_TEMPLATE_H
@@ -31,6 +35,7 @@
 #define TPL_NAME_MAX	64 /* a name's length, without the NUL */
 #define TPL_STATE_FILE	"state"
 #define TPL_MEMORY_FILE "memory"
+#define TPL_KEEP	16 /* templates the cache keeps (16-30 MiB each for a 128 MiB guest) */
 
 /*
  * The cache directory: option if given (not NULL, not ""), else
@@ -99,7 +104,8 @@ struct tpl_ops {
  * directory fsync'd. A failed build leaves nothing. Concurrent acquirers of
  * one key build it once. Then ops->use, the lock still held (the shared
  * one, or the exclusive one after a build); its failure is returned as it
- * is, nothing rebuilt.
+ * is, nothing rebuilt. A use marks the template used now; after a build the
+ * cache is pruned to TPL_KEEP templates (tpl_prune).
  *
  * Once this returns no lock is held: a tpl_remove may take the template
  * away. What is not done in ops->use must cope with its files gone (an
@@ -129,6 +135,14 @@ int tpl_list(const char *cache, int (*fn)(void *ctx, const struct tpl_entry *t),
  * such template.
  */
 int tpl_remove(const char *cache, const char *name, struct husk_err *e);
+
+/*
+ * Remove the templates used least lately (their lock file's mtime) until
+ * at most keep are left, never `spare` (NULL: none) nor one whose lock is
+ * held (in use, or being built or removed): best effort, a template that
+ * cannot be removed stays. Returns how many were removed.
+ */
+unsigned tpl_prune(const char *cache, unsigned keep, const char *spare);
 
 /* Remove every template of the cache and every leftover; *removed: how many templates. */
 int tpl_remove_all(const char *cache, unsigned *removed, struct husk_err *e);

@@ -440,6 +440,85 @@ START_TEST(bad_template_rebuilt)
 }
 END_TEST
 
+/* The lock file's mtime, as a use leaves it, set to t seconds after the epoch. */
+static void set_used(const struct fake *f, const char *name, time_t t)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s.lock", f->cache, name);
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/*
+ * The cache pruned to its size: the templates used least lately go, never
+ * the one spared nor one in use; a use marks a template used now; a build
+ * prunes to TPL_KEEP.
+ */
+START_TEST(pruned_least_lately_used)
+{
+	struct fake f;
+	char dir[PATH_MAX], path[PATH_MAX], name[8];
+	struct husk_err e = { 0 };
+	bool built;
+
+	setup_cache(&f);
+	for (int i = 1; i <= 4; i++) {
+		snprintf(name, sizeof(name), "k%d", i);
+		ck_assert_int_eq(
+			tpl_acquire(f.cache, name, &fake_ops, &f, dir, sizeof(dir), &built, &e), 0);
+		set_used(&f, name, 1000 + i);
+	}
+	set_used(&f, "k1", 2000); /* k1 is the latest used now; k2 the least lately */
+	ck_assert_uint_eq(tpl_prune(f.cache, 3, NULL), 1);
+	ck_assert_str_eq(ls(&f), "k1 k1.lock k3 k3.lock k4 k4.lock");
+
+	/* k3 in use (its shared lock held): k4 goes in its place; k3 spared by name next */
+	snprintf(path, sizeof(path), "%s/k3.lock", f.cache);
+	int held = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(held, 0);
+	ck_assert_int_eq(flock(held, LOCK_SH), 0);
+	ck_assert_uint_eq(tpl_prune(f.cache, 2, NULL), 1);
+	ck_assert_str_eq(ls(&f), "k1 k1.lock k3 k3.lock");
+	close(held);
+	ck_assert_uint_eq(tpl_prune(f.cache, 1, "k3"), 1);
+	ck_assert_str_eq(ls(&f), "k3 k3.lock");
+	ck_assert_uint_eq(tpl_prune(f.cache, 1, "k3"), 0);
+
+	/* a use marks the template: k3 used now, after k5 was built */
+	ck_assert_int_eq(tpl_acquire(f.cache, "k5", &fake_ops, &f, dir, sizeof(dir), &built, &e),
+			 0);
+	set_used(&f, "k5", 1000);
+	set_used(&f, "k3", 1000);
+	ck_assert_int_eq(tpl_acquire(f.cache, "k3", &fake_ops, &f, dir, sizeof(dir), &built, &e),
+			 0);
+	ck_assert(!built);
+	ck_assert_uint_eq(tpl_prune(f.cache, 1, NULL), 1);
+	ck_assert_str_eq(ls(&f), "k3 k3.lock");
+
+	/* a build keeps TPL_KEEP: the one built and the latest used before it */
+	set_used(&f, "k3", 1);
+	for (int i = 0; i < TPL_KEEP + 2; i++) {
+		snprintf(name, sizeof(name), "b%d", i);
+		ck_assert_int_eq(
+			tpl_acquire(f.cache, name, &fake_ops, &f, dir, sizeof(dir), &built, &e), 0);
+		ck_assert(built);
+		set_used(&f, name, 3000 + i);
+	}
+	unsigned n = 0;
+	DIR *d = opendir(f.cache);
+	ck_assert_ptr_nonnull(d);
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.' && !strchr(de->d_name, '.');
+	closedir(d);
+	ck_assert_uint_eq(n, TPL_KEEP);
+	snprintf(path, sizeof(path), "%s/b%d", f.cache, TPL_KEEP + 1);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/k3", f.cache);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	teardown_cache(&f);
+}
+END_TEST
+
 START_TEST(leftovers_cleaned)
 {
 	struct fake f;
@@ -622,6 +701,7 @@ int main(void)
 	tcase_add_test(tc, failed_build_leaves_nothing);
 	tcase_add_test(tc, bad_template_rebuilt);
 	tcase_add_test(tc, leftovers_cleaned);
+	tcase_add_test(tc, pruned_least_lately_used);
 	tcase_add_test(tc, list_and_remove);
 	tcase_add_test(tc, remove_waits_for_build);
 	tcase_add_test(tc, use_under_the_lock);
