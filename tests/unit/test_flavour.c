@@ -89,6 +89,7 @@ START_TEST(pvm_cmdline_words)
 	snprintf(line, sizeof(line), " %s ", fl->cmdline);
 	ck_assert_ptr_nonnull(strstr(line, " pvm_compat "));
 	ck_assert_ptr_nonnull(strstr(line, " noxsave "));
+	ck_assert_ptr_nonnull(strstr(line, " mmap_readaround_kb=16 "));
 	ck_assert_int_ne(fl->cmdline[0], ' ');
 	ck_assert_int_ne(fl->cmdline[strlen(fl->cmdline) - 1], ' ');
 }
