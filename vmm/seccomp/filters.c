@@ -23,28 +23,55 @@
 
 #include "seccomp/seccomp.h"
 
-#define ALLOW(name, w) { .nr = SCMP_SYS(name), .why = w }
+#define ALLOW(name, w)                         \
+	{                                      \
+		.nr = SCMP_SYS(name), .why = w \
+	}
 /* argument a equals v */
-#define ALLOW_EQ(name, a, v, w) \
-	{ .nr = SCMP_SYS(name), .test = SC_ARG_EQ, .arg = a, .value = (uint64_t)(v), .why = w }
+#define ALLOW_EQ(name, a, v, w)                                                            \
+	{                                                                                  \
+		.nr = SCMP_SYS(name), .test = SC_ARG_EQ, .arg = a, .value = (uint64_t)(v), \
+		.why = w                                                                   \
+	}
 /* (argument a & m) == v */
-#define ALLOW_MASK(name, a, m, v, w)                                                             \
-	{ .nr = SCMP_SYS(name), .test = SC_ARG_MASK, .arg = a, .mask = (uint64_t)(m),           \
-	  .value = (uint64_t)(v), .why = w }
+#define ALLOW_MASK(name, a, m, v, w)                                                        \
+	{                                                                                   \
+		.nr = SCMP_SYS(name), .test = SC_ARG_MASK, .arg = a, .mask = (uint64_t)(m), \
+		.value = (uint64_t)(v), .why = w                                            \
+	}
 /* the call fails with errno e instead of trapping */
-#define FAIL(name, e, w) { .nr = SCMP_SYS(name), .err = e, .why = w }
+#define FAIL(name, e, w)                                 \
+	{                                                \
+		.nr = SCMP_SYS(name), .err = e, .why = w \
+	}
 /* ioctl(fd, req, ...) for this req only */
 #define IOCTL(req, w) ALLOW_EQ(ioctl, 1, req, w)
 /* socket(AF_UNIX, ...) only */
-#define UNIX_SOCKET(w) ALLOW_EQ(socket, 0, AF_UNIX, w)
+#define UNIX_SOCKET(w)	 ALLOW_EQ(socket, 0, AF_UNIX, w)
 #define NO_EXEC(name, w) ALLOW_MASK(name, 2, PROT_EXEC, 0, w)
-#define TABLE(t) { t, sizeof(t) / sizeof(t[0]) }
+#define TABLE(t)                            \
+	{                                   \
+		t, sizeof(t) / sizeof(t[0]) \
+	}
 
 /* Every thread: glibc's threads and memory, and the SIGSYS report itself. */
 static const struct sc_rule sc_thread[] = {
 	ALLOW(futex, "mutexes, condition variables, pthread_join"),
 	ALLOW(rt_sigprocmask, "glibc masks signals in pthread_create and at a thread's end"),
 	ALLOW(rt_sigreturn, "the return from a signal handler (the vCPU kick, SIGUSR1)"),
+	ALLOW(restart_syscall, "a sleep interrupted by a signal (SIGCHLD) goes on"),
+	/*
+	 * glibc's malloc reads /proc/sys/vm/overcommit_memory once, when a
+	 * thread's arena first shrinks; refused, it frees with madvise instead.
+	 * No thread reads a file once set up.
+	 */
+	{ .nr = SCMP_SYS(openat),
+	  .err = EACCES,
+	  .test = SC_ARG_MASK,
+	  .arg = 2,
+	  .mask = O_ACCMODE | O_PATH | O_CREAT,
+	  .value = O_RDONLY,
+	  .why = "refused: a read-only open, glibc's overcommit check" },
 	ALLOW_EQ(madvise, 2, MADV_DONTNEED, "glibc frees an ended thread's stack, trims arenas"),
 	NO_EXEC(mmap, "malloc's arenas and large blocks; never executable"),
 	NO_EXEC(mprotect, "malloc grows a thread's arena; never executable"),
@@ -84,7 +111,8 @@ static const struct sc_rule sc_main[] = {
 	ALLOW(unlinkat, "the same, by directory"),
 	ALLOW(rmdir, "the temporary directory and the binds staging"),
 	ALLOW_EQ(umount2, 1, MNT_DETACH, "the staged host binds, detached"),
-	ALLOW_MASK(openat, 2, O_ACCMODE, O_WRONLY, "--timings and --steps files: written, never read"),
+	ALLOW_MASK(openat, 2, O_ACCMODE, O_WRONLY,
+		   "--timings and --steps files: written, never read"),
 	ALLOW(newfstatat, "stdio's look at a file it writes (fopen)"),
 	ALLOW(fstat, "the same, older form"),
 	ALLOW(lseek, "stdio on a file it writes"),

@@ -38,8 +38,8 @@ enum sc_arg_test {
 };
 
 struct sc_rule {
-	int nr;		 /* the system call (SCMP_SYS) */
-	int err;	 /* 0: allowed; else the call fails with this errno */
+	int nr;	 /* the system call (SCMP_SYS) */
+	int err; /* 0: allowed; else the call fails with this errno */
 	enum sc_arg_test test;
 	unsigned arg;
 	uint64_t mask, value;
