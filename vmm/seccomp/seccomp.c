@@ -34,10 +34,10 @@ const char *sc_syscall_name(long nr)
 	return nr >= 0 && nr < SC_MAX_NR && sc_names[nr][0] ? sc_names[nr] : "?";
 }
 
-/* Append s to buf at *at, never past len - 1. */
+/* Append s to buf at *at, leaving room for the line's end and the NUL. */
 static void sc_put(char *buf, size_t len, size_t *at, const char *s)
 {
-	while (*s && *at + 1 < len)
+	while (*s && *at + 2 < len)
 		buf[(*at)++] = *s++;
 }
 
