@@ -21,9 +21,9 @@
 #include "unit.h"
 
 /* every rule r of class c, over its tables (t: the table's index) */
-#define FOR_RULES(c, t, r)                                                                  \
-	for (unsigned t = 0; t < SC_TABLES_MAX; t++)                                         \
-		for (const struct sc_rule *r = sc_classes[c].tables[t].rules;                \
+#define FOR_RULES(c, t, r)                                                    \
+	for (unsigned t = 0; t < SC_TABLES_MAX; t++)                          \
+		for (const struct sc_rule *r = sc_classes[c].tables[t].rules; \
 		     r && r < sc_classes[c].tables[t].rules + sc_classes[c].tables[t].n; r++)
 
 START_TEST(every_rule_is_known_and_explained)
@@ -54,12 +54,15 @@ END_TEST
 START_TEST(no_class_may_escape)
 {
 	static const int never[] = {
-		SCMP_SYS(execve),     SCMP_SYS(execveat),    SCMP_SYS(fork),
-		SCMP_SYS(vfork),      SCMP_SYS(ptrace),	     SCMP_SYS(personality),
-		SCMP_SYS(mount),      SCMP_SYS(setns),	     SCMP_SYS(unshare),
-		SCMP_SYS(chroot),     SCMP_SYS(pivot_root),  SCMP_SYS(bpf),
-		SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(kexec_load),
-		SCMP_SYS(process_vm_writev), SCMP_SYS(open), SCMP_SYS(seccomp),
+		SCMP_SYS(execve),      SCMP_SYS(execveat),
+		SCMP_SYS(fork),	       SCMP_SYS(vfork),
+		SCMP_SYS(ptrace),      SCMP_SYS(personality),
+		SCMP_SYS(mount),       SCMP_SYS(setns),
+		SCMP_SYS(unshare),     SCMP_SYS(chroot),
+		SCMP_SYS(pivot_root),  SCMP_SYS(bpf),
+		SCMP_SYS(init_module), SCMP_SYS(finit_module),
+		SCMP_SYS(kexec_load),  SCMP_SYS(process_vm_writev),
+		SCMP_SYS(open),	       SCMP_SYS(seccomp),
 	};
 	for (int c = 0; c < SC_CLASSES; c++)
 		FOR_RULES(c, t, r)
@@ -202,7 +205,8 @@ START_TEST(allowed_calls_pass)
 	char err[256], con[256];
 	int st = sc_child(SC_EVENT, sc_event_work, err, sizeof(err), con, sizeof(con));
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGSYS, "status %#x: %s", st, err);
-	ck_assert_ptr_nonnull(strstr(err, "the event thread made a forbidden system call: 41 (socket)"));
+	ck_assert_ptr_nonnull(
+		strstr(err, "the event thread made a forbidden system call: 41 (socket)"));
 }
 END_TEST
 
