@@ -112,6 +112,8 @@ static const struct sc_rule sc_main[] = {
 	ALLOW_MASK(openat, 2, O_ACCMODE, O_WRONLY,
 		   "--timings and --steps files: written, never read"),
 	ALLOW(newfstatat, "stdio's look at a file it writes (fopen)"),
+	IOCTL(KVM_GET_REGS, "HUSK_VMM_DEBUG: where each vCPU stopped, at the teardown"),
+	IOCTL(KVM_TRANSLATE, "the same: the code there"),
 };
 
 /* The VM's parallel set-up steps (vmm/kvm/kvm.c): their ioctls only. */
