@@ -23,36 +23,29 @@
 
 #include "seccomp/seccomp.h"
 
-#define ALLOW(name, w)                         \
-	{                                      \
-		.nr = SCMP_SYS(name), .why = w \
-	}
+/* clang-format off */
+#define ALLOW(name, w) { .nr = SCMP_SYS(name), .why = w }
 /* argument a equals v */
-#define ALLOW_EQ(name, a, v, w)                                                            \
-	{                                                                                  \
-		.nr = SCMP_SYS(name), .test = SC_ARG_EQ, .arg = a, .value = (uint64_t)(v), \
-		.why = w                                                                   \
-	}
+#define ALLOW_EQ(name, a, v, w) \
+	{ .nr = SCMP_SYS(name), .test = SC_ARG_EQ, .arg = a, .value = (uint64_t)(v), .why = w }
 /* (argument a & m) == v */
-#define ALLOW_MASK(name, a, m, v, w)                                                        \
-	{                                                                                   \
-		.nr = SCMP_SYS(name), .test = SC_ARG_MASK, .arg = a, .mask = (uint64_t)(m), \
-		.value = (uint64_t)(v), .why = w                                            \
-	}
+#define ALLOW_MASK(name, a, m, v, w) \
+	{ .nr = SCMP_SYS(name), .test = SC_ARG_MASK, .arg = a, .mask = (uint64_t)(m), \
+	  .value = (uint64_t)(v), .why = w }
 /* the call fails with errno e instead of trapping */
-#define FAIL(name, e, w)                                 \
-	{                                                \
-		.nr = SCMP_SYS(name), .err = e, .why = w \
-	}
+#define FAIL(name, e, w) { .nr = SCMP_SYS(name), .err = e, .why = w }
+/* the same, when (argument a & m) == v */
+#define FAIL_MASK(name, a, m, v, e, w) \
+	{ .nr = SCMP_SYS(name), .err = e, .test = SC_ARG_MASK, .arg = a, .mask = (uint64_t)(m), \
+	  .value = (uint64_t)(v), .why = w }
 /* ioctl(fd, req, ...) for this req only */
 #define IOCTL(req, w) ALLOW_EQ(ioctl, 1, req, w)
 /* socket(AF_UNIX, ...) only */
-#define UNIX_SOCKET(w)	 ALLOW_EQ(socket, 0, AF_UNIX, w)
+#define UNIX_SOCKET(w) ALLOW_EQ(socket, 0, AF_UNIX, w)
+/* mmap, mprotect: never PROT_EXEC */
 #define NO_EXEC(name, w) ALLOW_MASK(name, 2, PROT_EXEC, 0, w)
-#define TABLE(t)                            \
-	{                                   \
-		t, sizeof(t) / sizeof(t[0]) \
-	}
+#define TABLE(t) { t, sizeof(t) / sizeof(t[0]) }
+/* clang-format on */
 
 /* Every thread: glibc's threads and memory, and the SIGSYS report itself. */
 static const struct sc_rule sc_thread[] = {
@@ -65,13 +58,8 @@ static const struct sc_rule sc_thread[] = {
 	 * thread's arena first shrinks; refused, it frees with madvise instead.
 	 * No thread reads a file once set up.
 	 */
-	{ .nr = SCMP_SYS(openat),
-	  .err = EACCES,
-	  .test = SC_ARG_MASK,
-	  .arg = 2,
-	  .mask = O_ACCMODE | O_PATH | O_CREAT,
-	  .value = O_RDONLY,
-	  .why = "refused: a read-only open, glibc's overcommit check" },
+	FAIL_MASK(openat, 2, O_ACCMODE | O_PATH | O_CREAT, O_RDONLY, EACCES,
+		  "refused: a read-only open, glibc's overcommit check"),
 	ALLOW_EQ(madvise, 2, MADV_DONTNEED, "glibc frees an ended thread's stack, trims arenas"),
 	NO_EXEC(mmap, "malloc's arenas and large blocks; never executable"),
 	NO_EXEC(mprotect, "malloc grows a thread's arena; never executable"),
@@ -193,8 +181,7 @@ static const struct sc_rule sc_runner[] = {
 	ALLOW(signalfd4, "the terminal's SIGWINCH, passed on as RESIZE"),
 	IOCTL(TIOCGWINSZ, "the terminal's size"),
 	IOCTL(TCGETS, "the terminal's mode (isatty, tcgetattr)"),
-	IOCTL(TCSETS, "the terminal raw while the workload runs"),
-	ALLOW(getpid, "logging"),
+	IOCTL(TCSETS, "the terminal raw while the workload runs, and back"),
 };
 
 const struct sc_class_def sc_classes[SC_CLASSES] = {
