@@ -152,6 +152,8 @@ static void husk_usage(FILE *f)
 		"                --debug (the guest kernel's whole boot log in the console log),\n"
 		"                --template-dir DIR (VM templates; default $HUSK_TEMPLATE_DIR,\n"
 		"                else %s), --no-templates (every VM boots),\n"
+		"                --no-seccomp (husk-vmm without its system call filters:\n"
+		"                unsafe, for debugging),\n"
 		"                --systemd-cgroup (accepted), --help, --version\n\ncommands:\n",
 		HUSK_DEFAULT_ROOT, TPL_DEFAULT_DIR);
 	for (size_t i = 0; i < sizeof(husk_cmds) / sizeof(husk_cmds[0]); i++)
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "template-dir", required_argument, NULL, 't' },
 		{ "no-templates", no_argument, NULL, 'T' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -190,6 +193,7 @@ int main(int argc, char **argv)
 		case 'd': g.debug = true; break;
 		case 't': g.template_dir = optarg; break;
 		case 'T': g.no_templates = true; break;
+		case 'S': g.no_seccomp = true; break;
 		case 's': break;
 		case 'h': husk_usage(stdout); exit(0);
 		case 'v':

@@ -10,7 +10,7 @@ HUSK_PACKAGES=(
 	linux-libc-dev linux-source-6.1 flex bison bc libelf-dev cpio xz-utils
 	qemu-system-x86 linux-image-cloud-amd64 python3 e2fsprogs curl
 	clang clang-format libclang-rt-14-dev libjansson-dev libmnl-dev iproute2 busybox-static crun
-	erofs-utils
+	erofs-utils libseccomp-dev
 	podman containernetworking-plugins containerd docker.io runc runsc
 	iproute2
 )

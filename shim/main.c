@@ -9,6 +9,7 @@
 #include "boot/boot.h"
 #include "config.h"
 #include "kvm/flavour.h"
+#include "seccomp/seccomp.h"
 #include "shim_options.h"
 #include "spec_run.h"
 #include "timing.h"
@@ -68,6 +69,9 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 
+	/* each thread installs its class's filter once its set-up is done (seccomp.h) */
+	if (!cfg.no_seccomp && sc_enable() < 0)
+		exit(1);
 	int status;
 	if (cfg.snapshot_dir && opts.spec) {
 		fprintf(stderr, "husk-vmm: --snapshot saves a VM with no container: not with "

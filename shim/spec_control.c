@@ -14,6 +14,7 @@
 #include "husk/proto.h"
 #include "husk/uds.h"
 #include "log.h"
+#include "seccomp/seccomp.h"
 
 #define CTL_READ_MS  2000
 #define CTL_AGENT_MS 10000
@@ -247,6 +248,10 @@ static void *spec_ctl_main(void *arg)
 	struct spec_run *sr = arg;
 	struct pollfd pfd[2] = { { .fd = sr->ctl->listen_fd, .events = POLLIN },
 				 { .fd = sr->cancel_efd, .events = POLLIN } };
+	if (sc_enter(SC_CONTROL) < 0) {
+		vmm_stop(sr->vm, 1, "the control thread's seccomp filter could not be installed");
+		return NULL;
+	}
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;

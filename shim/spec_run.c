@@ -24,6 +24,7 @@
 #include "husk/path.h"
 #include "husk/spec.h"
 #include "log.h"
+#include "seccomp/seccomp.h"
 #include "spec_control.h"
 #include "spec_net.h"
 #include "spec_template.h"
@@ -305,6 +306,14 @@ static void *spec_run_main(void *arg)
 	struct husk_err e = { 0 };
 	struct ac_conn c = { .fd = -1 };
 
+	/* its stdio relay threads inherit this filter (filters.c) */
+	if (sc_enter(SC_RUNNER) < 0) {
+		spec_ctl_ready(sr, &(struct husk_err){ EPERM, "no seccomp filter for the runner" });
+		spec_ctl_set_state(sr, SPEC_STOPPED);
+		sr->status = 1;
+		vmm_stop(sr->vm, 1, "the runner's seccomp filter could not be installed");
+		return NULL;
+	}
 	if (ac_open(&c, sr->uds, SR_AGENT_TIMEOUT_MS, sr->stopping, NULL, 0, &e) < 0) {
 		spec_ctl_ready(sr, &e);
 		spec_ctl_set_state(sr, SPEC_STOPPED);
@@ -412,6 +421,7 @@ int spec_run_vm(const struct vmm_config *cfg, const struct shim_options *opts, s
 	if (r == 0) {
 		if (spec_run_start(sr) < 0)
 			vmm_stop(sr->vm, 1, "the container runner failed to start");
+		vmm_seccomp_main(sr->vm); /* last: the runner and control threads are made */
 		r = vmm_wait(sr->vm, &reason);
 		spec_steps_mark(&sr->steps, "vm_ended");
 		ran = true;

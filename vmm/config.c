@@ -63,7 +63,9 @@ void config_usage(FILE *f)
 	      "                       the VM to DIR (a template) and exit 0\n"
 	      "  --restore DIR        start the VM saved in DIR instead of booting;\n"
 	      "                       kernel, initramfs, RAM, vCPUs and devices must\n"
-	      "                       be the ones it was saved with\n",
+	      "                       be the ones it was saved with\n"
+	      "  --no-seccomp         no system call filters on husk-vmm's threads\n"
+	      "                       (UNSAFE: for debugging only)\n",
 	      f);
 	for (const struct device_module *const *dm = device_modules; *dm; dm++)
 		fputs((*dm)->usage, f);
@@ -236,6 +238,7 @@ enum {
 	OPT_CONSOLE_DEVICE,
 	OPT_SNAPSHOT,
 	OPT_RESTORE,
+	OPT_NO_SECCOMP,
 };
 
 /* A module's option: CONFIG_OPT_MODULE + its index * DEVICE_MODULE_MAX_OPTS + its own value. */
@@ -262,6 +265,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 		{ "console-device", required_argument, NULL, OPT_CONSOLE_DEVICE },
 		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	};
 	enum { NVM = sizeof(vm_opts) / sizeof(vm_opts[0]) };
 	struct option opts[NVM + CONFIG_MAX_MODULE_OPTS + CONFIG_MAX_EXTRA + 1];
@@ -315,6 +319,7 @@ int config_parse(struct vmm_config *c, int argc, char **argv, const struct confi
 		case OPT_PRINT_CMDLINE: c->print_cmdline = true; break;
 		case OPT_SNAPSHOT: c->snapshot_dir = optarg; break;
 		case OPT_RESTORE: c->restore_dir = optarg; break;
+		case OPT_NO_SECCOMP: c->no_seccomp = true; break;
 		case OPT_CONSOLE_DEVICE:
 			if (!strcmp(optarg, "virtio"))
 				c->console_device = CONSOLE_VIRTIO;

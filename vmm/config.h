@@ -69,6 +69,7 @@ struct vmm_config {
 	const char *snapshot_dir; /* boot to "agent ready", save the VM there, exit */
 	const char *restore_dir;  /* start from the VM saved there instead of booting */
 	uint64_t snapshot_key;	  /* with snapshot_dir: the caller's key, in the header */
+	bool no_seccomp;	  /* --no-seccomp: no system call filters (unsafe; vmm/seccomp/) */
 	bool help, version, print_cmdline;
 };
 

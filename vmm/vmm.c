@@ -20,6 +20,7 @@
 #include "husk/deadline.h"
 #include "kvm/flavour.h"
 #include "log.h"
+#include "seccomp/seccomp.h"
 #include "vmm_priv.h"
 
 /* --- what the vCPU threads and devices call ----------------------------- */
@@ -128,6 +129,7 @@ static int vmm_open_console(struct vmm *m)
 		log_err("console", "cannot open %s: %s", m->cfg->console, strerror(errno));
 		return e;
 	}
+	sc_set_console_fd(m->console_fd); /* a forbidden call is reported there too */
 	if (m->cfg->restore_dir)
 		vmm_restore_console(m); /* the guest's boot, from its template */
 	return 0;
@@ -250,8 +252,10 @@ static void vmm_teardown(struct vmm *m)
 	if (m->vconsole_ready)
 		console_out_destroy(&m->vconsole_out);
 	arch_platform_destroy(m->platform);
-	if (m->console_fd >= 0 && m->console_fd != STDOUT_FILENO)
+	if (m->console_fd >= 0 && m->console_fd != STDOUT_FILENO) {
+		sc_set_console_fd(-1);
 		close(m->console_fd);
+	}
 	vm_destroy(&m->vm);
 	kvm_close(&m->kvm);
 }
@@ -394,6 +398,12 @@ int vmm_resume(struct vmm *m)
 	return vcpu_gate_open(&m->gate);
 }
 
+void vmm_seccomp_main(struct vmm *m)
+{
+	if (sc_enter(SC_MAIN) < 0)
+		vmm_request_stop(m, 1, "the main thread's seccomp filter could not be installed");
+}
+
 void vmm_stop(struct vmm *m, int status, const char *reason)
 {
 	vmm_request_stop(m, status, reason);
@@ -439,6 +449,7 @@ int vmm_run(const struct vmm_config *cfg, struct timing *t)
 	if (r < 0)
 		return r;
 	if ((r = vmm_start(m)) == 0) {
+		vmm_seccomp_main(m);
 		r = vmm_wait(m, &reason);
 		if (r != 0)
 			log_err("vmm", "%s", reason);

@@ -53,6 +53,15 @@ int vmm_save(struct vmm *m, const char *dir);
  */
 int vmm_snapshot(const struct vmm_config *cfg, int ready_timeout_ms, struct timing *t);
 
+/*
+ * The calling (main) thread takes its seccomp filter (vmm/seccomp/), if
+ * husk-vmm enabled them: after vmm_start and after every other thread the
+ * caller makes, since those would inherit it. From then on it may only wait
+ * (vmm_wait), pause, resume, stop and take the VM down. A filter that cannot
+ * be installed stops the VM with status 1.
+ */
+void vmm_seccomp_main(struct vmm *m);
+
 /* Stop every vCPU outside the guest, or let them run on: 0 or negative errno. */
 int vmm_pause(struct vmm *m);
 int vmm_resume(struct vmm *m);

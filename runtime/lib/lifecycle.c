@@ -314,17 +314,47 @@ static int husk_create_in(const struct husk_global *g, const char *id,
 		if (pty.slave >= 0 && (dup2(pty.slave, 0) < 0 || dup2(pty.slave, 1) < 0 ||
 				       dup2(pty.slave, 2) < 0 || console_make_ctty(0) < 0))
 			_exit(127);
-		const char *args[] = {
-			vmm, "--kernel", kernel, "--initrd", initrd, "--spec", b->config, "--id",
-			id, "--control", control, "--vsock-uds", vsock, "--console", console,
-			"--binds-dir", binds, "--netns-own", "--mem", mem, "--cpus", cpus,
-			"--ready-fd", "3",
+		const char *args[32] = {
+			vmm,
+			"--kernel",
+			kernel,
+			"--initrd",
+			initrd,
+			"--spec",
+			b->config,
+			"--id",
+			id,
+			"--control",
+			control,
+			"--vsock-uds",
+			vsock,
+			"--console",
+			console,
+			"--binds-dir",
+			binds,
+			"--netns-own",
+			"--mem",
+			mem,
+			"--cpus",
+			cpus,
+			"--ready-fd",
+			"3",
 			/* the kernel's info messages cost boot time; warnings still show */
-			"--cmdline", g->debug ? "loglevel=7" : "quiet",
-			/* a template's VM, or a cold boot */
-			use_templates ? "--template-dir" : "--no-template",
-			use_templates ? templates : NULL, NULL
+			"--cmdline",
+			g->debug ? "loglevel=7" : "quiet",
 		};
+		size_t n = 0;
+		while (args[n])
+			n++;
+		/* a template's VM, or a cold boot */
+		if (use_templates) {
+			args[n++] = "--template-dir";
+			args[n++] = templates;
+		} else {
+			args[n++] = "--no-template";
+		}
+		if (g->no_seccomp)
+			args[n++] = "--no-seccomp"; /* asked for by hand: unsafe */
 		execv(vmm, (char *const *)args);
 		fprintf(stderr, "husk: create %s: %s: %s\n", id, vmm, strerror(errno));
 		_exit(127);

@@ -26,6 +26,7 @@ struct husk_global {
 	bool debug;		  /* --debug: the guest kernel's whole boot log in console.log */
 	const char *template_dir; /* --template-dir: NULL for $HUSK_TEMPLATE_DIR or the default */
 	bool no_templates;	  /* --no-templates: every VM boots cold */
+	bool no_seccomp;	  /* --no-seccomp: husk-vmm without its filters (unsafe) */
 	const char *argv0;
 };
 

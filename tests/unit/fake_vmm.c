@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'x' },
 		{ "template-dir", required_argument, NULL, 'x' },
 		{ "no-template", no_argument, NULL, 'x' },
+		{ "no-seccomp", no_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *control = NULL, *state = "created";

@@ -773,6 +773,28 @@ START_TEST(templates_passed_on)
 }
 END_TEST
 
+/* husk's global --no-seccomp reaches husk-vmm; without it, no such option. */
+START_TEST(no_seccomp_passed_on)
+{
+	struct lc t;
+
+	lc_setup(&t);
+	char *args = lc_vmm_args(&t);
+	ck_assert_ptr_null(strstr(args, "--no-seccomp"));
+	free(args);
+	t.g.no_seccomp = true;
+	args = lc_vmm_args(&t);
+	ck_assert_msg(strstr(args, "\n--no-seccomp\n"), "%s", args);
+	free(args);
+	/* with --no-templates too: the options that end the list */
+	t.g.no_templates = true;
+	args = lc_vmm_args(&t);
+	ck_assert_msg(strstr(args, "\n--no-template\n--no-seccomp\n"), "%s", args);
+	free(args);
+	lc_teardown(&t);
+}
+END_TEST
+
 /* A template's two files, as a build would leave them. */
 static int lc_build(void *ctx, const char *tmpdir, struct husk_err *e)
 {
@@ -876,6 +898,7 @@ int main(void)
 	tcase_add_test(tc, start_hooks_failures);
 	tcase_add_test(tc, network_namespaces);
 	tcase_add_test(tc, templates_passed_on);
+	tcase_add_test(tc, no_seccomp_passed_on);
 	tcase_add_test(tc, templates_ls_rm);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

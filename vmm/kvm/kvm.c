@@ -11,6 +11,7 @@
 
 #include "arch/arch.h"
 #include "log.h"
+#include "seccomp/seccomp.h"
 
 static const struct {
 	int cap;
@@ -132,6 +133,14 @@ static void *vm_setup_run(void *arg)
 	return NULL;
 }
 
+/* A step on a thread of its own: a few KVM ioctls, nothing else (filters.c). */
+static void *vm_setup_thread(void *arg)
+{
+	struct vm_setup_step *st = arg;
+	st->result = sc_enter(SC_SETUP);
+	return st->result < 0 ? NULL : vm_setup_run(arg);
+}
+
 int vm_create(struct kvm *k, struct vm *vm, uint64_t ram)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -158,7 +167,7 @@ int vm_create(struct kvm *k, struct vm *vm, uint64_t ram)
 		s->step[i].s = s;
 		s->step[i].fn = vm_steps[i];
 		s->step[i].threaded =
-			pthread_create(&s->step[i].thread, NULL, vm_setup_run, &s->step[i]) == 0;
+			pthread_create(&s->step[i].thread, NULL, vm_setup_thread, &s->step[i]) == 0;
 		if (!s->step[i].threaded)
 			vm_setup_run(&s->step[i]);
 	}

@@ -12,6 +12,7 @@
 #include "arch/arch.h"
 #include "kvm/exit_report.h"
 #include "log.h"
+#include "seccomp/seccomp.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
@@ -161,6 +162,11 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
+	/* the VM is set up: from here a vCPU only runs the guest and its exits */
+	if (sc_enter(SC_VCPU) < 0) {
+		v->ops->stop(v->ctx, 1, "the vCPU's seccomp filter could not be installed");
+		return NULL;
+	}
 	if (v->id == 0)
 		v->ops->first_run(v->ctx);
 	while (!*v->stopping) {
