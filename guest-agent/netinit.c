@@ -1,7 +1,8 @@
 /*
  * A container's network namespace at CREATE: lo up and the spec's net.*
- * sysctls (see netcfg.h); or one made ahead, before the agent's ready line. /proc/sys/net shows the network namespace of
- * whoever opens it, so the agent's /proc serves any namespace.
+ * sysctls (see netcfg.h); and the one made ahead, before the agent's ready
+ * line. /proc/sys/net shows the network namespace of whoever opens it, so
+ * the agent's /proc serves any namespace.
  */
 #include "netcfg.h"
 

@@ -122,16 +122,20 @@ void sc_set_console_fd(int fd)
 static int sc_add(scmp_filter_ctx ctx, const struct sc_rule *r)
 {
 	uint32_t action = r->err ? SCMP_ACT_ERRNO((uint32_t)r->err) : SCMP_ACT_ALLOW;
+	/* every field set: libseccomp's SCMP_CMP leaves datum_b to the compiler */
+	struct scmp_arg_cmp cmp = { .arg = r->arg, .op = SCMP_CMP_EQ, .datum_a = r->value };
 	switch (r->test) {
 	case SC_ANY: return seccomp_rule_add(ctx, action, r->nr, 0);
-	case SC_ARG_EQ:
-		return seccomp_rule_add(ctx, action, r->nr, 1,
-					SCMP_CMP(r->arg, SCMP_CMP_EQ, r->value));
+	case SC_ARG_EQ: break;
 	case SC_ARG_MASK:
-		return seccomp_rule_add(ctx, action, r->nr, 1,
-					SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->mask, r->value));
+		cmp = (struct scmp_arg_cmp){ .arg = r->arg,
+					     .op = SCMP_CMP_MASKED_EQ,
+					     .datum_a = r->mask,
+					     .datum_b = r->value };
+		break;
+	default: return -EINVAL;
 	}
-	return -EINVAL;
+	return seccomp_rule_add_array(ctx, action, r->nr, 1, &cmp);
 }
 
 #ifdef HUSK_TEST_HOOKS
