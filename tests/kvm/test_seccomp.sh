@@ -21,14 +21,17 @@ trap '[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true; rm -rf "$work"' EX
 fail() { echo "FAIL: $*" >&2; exit 1; }
 vm=("$vmm" --kernel "$kernel" --initrd "$initrd" --cmdline quiet --console "$work/console")
 
-# a container's VM: --spec with a directory root and a control socket
+# a container's VM: --spec with a directory root and a control socket; its
+# vsock socket in the work directory, as husk puts it in its state directory
+# (a VMM that a report ends cleans up nothing)
 mkdir -p "$work/b"
 ln -s "$(cd "$b/guest/rootfs.dir" && pwd)" "$work/b/rootfs"
 cat >"$work/b/config.json" <<'JSON'
 {"ociVersion": "1.0.2", "process": {"args": ["/bin/true"], "env": ["PATH=/bin"], "cwd": "/"},
  "root": {"path": "rootfs"}, "linux": {"namespaces": [{"type": "mount"}]}}
 JSON
-spec=(--spec "$work/b/config.json" --id s1 --control "$work/ctl.sock" --no-template)
+spec=(--spec "$work/b/config.json" --id s1 --control "$work/ctl.sock" --vsock-uds "$work/v.sock"
+	--no-template)
 
 # --- a running VMM: every thread filtered, SIGTERM still ends it cleanly ------
 "${vm[@]}" >"$work/out" 2>&1 &
