@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "husk/snapshot.h"
@@ -25,21 +24,6 @@ struct spec_template {
 };
 
 /*
- * A file's identity for the key: which file and which version of it (the
- * restore checks its content against the template's header too).
- */
-static int spec_template_file_id(const char *path, uint64_t *out, struct husk_err *e)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return husk_err_set(e, errno, "%s: %s", path, strerror(errno));
-	uint64_t id[5] = { st.st_dev, st.st_ino, (uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
-			   (uint64_t)st.st_mtim.tv_nsec };
-	*out = tpl_hash(TPL_HASH_INIT, id, sizeof(id));
-	return 0;
-}
-
-/*
  * What the guest saw at boot, and nothing of the back ends. version must
  * outlive k.
  */
@@ -53,11 +37,15 @@ static int spec_template_key(const struct spec_run *sr, struct tpl_key *k, char 
 	int r;
 
 	memset(k, 0, sizeof(*k));
-	if ((r = spec_template_file_id(c->kernel, &k->kernel_hash, e)) < 0 ||
-	    (c->initrd && (r = spec_template_file_id(c->initrd, &k->initrd_hash, e)) < 0))
+	/*
+	 * Files by their identity, the one the snapshot header records
+	 * (snap_hash_stat): which file and which version of it.
+	 */
+	if ((r = snap_hash_stat(c->kernel, &k->kernel_hash, e)) < 0 ||
+	    (c->initrd && (r = snap_hash_stat(c->initrd, &k->initrd_hash, e)) < 0))
 		return r;
 	/* husk-vmm itself: a rebuilt one may see a saved VM differently */
-	if ((r = spec_template_file_id("/proc/self/exe", &exe, e)) < 0)
+	if ((r = snap_hash_stat("/proc/self/exe", &exe, e)) < 0)
 		return r;
 	snprintf(version, vlen, "%s/%016llx", HUSK_VERSION, (unsigned long long)exe);
 	k->version = version;
